@@ -1,0 +1,40 @@
+# iap-registry: the two set-up commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PORT   ?= 8501
+
+.PHONY: run test lint bench e2e sysdeps install clean
+
+# System packages the tests use (GDAL's own ogrinfo reads what we write).
+sysdeps:
+	@command -v ogrinfo >/dev/null 2>&1 || { \
+	  echo "Installing gdal-bin (ogrinfo) with apt-get..."; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gdal-bin >/dev/null; }
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[app,test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(VENV)/bin/iap-registry init
+	$(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT)
+
+test: sysdeps install
+	$(PY) -m ruff check registry tests app.py
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check registry tests app.py
+	$(PY) -m ruff format --check registry tests app.py
+	$(PY) -m mypy registry
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,96 @@
+"""Errors that carry a message for the user (in the user's language) and a CLI exit status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from registry.i18n import tr
+
+__all__ = [
+    "Conflict",
+    "NotAllowed",
+    "NotFound",
+    "Problem",
+    "RegistryError",
+    "StorageError",
+    "UsageError",
+    "ValidationFailed",
+]
+
+
+class RegistryError(Exception):
+    """Base error: ``user_msg`` is shown to the user, never a traceback."""
+
+    exit_code = 1
+
+    def __init__(self, user_msg: str):
+        super().__init__(user_msg)
+        self.user_msg = user_msg
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: the 1-based data row (None for a single record), field, reason."""
+
+    row: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"fila {self.row}, " if self.row is not None else ""
+        return f"{where}{self.field}: {self.message}"
+
+
+class ValidationFailed(RegistryError):
+    """Input was invalid; nothing was written. ``problems`` lists every problem found."""
+
+    exit_code = 1
+
+    def __init__(self, problems: list[Problem], summary: str | None = None):
+        self.problems = problems
+        head = summary or "; ".join(str(p) for p in problems[:5])
+        super().__init__(head)
+
+    def report(self) -> str:
+        """Return the full, row-numbered report, one problem per line."""
+        return "\n".join([self.user_msg, *(f"  - {p}" for p in self.problems)])
+
+
+class UsageError(RegistryError):
+    exit_code = 2
+
+
+class Conflict(RegistryError):
+    """The record changed since the caller read it (optimistic locking)."""
+
+    exit_code = 3
+
+    def __init__(self, record_id: str, expected: int, current: dict[str, Any]):
+        self.record_id = record_id
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            tr(
+                "conflict",
+                id=record_id,
+                current=current.get("version"),
+                expected=expected,
+                by=current.get("updated_by") or "?",
+                at=current.get("updated_at") or "?",
+            )
+        )
+
+
+class NotFound(RegistryError):
+    exit_code = 4
+
+
+class NotAllowed(RegistryError):
+    exit_code = 5
+
+
+class StorageError(RegistryError):
+    """The storage could not complete a write (locked, read-only, disk full); nothing changed."""
+
+    exit_code = 1

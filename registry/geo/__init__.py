@@ -1,0 +1,15 @@
+"""Geography: boundaries and reverse geocoding. All geometry here is EPSG:4326 (lon, lat)."""
+
+from registry.geo.boundaries import BOUNDARY_SOURCE, comunas, has_boundaries, place_point, regions
+from registry.geo.locate import LocationFix, resolve_locations, reverse_geocode
+
+__all__ = [
+    "BOUNDARY_SOURCE",
+    "LocationFix",
+    "comunas",
+    "has_boundaries",
+    "place_point",
+    "regions",
+    "resolve_locations",
+    "reverse_geocode",
+]

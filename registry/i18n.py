@@ -1,0 +1,224 @@
+"""User-facing messages in Spanish (default) and English.
+
+Messages are looked up by a stable key; the language comes from ``IAP_REGISTRY_LANG``
+(``es`` or ``en``, default ``es``) unless a caller passes ``lang``.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["LANGUAGES", "current_language", "tr"]
+
+LANGUAGES = ("es", "en")
+
+_MESSAGES: dict[str, dict[str, str]] = {
+    # validation
+    "required": {"es": "es obligatorio", "en": "is required"},
+    "bad_type": {"es": "valor no válido: {detail}", "en": "invalid value: {detail}"},
+    "unknown_code": {
+        "es": "código desconocido «{value}»; valores válidos: {allowed}",
+        "en": "unknown code '{value}'; valid values: {allowed}",
+    },
+    "unknown_field": {"es": "campo desconocido «{field}»", "en": "unknown field '{field}'"},
+    "too_long": {
+        "es": "texto demasiado largo ({n} caracteres; máximo {max})",
+        "en": "text too long ({n} characters; maximum {max})",
+    },
+    "control_chars": {
+        "es": "contiene caracteres de control no permitidos",
+        "en": "contains control characters that are not allowed",
+    },
+    "out_of_range": {
+        "es": "fuera de rango: {value} (permitido {lo}–{hi})",
+        "en": "out of range: {value} (allowed {lo}–{hi})",
+    },
+    "end_before_start": {
+        "es": "el año de término ({end}) es anterior al de inicio ({start})",
+        "en": "end year ({end}) is before start year ({start})",
+    },
+    "bad_url": {
+        "es": "no es una dirección web válida (debe empezar por http:// o https://)",
+        "en": "not a valid web address (must start with http:// or https://)",
+    },
+    "bad_email": {"es": "no es un correo electrónico válido", "en": "not a valid e-mail address"},
+    "bad_date": {
+        "es": "no es una fecha válida (use AAAA-MM-DD)",
+        "en": "not a valid date (use YYYY-MM-DD)",
+    },
+    "bad_uuid": {"es": "no es un identificador UUID válido", "en": "not a valid UUID"},
+    "bad_bool": {"es": "use sí/no (true/false)", "en": "use yes/no (true/false)"},
+    "stage_kind": {
+        "es": "la etapa «{stage}» no corresponde a una entrada de tipo «{kind}»",
+        "en": "stage '{stage}' does not apply to an entry of kind '{kind}'",
+    },
+    "barrio_field_on_iap": {
+        "es": "solo los barrios comerciales tienen este campo",
+        "en": "only barrios comerciales have this field",
+    },
+    "geom_type_kind": {
+        "es": "una iniciativa (IAP) se ubica con un punto, no con {gtype}",
+        "en": "an initiative (IAP) is located by a point, not by a {gtype}",
+    },
+    "geom_type": {"es": "tipo de geometría no admitido: {gtype}", "en": "unsupported geometry type: {gtype}"},
+    "geom_empty": {"es": "la geometría está vacía", "en": "the geometry is empty"},
+    "geom_invalid": {
+        "es": "geometría no válida: {reason}",
+        "en": "invalid geometry: {reason}",
+    },
+    "geom_required": {
+        "es": "falta la ubicación: con precisión «{precision}» se necesitan coordenadas o geometría",
+        "en": "location missing: precision '{precision}' needs coordinates or a geometry",
+    },
+    "coord_not_finite": {
+        "es": "coordenadas no numéricas o infinitas",
+        "en": "coordinates are not finite numbers",
+    },
+    "coord_range": {
+        "es": "coordenadas fuera del rango geográfico (lon −180…180, lat −90…90): {lon}, {lat}",
+        "en": "coordinates out of geographic range (lon −180…180, lat −90…90): {lon}, {lat}",
+    },
+    "coord_swapped": {
+        "es": "las coordenadas parecen invertidas (lat/lon): ({lon}, {lat}) cae en {country} al invertirlas",
+        "en": "coordinates look swapped (lat/lon): ({lon}, {lat}) falls in {country} when swapped",
+    },
+    "coord_outside_country": {
+        "es": "la ubicación ({lon}, {lat}) está fuera de {country}",
+        "en": "location ({lon}, {lat}) is outside {country}",
+    },
+    "code_contradicts_location": {
+        "es": "el código {field} «{given}» contradice la ubicación, que está en {found}",
+        "en": "{field} '{given}' contradicts the location, which is in {found}",
+    },
+    "comuna_not_in_region": {
+        "es": "la comuna {comuna} no pertenece a la región {region}",
+        "en": "comuna {comuna} is not in region {region}",
+    },
+    "code_not_in_country": {
+        "es": "«{value}» no es un código oficial de {country}",
+        "en": "'{value}' is not an official code of {country}",
+    },
+    "codes_only_chile": {
+        "es": "no hay límites administrativos instalados para {country}; deje vacíos los códigos de región y comuna",
+        "en": "no administrative boundaries are installed for {country}; leave region and comuna codes empty",
+    },
+    "country_required": {
+        "es": "indique el país, o al menos dos países en «otros países» si es multinacional",
+        "en": "give the country, or at least two countries in 'other countries' if multinational",
+    },
+    # import
+    "import_no_rows": {"es": "el archivo no tiene filas", "en": "the file has no rows"},
+    "import_unreadable": {
+        "es": "no se pudo leer el archivo: {reason}",
+        "en": "the file could not be read: {reason}",
+    },
+    "import_format": {
+        "es": "formato no reconocido: use .csv, .geojson/.json o .gpkg",
+        "en": "unrecognised format: use .csv, .geojson/.json or .gpkg",
+    },
+    "import_duplicate": {
+        "es": "duplicado en el archivo: {field} «{value}» ya aparece en la fila {first}",
+        "en": "duplicate in the file: {field} '{value}' already appears in row {first}",
+    },
+    "import_bad_number": {"es": "no es un número: «{value}»", "en": "not a number: '{value}'"},
+    "import_wkt": {"es": "WKT no válido: {reason}", "en": "invalid WKT: {reason}"},
+    "import_both_geoms": {
+        "es": "indique lon/lat o WKT, no ambos",
+        "en": "give lon/lat or WKT, not both",
+    },
+    "import_half_coord": {
+        "es": "falta lon o lat (se necesitan ambas)",
+        "en": "lon or lat is missing (both are needed)",
+    },
+    "import_crs": {
+        "es": "el archivo está en {crs}; se reproyectó a WGS84",
+        "en": "the file is in {crs}; it was reprojected to WGS84",
+    },
+    "import_id_unknown": {
+        "es": "no existe una entrada con id {value} para actualizar",
+        "en": "there is no entry with id {value} to update",
+    },
+    "import_failed": {
+        "es": "Importación rechazada: {n} problema(s); no se escribió nada.",
+        "en": "Import rejected: {n} problem(s); nothing was written.",
+    },
+    "import_ok": {
+        "es": "{created} entrada(s) creada(s), {updated} actualizada(s), {unchanged} sin cambios.",
+        "en": "{created} entry(ies) created, {updated} updated, {unchanged} unchanged.",
+    },
+    "import_dry_ok": {
+        "es": "Validación correcta (--dry-run): se crearían {created} y actualizarían {updated} entrada(s); no se escribió nada.",
+        "en": "Validation passed (--dry-run): {created} would be created and {updated} updated; nothing was written.",
+    },
+    # store
+    "not_found": {"es": "no existe la entrada {id}", "en": "entry {id} does not exist"},
+    "conflict": {
+        "es": "Conflicto de versión: la entrada {id} está en la versión {current}, pero usted editó la versión {expected}. Otra persona la cambió ({by}, {at}). Vuelva a cargarla y repita su cambio.",
+        "en": "Version conflict: entry {id} is at version {current}, but you edited version {expected}. Someone else changed it ({by}, {at}). Reload it and apply your change again.",
+    },
+    "deleted": {"es": "la entrada {id} está eliminada", "en": "entry {id} is deleted"},
+    "version_not_found": {
+        "es": "la entrada {id} no tiene versión {version}",
+        "en": "entry {id} has no version {version}",
+    },
+    "not_allowed": {
+        "es": "«{actor}» ({role}) no tiene permiso para {action}",
+        "en": "'{actor}' ({role}) is not allowed to {action}",
+    },
+    "unknown_user": {"es": "usuario desconocido «{user}»", "en": "unknown user '{user}'"},
+    "user_disabled": {"es": "el usuario «{user}» está desactivado", "en": "user '{user}' is disabled"},
+    "user_exists": {"es": "el usuario «{user}» ya existe", "en": "user '{user}' already exists"},
+    "password_short": {
+        "es": "la contraseña debe tener al menos {n} caracteres",
+        "en": "the password must have at least {n} characters",
+    },
+    "needs_actor": {
+        "es": "indique quién escribe con --as USUARIO (el registro ya tiene usuarios)",
+        "en": "say who is writing with --as USERNAME (the registry has users)",
+    },
+    "db_locked": {
+        "es": "el registro está ocupado por otra escritura; inténtelo de nuevo",
+        "en": "the registry is busy with another write; try again",
+    },
+    "db_readonly": {
+        "es": "no se puede escribir en el archivo del registro ({reason})",
+        "en": "the registry file cannot be written ({reason})",
+    },
+    "not_a_registry": {
+        "es": "{path} no es un registro iap-registry; ejecute «iap-registry init»",
+        "en": "{path} is not an iap-registry registry; run 'iap-registry init'",
+    },
+    "bad_set": {
+        "es": "use --set CAMPO=VALOR (recibido «{value}»)",
+        "en": "use --set FIELD=VALUE (got '{value}')",
+    },
+    "field_readonly": {
+        "es": "el campo «{field}» no se puede modificar directamente",
+        "en": "field '{field}' cannot be changed directly",
+    },
+    "restricted_export": {
+        "es": "solo un administrador puede exportar campos restringidos",
+        "en": "only an administrator can export restricted fields",
+    },
+}
+
+
+def current_language() -> str:
+    """Return the active language code (``es`` or ``en``)."""
+    lang = os.environ.get("IAP_REGISTRY_LANG", "es").lower()[:2]
+    return lang if lang in LANGUAGES else "es"
+
+
+def tr(key: str, lang: str | None = None, **values: object) -> str:
+    """Return the message ``key`` in ``lang`` (default: the active language).
+
+    Examples
+    --------
+    >>> tr("required", lang="en")
+    'is required'
+    >>> tr("out_of_range", lang="es", value=5, lo=1, hi=3)
+    'fuera de rango: 5 (permitido 1–3)'
+    """
+    entry = _MESSAGES[key]
+    text = entry[lang or current_language()]
+    return text.format(**values) if values else text

@@ -1,0 +1,338 @@
+"""The ``Initiative`` pydantic model, derived from the field table.
+
+Each field gets one before-validator built from its ``FieldSpec`` (coercion of form and file
+values, code lists, ranges, text hygiene); cross-field rules live in one after-validator.
+Every error is a ``PydanticCustomError`` whose message is already in the user's language;
+``validate_record`` turns them into ``Problem`` rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+
+import shapely
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+from shapely.geometry.base import BaseGeometry
+
+from registry.errors import Problem, ValidationFailed
+from registry.i18n import tr
+from registry.schema.codes import CODE_LISTS, STAGE
+from registry.schema.fields import FIELDS, FieldSpec
+
+__all__ = ["Initiative", "coerce_geometry", "validate_record", "validate_records"]
+
+_CTRL_LINE = re.compile(r"[\x00-\x1f\x7f]")
+_CTRL_LONG = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
+_URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
+_TRUE = {"true", "1", "yes", "y", "si", "sí", "s", "verdadero", "x"}
+_FALSE = {"false", "0", "no", "n", "falso"}
+_IAP_GEOMS = {"Point"}
+_BARRIO_GEOMS = {"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"}
+
+
+def _err(key: str, **values: Any) -> PydanticCustomError:
+    return PydanticCustomError("iap", "{msg}", {"msg": tr(key, **values)})
+
+
+def _fold(text: str) -> str:
+    """Lower-case, accent-free form used to match codes and labels."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().strip().lower()
+
+
+def _code_lookup(list_name: str) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for c in CODE_LISTS[list_name]:
+        for key in (c.es, c.en, c.code):  # codes win over labels on a clash
+            table[_fold(key)] = c.code
+    return table
+
+
+_LOOKUPS = {name: _code_lookup(name) for name in CODE_LISTS}
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def _to_code(spec: FieldSpec, value: Any) -> str:
+    assert spec.code_list
+    code = _LOOKUPS[spec.code_list].get(_fold(str(value)))
+    if code is None:
+        allowed = ", ".join(c.code for c in CODE_LISTS[spec.code_list])
+        raise _err("unknown_code", value=str(value)[:80], allowed=allowed)
+    return code
+
+
+def _to_int(spec: FieldSpec, value: Any) -> int:
+    if isinstance(value, bool):
+        raise _err("bad_type", detail=str(value))
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            raise _err("bad_type", detail=str(value))
+        value = int(value)
+    elif not isinstance(value, int):
+        text = str(value).strip().replace(" ", "")
+        if re.fullmatch(r"[+-]?\d+", text):
+            value = int(text)
+        elif re.fullmatch(r"[+-]?\d+[.,]0*", text):
+            value = int(re.split(r"[.,]", text)[0])
+        else:
+            raise _err("bad_type", detail=text[:80])
+    if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
+        raise _err("out_of_range", value=value, lo=spec.lo, hi=spec.hi)
+    return int(value)
+
+
+def _to_text(spec: FieldSpec, value: Any) -> str:
+    text = unicodedata.normalize("NFC", str(value)).strip()
+    pattern = _CTRL_LONG if spec.type == "longtext" else _CTRL_LINE
+    if pattern.search(text):
+        raise _err("control_chars")
+    if spec.max_len is not None and len(text) > spec.max_len:
+        raise _err("too_long", n=len(text), max=spec.max_len)
+    return text
+
+
+def coerce_geometry(value: Any) -> BaseGeometry:
+    """Return a valid, non-empty shapely geometry in lon/lat from a geometry, WKT or GeoJSON.
+
+    Raises ``PydanticCustomError`` with a message in the user's language otherwise.
+    """
+    if isinstance(value, BaseGeometry):
+        geom = value
+    elif isinstance(value, str):
+        try:
+            geom = shapely.from_wkt(value.strip())
+        except shapely.errors.ShapelyError as exc:
+            raise _err("import_wkt", reason=str(exc)[:120]) from None
+    elif isinstance(value, Mapping) or hasattr(value, "__geo_interface__"):
+        try:
+            geom = shapely.geometry.shape(value)
+        except Exception as exc:  # shapely raises several types for bad GeoJSON
+            raise _err("geom_invalid", reason=str(exc)[:120]) from None
+    else:
+        raise _err("bad_type", detail=type(value).__name__)
+    if geom.is_empty:
+        raise _err("geom_empty")
+    if geom.geom_type not in _BARRIO_GEOMS:
+        raise _err("geom_type", gtype=geom.geom_type)
+    coords = shapely.get_coordinates(geom)
+    if not all(math.isfinite(c) for c in coords.ravel()):
+        raise _err("coord_not_finite")
+    bad = [(x, y) for x, y in coords if not (-180 <= x <= 180 and -90 <= y <= 90)]
+    if bad:
+        raise _err("coord_range", lon=bad[0][0], lat=bad[0][1])
+    if shapely.has_z(geom):
+        geom = shapely.force_2d(geom)
+    if not geom.is_valid:
+        raise _err("geom_invalid", reason=shapely.is_valid_reason(geom))
+    return geom
+
+
+def _coerce(spec: FieldSpec, value: Any) -> Any:
+    if _blank(value) or (spec.type == "codes" and value in ([], ())):
+        if spec.required:
+            raise _err("required")
+        return [] if spec.type == "codes" else None
+    t = spec.type
+    if t in ("text", "longtext"):
+        return _to_text(spec, value)
+    if t == "int":
+        return _to_int(spec, value)
+    if t == "code":
+        return _to_code(spec, value)
+    if t == "codes":
+        items = value if isinstance(value, list | tuple) else re.split(r"[|;,]", str(value))
+        codes = [_to_code(spec, v) for v in items if not _blank(v)]
+        return list(dict.fromkeys(codes))
+    if t == "bool":
+        if isinstance(value, bool):
+            return value
+        folded = _fold(str(value))
+        if folded in _TRUE or folded == "si":
+            return True
+        if folded in _FALSE:
+            return False
+        raise _err("bad_bool")
+    if t == "date":
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value).strip()[:10])
+        except ValueError:
+            raise _err("bad_date") from None
+    if t == "url":
+        text = _to_text(spec, value)
+        if not _URL.match(text):
+            raise _err("bad_url")
+        return text
+    if t == "email":
+        text = _to_text(spec, value)
+        if not _EMAIL.match(text):
+            raise _err("bad_email")
+        return text
+    if t == "uuid":
+        try:
+            return str(uuid.UUID(str(value).strip()))
+        except ValueError:
+            raise _err("bad_uuid") from None
+    if t == "geometry":
+        return coerce_geometry(value)
+    raise AssertionError(f"unknown field type {t}")
+
+
+def _validator(spec: FieldSpec) -> Callable[[Any], Any]:
+    def validate(value: Any) -> Any:
+        return _coerce(spec, value)
+
+    return validate
+
+
+_STAGE_KIND = {c.code: c.applies_to for c in STAGE}
+
+
+def _fail(errors: list[tuple[str, str, Any]]) -> None:
+    details = [
+        InitErrorDetails(type=_err(key, **ctx), loc=(field,), input=None)
+        for field, key, ctx in errors
+    ]
+    raise ValidationError.from_exception_data("Initiative", details)
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", arbitrary_types_allowed=True, validate_default=True, frozen=True
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            data = dict(data)
+            if _blank(data.get("initiative_type")) and data.get("kind") == "barrio_comercial":
+                data["initiative_type"] = "commercial_district"
+            if _blank(data.get("status")):
+                data["status"] = "draft"
+        return data
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> _Base:
+        v = self.__dict__
+        errors: list[tuple[str, str, Any]] = []
+        kind, geom = v["kind"], v["geometry"]
+        if kind == "iap":
+            for spec in FIELDS:
+                if spec.barrio_only and v[spec.name] not in (None, []):
+                    errors.append((spec.name, "barrio_field_on_iap", {}))
+            if geom is not None and geom.geom_type not in _IAP_GEOMS:
+                errors.append(("geometry", "geom_type_kind", {"gtype": geom.geom_type}))
+        stage = v["stage"]
+        if stage and _STAGE_KIND[stage] != kind:
+            errors.append(("stage", "stage_kind", {"stage": stage, "kind": kind}))
+        if v["start_year"] and v["end_year"] and v["end_year"] < v["start_year"]:
+            errors.append(
+                ("end_year", "end_before_start", {"start": v["start_year"], "end": v["end_year"]})
+            )
+        precision = v["location_precision"]
+        if v["country"] is None and len(v["other_countries"]) < 2:
+            errors.append(("country", "country_required", {}))
+        if geom is None:
+            needs = precision in ("exact", "street") or (
+                precision == "comuna" and not v["comuna_code"]
+            ) or (precision == "region" and not v["region_code"])
+            if needs:
+                errors.append(("geometry", "geom_required", {"precision": precision}))
+        if errors:
+            _fail(errors)
+        return self
+
+
+def _build_model() -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for spec in FIELDS:
+        py_type: Any = {
+            "int": int | None,
+            "bool": bool | None,
+            "date": dt.date | None,
+            "codes": list[str],
+            "geometry": BaseGeometry | None,
+        }.get(spec.type, str | None)
+        default: Any = [] if spec.type == "codes" else None
+        annotated = Annotated[Any, BeforeValidator(_validator(spec))]
+        fields[spec.name] = (annotated, Field(default=default, title=spec.en))
+        del py_type  # the before-validator returns the right type
+    return create_model("Initiative", __base__=_Base, **fields)
+
+
+Initiative = _build_model()
+Initiative.__doc__ = """One registry entry (an IAP or a barrio comercial), validated.
+
+Build it with ``Initiative.model_validate(values)``; ``values`` may hold strings as typed in a
+form or read from a CSV (codes or their labels, ``"sí"``/``"no"``, WKT or GeoJSON geometry).
+"""
+
+
+def _problems(exc: ValidationError, row: int | None) -> list[Problem]:
+    out = []
+    for e in exc.errors(include_url=False):
+        field = str(e["loc"][0]) if e["loc"] else "-"
+        if e["type"] == "extra_forbidden":
+            msg = tr("unknown_field", field=field)
+        elif e["type"] == "iap":
+            msg = e["msg"]
+        else:  # pragma: no cover - every field has its own validator
+            msg = tr("bad_type", detail=e["msg"])
+        out.append(Problem(row, field, msg))
+    return out
+
+
+def validate_record(values: Mapping[str, Any], row: int | None = None) -> Any:
+    """Validate one entry; return the ``Initiative`` or raise ``ValidationFailed``.
+
+    Examples
+    --------
+    >>> rec = validate_record({"name": "Clúster", "kind": "iap", "initiative_type": "cluster",
+    ...     "country": "CL", "location_precision": "country", "sector": "Turismo"})
+    >>> rec.sector, rec.status
+    ('tourism', 'draft')
+    """
+    try:
+        return Initiative.model_validate(dict(values))
+    except ValidationError as exc:
+        raise ValidationFailed(_problems(exc, row)) from None
+
+
+def validate_records(
+    rows: list[Mapping[str, Any]], first_row: int = 1
+) -> tuple[list[Any], list[Problem]]:
+    """Validate many entries; return the valid models and every problem, row-numbered."""
+    models, problems = [], []
+    for i, values in enumerate(rows, start=first_row):
+        try:
+            models.append(Initiative.model_validate(dict(values)))
+        except ValidationError as exc:
+            problems.extend(_problems(exc, i))
+            models.append(None)
+    return models, problems

@@ -1,0 +1,80 @@
+"""The ``Store`` protocol every backend implements, and the shared ``Filters``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Protocol
+
+import geopandas as gpd
+
+__all__ = ["BatchResult", "Filters", "Store"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Filters shared by ``list`` and ``export``; each list field matches any of its values.
+
+    ``focus`` and ``funding`` match the primary value or any of the others; ``q`` searches
+    names, organisations, places and texts, ignoring case and accents.
+    """
+
+    country: tuple[str, ...] = ()
+    region: tuple[str, ...] = ()
+    comuna: tuple[str, ...] = ()
+    kind: tuple[str, ...] = ()
+    initiative_type: tuple[str, ...] = ()
+    sector: tuple[str, ...] = ()
+    focus: tuple[str, ...] = ()
+    funding: tuple[str, ...] = ()
+    program: tuple[str, ...] = ()
+    stage: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    q: str | None = None
+    start_year_min: int | None = None
+    start_year_max: int | None = None
+
+    def is_empty(self) -> bool:
+        return all(not getattr(self, f.name) for f in fields(self))
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+class Store(Protocol):
+    """Storage of registry entries, their history and the users.
+
+    Every write is one transaction and writes its history rows in that transaction. Updates
+    and deletes quote the version they read; a stale version raises ``Conflict``.
+    Records are dicts (see ``registry.store.tables``); writes take validated
+    ``Initiative`` models.
+    """
+
+    url: str
+
+    def init(self) -> None: ...
+    def is_initialized(self) -> bool: ...
+    def data_version(self) -> int: ...
+    def get(self, record_id: str, include_deleted: bool = True) -> dict[str, Any]: ...
+    def find_ids(self, external_ids: list[str]) -> dict[str, str]: ...
+    def get_many(self, record_ids: list[str]) -> dict[str, dict[str, Any]]: ...
+    def list(self, filters: Filters | None = None, include_deleted: bool = False) -> gpd.GeoDataFrame: ...
+    def create(self, model: Any, actor: str, owner: str | None = None) -> dict[str, Any]: ...
+    def update(self, record_id: str, model: Any, expected_version: int, actor: str) -> dict[str, Any]: ...
+    def delete(self, record_id: str, expected_version: int, actor: str) -> dict[str, Any]: ...
+    def history(self, record_id: str) -> list[dict[str, Any]]: ...
+    def revert(
+        self, record_id: str, to_version: int, actor: str, expected_version: int | None = None
+    ) -> dict[str, Any]: ...
+    def apply_batch(
+        self, creates: list[Any], updates: list[tuple[str, Any, int]], actor: str
+    ) -> BatchResult: ...
+    def backup(self, dest: str) -> None: ...
+    def add_user(self, username: str, role: str, password_hash: str | None) -> None: ...
+    def get_user(self, username: str) -> dict[str, Any] | None: ...
+    def update_user(self, username: str, **values: Any) -> None: ...
+    def list_users(self) -> list[dict[str, Any]]: ...
+    def count_users(self) -> int: ...

@@ -1,0 +1,169 @@
+"""The embedded default store: one GeoPackage file that QGIS and GDAL open as is.
+
+GDAL (through pyogrio) creates the layers, so the metadata tables, the R-tree spatial index
+and its triggers are GDAL's own. Writes then go through SQLAlchemy Core on sqlite3 with the
+spatial SQL functions those triggers need (``gpkg_binary.register_functions``), in WAL mode,
+one ``BEGIN IMMEDIATE`` transaction per write, with a busy timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+from sqlalchemy import Boolean, Connection, Engine, Integer, create_engine, event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+
+from registry.errors import StorageError
+from registry.i18n import tr
+from registry.store.gpkg_binary import decode_many, encode, register_functions
+from registry.store.sql import SqlStore, utc_now
+from registry.store.tables import GEOM_COLUMN, SCHEMA_VERSION, history, initiatives, meta, users
+
+__all__ = ["BUSY_TIMEOUT_MS", "GeoPackageStore"]
+
+BUSY_TIMEOUT_MS = 60_000
+_LAYER = str(initiatives.name)
+
+
+def _empty_frame(table: Any) -> pd.DataFrame:
+    cols: dict[str, pd.Series] = {}
+    for column in table.c:
+        if column.name in ("fid", GEOM_COLUMN):
+            continue
+        if isinstance(column.type, Boolean):
+            dtype = "boolean"
+        elif isinstance(column.type, Integer):
+            dtype = "Int64"
+        else:
+            dtype = "str"
+        cols[column.name] = pd.Series([], dtype=dtype)
+    return pd.DataFrame(cols)
+
+
+def _engine(path: Path, begin: str) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        register_functions(dbapi_conn)
+        dbapi_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+class GeoPackageStore(SqlStore):
+    """Registry stored in a GeoPackage file (``path``)."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        self.url = str(self.path)
+        self._write = _engine(self.path, "BEGIN IMMEDIATE")
+        self._read = _engine(self.path, "BEGIN")
+
+    # -- schema --------------------------------------------------------------------------
+    def is_initialized(self) -> bool:
+        if not self.path.exists():
+            return False
+        try:
+            with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True) as conn:
+                names = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
+        except sqlite3.DatabaseError:
+            return False
+        return {_LAYER, history.name, users.name, meta.name} <= names
+
+    def init(self) -> None:
+        """Create the registry file (layers through GDAL), or do nothing if it exists."""
+        if self.is_initialized():
+            return
+        if self.path.exists():
+            raise StorageError(tr("not_a_registry", path=self.path))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.stem + ".creating.gpkg")
+        tmp.unlink(missing_ok=True)
+        frame = gpd.GeoDataFrame(_empty_frame(initiatives), geometry=gpd.GeoSeries([], crs=4326))
+        frame = frame.rename_geometry(GEOM_COLUMN)
+        pyogrio.write_dataframe(
+            frame, tmp, layer=_LAYER, driver="GPKG", geometry_type="Unknown",
+            layer_options={"FID": "fid", "SPATIAL_INDEX": "YES", "GEOMETRY_NAME": GEOM_COLUMN,
+                           "DESCRIPTION": "Productive-articulation initiatives and barrios"},
+            dataset_options={"VERSION": "1.2"},
+        )
+        for table in (history, users, meta):
+            pyogrio.write_dataframe(_empty_frame(table), tmp, layer=str(table.name), driver="GPKG",
+                                    layer_options={"FID": "fid"})
+        with sqlite3.connect(tmp) as conn:
+            conn.executescript(
+                f"""
+                CREATE UNIQUE INDEX idx_initiatives_id ON {_LAYER}(id);
+                CREATE INDEX idx_initiatives_external_id ON {_LAYER}(external_id);
+                CREATE INDEX idx_initiatives_sector_region ON {_LAYER}(sector, region_code);
+                CREATE INDEX idx_history_record ON history(record_id, version);
+                CREATE UNIQUE INDEX idx_users_username ON users(username);
+                CREATE UNIQUE INDEX idx_meta_key ON registry_meta(meta_key);
+                INSERT INTO registry_meta(meta_key, meta_value) VALUES
+                    ('schema_version', '{SCHEMA_VERSION}'), ('data_version', '0'),
+                    ('created_at', '{utc_now()}');
+                """
+            )
+            conn.execute("PRAGMA journal_mode = WAL")
+        os.replace(tmp, self.path)
+
+    # -- geometry codec and bookkeeping -------------------------------------------------
+    def _encode_geom(self, geom: Any) -> bytes | None:
+        return encode(geom)
+
+    def _decode_geoms(self, values: list[Any]) -> np.ndarray:
+        return decode_many(values)
+
+    def _after_write(self, conn: Connection) -> None:
+        conn.execute(text(
+            f"""UPDATE gpkg_contents SET last_change = :now,
+                  min_x = (SELECT min(minx) FROM rtree_{_LAYER}_{GEOM_COLUMN}),
+                  max_x = (SELECT max(maxx) FROM rtree_{_LAYER}_{GEOM_COLUMN}),
+                  min_y = (SELECT min(miny) FROM rtree_{_LAYER}_{GEOM_COLUMN}),
+                  max_y = (SELECT max(maxy) FROM rtree_{_LAYER}_{GEOM_COLUMN})
+                WHERE table_name = '{_LAYER}'"""
+        ), {"now": utc_now()})
+        conn.execute(
+            text("UPDATE gpkg_contents SET last_change = :now WHERE table_name = 'history'"),
+            {"now": utc_now()},
+        )
+
+    def _storage_error(self, exc: OperationalError) -> Exception:
+        message = str(exc.orig).lower()
+        if "locked" in message or "busy" in message:
+            return StorageError(tr("db_locked"))
+        if any(w in message for w in ("readonly", "read-only", "disk", "full", "unable to open")):
+            return StorageError(tr("db_readonly", reason=str(exc.orig)))
+        return exc
+
+    # -- backup --------------------------------------------------------------------------
+    def backup(self, dest: str) -> None:
+        """Write a consistent snapshot of the registry to ``dest`` while others may write."""
+        target = Path(dest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".partial")
+        tmp.unlink(missing_ok=True)
+        src = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            dst = sqlite3.connect(tmp)
+            with dst:
+                src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")
+            dst.close()
+        finally:
+            src.close()
+        os.replace(tmp, target)

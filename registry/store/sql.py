@@ -1,0 +1,373 @@
+"""Backend-independent store logic on SQLAlchemy Core.
+
+``SqlStore`` implements the ``Store`` protocol once: optimistic locking
+(``UPDATE ... WHERE id = :id AND version = :v``), the append-only history written in the same
+transaction, soft deletion, revert and all-or-nothing batches. A backend subclass supplies
+the engines, the geometry codec and the schema creation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, Integer, String, and_, func, or_, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.sql.elements import ColumnElement
+
+from registry.errors import Conflict, NotFound
+from registry.i18n import tr
+from registry.store.base import BatchResult, Filters
+from registry.store.tables import (
+    GEOM_COLUMN,
+    LIST_SEP,
+    USER_FIELD_NAMES,
+    fold,
+    history,
+    initiatives,
+    meta,
+    record_from_json,
+    record_to_json,
+    record_to_row,
+    row_to_record,
+    users,
+)
+
+__all__ = ["SqlStore", "utc_now"]
+
+
+def utc_now() -> str:
+    """Return the current UTC time as ISO 8601 with microseconds and ``Z``."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _where(filters: Filters | None, include_deleted: bool) -> list[ColumnElement[bool]]:
+    t = initiatives.c
+    clauses: list[ColumnElement[bool]] = []
+    if not include_deleted:
+        clauses.append(or_(t.deleted.is_(None), t.deleted == False))  # noqa: E712
+    if filters is None:
+        return clauses
+    simple = {
+        "country": t.country, "region": t.region_code, "comuna": t.comuna_code, "kind": t.kind,
+        "initiative_type": t.initiative_type, "sector": t.sector, "program": t.program,
+        "stage": t.stage, "status": t.status,
+    }
+    for name, column in simple.items():
+        values = getattr(filters, name)
+        if values:
+            clauses.append(column.in_(list(values)))
+    for name, primary, others in (
+        ("focus", t.strategic_focus, t.strategic_focus_other),
+        ("funding", t.funding_source, t.funding_source_other),
+    ):
+        values = getattr(filters, name)
+        if values:
+            wrapped = LIST_SEP + func.coalesce(others, "") + LIST_SEP
+            clauses.append(
+                or_(primary.in_(list(values)),
+                    *(wrapped.like(f"%{LIST_SEP}{_like_escape(v)}{LIST_SEP}%", escape="\\")
+                      for v in values))
+            )
+    if filters.q:
+        for word in fold(filters.q).split():
+            clauses.append(t.search_text.like(f"%{_like_escape(word)}%", escape="\\"))
+    if filters.start_year_min is not None:
+        clauses.append(t.start_year >= filters.start_year_min)
+    if filters.start_year_max is not None:
+        clauses.append(t.start_year <= filters.start_year_max)
+    return clauses
+
+
+class SqlStore:
+    """Shared implementation; subclasses set ``url``, engines and the geometry codec."""
+
+    url: str
+    _write: Engine  # engine whose transactions take the write lock at BEGIN
+    _read: Engine
+
+    # -- backend hooks -------------------------------------------------------------------
+    def _encode_geom(self, geom: Any) -> Any:
+        raise NotImplementedError
+
+    def _decode_geoms(self, values: list[Any]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _after_write(self, conn: Connection) -> None:
+        """Backend bookkeeping inside the write transaction (e.g. GeoPackage extents)."""
+
+    def _storage_error(self, exc: OperationalError) -> Exception:
+        """Translate a driver error into a ``StorageError`` for the user (or re-raise)."""
+        return exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """One write transaction; rolled back whole on any error."""
+        try:
+            with self._write.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise self._storage_error(exc) from exc
+
+    # -- reads ---------------------------------------------------------------------------
+    def data_version(self) -> int:
+        with self._read.connect() as conn:
+            value = conn.execute(
+                select(meta.c.meta_value).where(meta.c.meta_key == "data_version")
+            ).scalar()
+        return int(value or 0)
+
+    def _records(self, conn: Connection, clauses: list[ColumnElement[bool]]) -> list[dict[str, Any]]:
+        rows = conn.execute(select(initiatives).where(and_(True, *clauses))).mappings().all()
+        geoms = self._decode_geoms([r[GEOM_COLUMN] for r in rows])
+        return [row_to_record(dict(r), g) for r, g in zip(rows, geoms, strict=True)]
+
+    def get(self, record_id: str, include_deleted: bool = True) -> dict[str, Any]:
+        with self._read.connect() as conn:
+            found = self._records(conn, [initiatives.c.id == str(record_id)])
+        if not found or (found[0]["deleted"] and not include_deleted):
+            raise NotFound(tr("not_found", id=record_id))
+        return found[0]
+
+    def get_many(self, record_ids: list[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        with self._read.connect() as conn:
+            for start in range(0, len(record_ids), 500):
+                chunk = record_ids[start : start + 500]
+                for rec in self._records(conn, [initiatives.c.id.in_(chunk)]):
+                    out[rec["id"]] = rec
+        return out
+
+    def find_ids(self, external_ids: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        c = initiatives.c
+        with self._read.connect() as conn:
+            for start in range(0, len(external_ids), 500):
+                chunk = external_ids[start : start + 500]
+                for ext, rid in conn.execute(select(c.external_id, c.id).where(c.external_id.in_(chunk))):
+                    out[ext] = rid
+        return out
+
+    def list(self, filters: Filters | None = None, include_deleted: bool = False) -> gpd.GeoDataFrame:
+        """Return the matching entries as a GeoDataFrame (EPSG:4326), ordered by name."""
+        columns = [c for c in initiatives.c if c.name not in ("fid", "search_text")]
+        query = (
+            select(*columns)
+            .where(and_(True, *_where(filters, include_deleted)))
+            .order_by(initiatives.c.name, initiatives.c.id)
+        )
+        with self._read.connect() as conn:
+            result = conn.execute(query)
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        geoms = self._decode_geoms(frame.pop(GEOM_COLUMN).tolist()) if len(frame) else []
+        gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))
+        return gdf
+
+    def history(self, record_id: str) -> list[dict[str, Any]]:
+        h = history.c
+        with self._read.connect() as conn:
+            rows = conn.execute(
+                select(history).where(h.record_id == str(record_id)).order_by(h.version, h.fid)
+            ).mappings().all()
+        if not rows:
+            self.get(record_id)  # raises NotFound
+        return [
+            {
+                "version": r["version"], "operation": r["operation"], "actor": r["actor"],
+                "at": r["at"],
+                "before": json.loads(r["before_json"]) if r["before_json"] else None,
+                "after": json.loads(r["after_json"]) if r["after_json"] else None,
+            }
+            for r in rows
+        ]
+
+    # -- writes --------------------------------------------------------------------------
+    def _bump_data_version(self, conn: Connection) -> None:
+        updated = conn.execute(
+            meta.update().where(meta.c.meta_key == "data_version")
+            .values(meta_value=func.cast(func.cast(meta.c.meta_value, Integer) + 1, String))
+        )
+        if updated.rowcount == 0:
+            conn.execute(meta.insert().values(meta_key="data_version", meta_value="1"))
+
+    def _finish(self, conn: Connection) -> None:
+        self._bump_data_version(conn)
+        self._after_write(conn)
+
+    def _history_row(
+        self, record_id: str, version: int, op: str, actor: str, at: str,
+        before: dict[str, Any] | None, after: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        dump = (lambda r: None if r is None else json.dumps(record_to_json(r), ensure_ascii=False))
+        return {
+            "record_id": record_id, "version": version, "operation": op, "actor": actor,
+            "at": at, "before_json": dump(before), "after_json": dump(after),
+        }
+
+    def _new_record(self, model: Any, actor: str, owner: str | None, at: str) -> dict[str, Any]:
+        record = model.model_dump()
+        record["id"] = record.get("id") or str(uuid.uuid4())
+        record.update(version=1, owner=owner or actor, created_at=at, created_by=actor,
+                      updated_at=at, updated_by=actor, deleted=False)
+        return record
+
+    def _insert(self, conn: Connection, records: list[dict[str, Any]], actor: str, at: str) -> None:
+        if not records:
+            return
+        conn.execute(initiatives.insert(), [record_to_row(r, self._encode_geom) for r in records])
+        conn.execute(
+            history.insert(),
+            [self._history_row(r["id"], 1, "create", actor, at, None, r) for r in records],
+        )
+
+    def _current(self, conn: Connection, record_id: str) -> dict[str, Any]:
+        found = self._records(conn, [initiatives.c.id == str(record_id)])
+        if not found:
+            raise NotFound(tr("not_found", id=record_id))
+        return found[0]
+
+    def _replace(
+        self, conn: Connection, record_id: str, values: dict[str, Any], expected_version: int,
+        actor: str, op: str, at: str, deleted: bool = False,
+    ) -> dict[str, Any]:
+        before = self._current(conn, record_id)
+        if before["version"] != expected_version:
+            raise Conflict(record_id, expected_version, before)
+        after = dict(before)
+        after.update({k: values[k] for k in (*USER_FIELD_NAMES, "geometry") if k in values})
+        after.update(id=before["id"], version=before["version"] + 1, updated_at=at,
+                     updated_by=actor, deleted=deleted)
+        row = record_to_row(after, self._encode_geom)
+        for fixed in ("id", "owner", "created_at", "created_by"):
+            row.pop(fixed)
+        c = initiatives.c
+        result = conn.execute(
+            initiatives.update()
+            .where(c.id == str(record_id), c.version == expected_version)
+            .values(**row)
+        )
+        if result.rowcount != 1:  # changed between our read and write (other backends)
+            raise Conflict(record_id, expected_version, self._current(conn, record_id))
+        conn.execute(history.insert(), [self._history_row(
+            record_id, after["version"], op, actor, at, before, after)])
+        return after
+
+    def create(self, model: Any, actor: str, owner: str | None = None) -> dict[str, Any]:
+        at = utc_now()
+        record = self._new_record(model, actor, owner, at)
+        with self._transaction() as conn:
+            self._insert(conn, [record], actor, at)
+            self._finish(conn)
+        return record
+
+    def update(self, record_id: str, model: Any, expected_version: int, actor: str) -> dict[str, Any]:
+        at = utc_now()
+        with self._transaction() as conn:
+            before = self._current(conn, record_id)
+            if before["deleted"]:
+                raise NotFound(tr("deleted", id=record_id))
+            after = self._replace(conn, record_id, model.model_dump(), expected_version, actor,
+                                  "update", at)
+            self._finish(conn)
+        return after
+
+    def delete(self, record_id: str, expected_version: int, actor: str) -> dict[str, Any]:
+        at = utc_now()
+        with self._transaction() as conn:
+            before = self._current(conn, record_id)
+            if before["deleted"]:
+                raise NotFound(tr("deleted", id=record_id))
+            after = self._replace(conn, record_id, {}, expected_version, actor, "delete", at,
+                                  deleted=True)
+            self._finish(conn)
+        return after
+
+    def revert(
+        self, record_id: str, to_version: int, actor: str, expected_version: int | None = None
+    ) -> dict[str, Any]:
+        at = utc_now()
+        with self._transaction() as conn:
+            snap = conn.execute(
+                select(history.c.after_json).where(
+                    history.c.record_id == str(record_id), history.c.version == to_version)
+            ).scalar()
+            current = self._current(conn, record_id)
+            if snap is None:
+                raise NotFound(tr("version_not_found", id=record_id, version=to_version))
+            target = record_from_json(json.loads(snap))
+            expected = current["version"] if expected_version is None else expected_version
+            after = self._replace(conn, record_id, target, expected, actor, "revert", at,
+                                  deleted=bool(target.get("deleted")))
+            self._finish(conn)
+        return after
+
+    def apply_batch(
+        self, creates: list[Any], updates: list[tuple[str, Any, int]], actor: str
+    ) -> BatchResult:
+        at = utc_now()
+        records = [self._new_record(m, actor, None, at) for m in creates]
+        updated, unchanged = [], []
+        with self._transaction() as conn:
+            self._insert(conn, records, actor, at)
+            for record_id, model, expected in updates:
+                values = model.model_dump()
+                current = self._current(conn, record_id)
+                if current["version"] != expected:
+                    raise Conflict(record_id, expected, current)
+                if not current["deleted"] and all(
+                    _same(current.get(k), values.get(k)) for k in (*USER_FIELD_NAMES, "geometry")
+                    if k != "id"
+                ):
+                    unchanged.append(record_id)
+                    continue
+                self._replace(conn, record_id, values, expected, actor, "update", at)
+                updated.append(record_id)
+            if records or updated:
+                self._finish(conn)
+        return BatchResult([r["id"] for r in records], updated, unchanged)
+
+    # -- users ---------------------------------------------------------------------------
+    def add_user(self, username: str, role: str, password_hash: str | None) -> None:
+        at = utc_now()
+        with self._transaction() as conn:
+            conn.execute(users.insert().values(
+                username=username, role=role, password_hash=password_hash, disabled=False,
+                failed_logins=0, created_at=at, updated_at=at))
+
+    def get_user(self, username: str) -> dict[str, Any] | None:
+        with self._read.connect() as conn:
+            row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+        return None if row is None else dict(row)
+
+    def update_user(self, username: str, **values: Any) -> None:
+        with self._transaction() as conn:
+            conn.execute(users.update().where(users.c.username == username)
+                         .values(updated_at=utc_now(), **values))
+
+    def list_users(self) -> list[dict[str, Any]]:
+        with self._read.connect() as conn:
+            rows = conn.execute(select(users).order_by(users.c.username)).mappings().all()
+        return [{k: v for k, v in r.items() if k not in ("password_hash", "fid")} for r in rows]
+
+    def count_users(self) -> int:
+        with self._read.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(users)).scalar() or 0)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if hasattr(a, "equals_exact") and hasattr(b, "equals_exact"):
+        return bool(a.equals_exact(b, 1e-9))
+    return bool(a == b)
+

@@ -1,0 +1,174 @@
+"""Table definitions (SQLAlchemy Core) and conversions between records and rows.
+
+Derived from the field table; shared by every SQL backend. A *record* is a plain dict with
+Python values (``datetime.date``, lists of codes, shapely geometry); a *row* is what a
+column holds (ISO text, ``a|b`` code lists, a backend-specific geometry value).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import unicodedata
+from typing import Any
+
+import shapely
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from registry.schema.fields import FIELDS, SYSTEM_FIELDS, FieldSpec
+
+__all__ = [
+    "GEOM_COLUMN",
+    "LIST_SEP",
+    "SEARCH_FIELDS",
+    "USER_FIELD_NAMES",
+    "history",
+    "initiatives",
+    "meta",
+    "metadata",
+    "record_from_json",
+    "record_to_json",
+    "record_to_row",
+    "row_to_record",
+    "search_text",
+    "users",
+]
+
+GEOM_COLUMN = "geom"
+LIST_SEP = "|"
+SCHEMA_VERSION = 1
+USER_FIELD_NAMES = tuple(f.name for f in FIELDS if f.name != "geometry")
+SEARCH_FIELDS = (
+    "name", "external_id", "lead_organization", "locality", "sector_detail", "program_detail",
+    "strategic_focus_detail", "goals_strategy", "cohort", "limits_description", "notes",
+)
+
+
+def _column(spec: FieldSpec) -> Column:
+    sa_type: Any = {"int": Integer, "bool": Boolean, "longtext": Text}.get(spec.type, String)
+    return Column(spec.name, sa_type, nullable=True)
+
+
+metadata = MetaData()
+
+initiatives = Table(
+    "initiatives",
+    metadata,
+    Column("fid", Integer, primary_key=True, autoincrement=True),
+    Column(GEOM_COLUMN, LargeBinary),
+    *(_column(f) for f in FIELDS if f.name != "geometry"),
+    *(_column(f) for f in SYSTEM_FIELDS),
+    Column("search_text", Text),
+)
+
+history = Table(
+    "history",
+    metadata,
+    Column("fid", Integer, primary_key=True, autoincrement=True),
+    Column("record_id", String, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("operation", String, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("at", String, nullable=False),
+    Column("before_json", Text),
+    Column("after_json", Text),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("fid", Integer, primary_key=True, autoincrement=True),
+    Column("username", String, nullable=False),
+    Column("role", String, nullable=False),
+    Column("password_hash", String),
+    Column("disabled", Boolean, nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("created_at", String, nullable=False),
+    Column("updated_at", String, nullable=False),
+)
+
+meta = Table(
+    "registry_meta",
+    metadata,
+    Column("fid", Integer, primary_key=True, autoincrement=True),
+    Column("meta_key", String, nullable=False),
+    Column("meta_value", String),
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free text for searching: ``fold("Ñuñoa")`` is ``"nunoa"``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def search_text(record: dict[str, Any]) -> str:
+    """Return the folded text that ``--q`` searches."""
+    return fold(" ".join(str(record[f]) for f in SEARCH_FIELDS if record.get(f)))
+
+
+def record_to_row(record: dict[str, Any], encode_geom: Any) -> dict[str, Any]:
+    """Return the column values of ``record``; ``encode_geom`` converts the geometry."""
+    row: dict[str, Any] = {}
+    for spec in (*FIELDS, *SYSTEM_FIELDS):
+        if spec.name == "geometry":
+            continue
+        value = record.get(spec.name)
+        if spec.type == "codes":
+            value = LIST_SEP.join(value) if value else None
+        elif spec.type == "date" and value is not None:
+            value = value.isoformat()
+        row[spec.name] = value
+    row[GEOM_COLUMN] = encode_geom(record.get("geometry"))
+    row["search_text"] = search_text(record)
+    return row
+
+
+def row_to_record(row: dict[str, Any], geometry: Any) -> dict[str, Any]:
+    """Return the record of a row (``geometry`` already decoded)."""
+    record: dict[str, Any] = {}
+    for spec in (*FIELDS, *SYSTEM_FIELDS):
+        if spec.name == "geometry":
+            record["geometry"] = geometry
+            continue
+        value = row.get(spec.name)
+        if spec.type == "codes":
+            value = value.split(LIST_SEP) if value else []
+        elif spec.type == "date" and value is not None:
+            value = dt.date.fromisoformat(value)
+        elif spec.type == "bool" and value is not None:
+            value = bool(value)
+        record[spec.name] = value
+    return record
+
+
+def record_to_json(record: dict[str, Any]) -> dict[str, Any]:
+    """Return a JSON-ready copy of ``record`` (GeoJSON geometry, ISO dates)."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key == "geometry":
+            out[key] = None if value is None else json.loads(shapely.to_geojson(value))
+        elif isinstance(value, dt.date):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out
+
+
+def record_from_json(data: dict[str, Any]) -> dict[str, Any]:
+    """Inverse of ``record_to_json``."""
+    out = dict(data)
+    geom = out.get("geometry")
+    out["geometry"] = None if geom is None else shapely.geometry.shape(geom)
+    if out.get("last_verified"):
+        out["last_verified"] = dt.date.fromisoformat(out["last_verified"])
+    return out
