@@ -1,0 +1,123 @@
+"""Export entries to RFC 7946 GeoJSON, GeoPackage and CSV.
+
+All three are written from the same GeoDataFrame of public fields (restricted fields only
+when asked for by an administrator). GeoJSON goes through GDAL with ``RFC7946=YES`` (WGS84,
+counter-clockwise exteriors, no ``crs`` member) and 6 decimals, with the UUID as feature
+``id``. CSV cells that a spreadsheet would run as a formula are neutralised.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from registry.schema.fields import data_dictionary, public_fields
+
+__all__ = ["FORMATS", "export_frame", "guess_format", "neutralise_formulas", "write_dictionary"]
+
+FORMATS = ("geojson", "gpkg", "csv")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guess_format(path: str | Path, fmt: str | None = None) -> str:
+    """Return the export format from ``fmt`` or the file extension (default GeoJSON)."""
+    if fmt:
+        return fmt
+    suffix = Path(path).suffix.lower().lstrip(".")
+    return {"json": "geojson", "geojson": "geojson", "gpkg": "gpkg", "csv": "csv"}.get(
+        suffix, "geojson"
+    )
+
+
+def neutralise_formulas(value: object) -> object:
+    """Prefix text that Excel would evaluate as a formula with an apostrophe.
+
+    Examples
+    --------
+    >>> neutralise_formulas("=HYPERLINK(\\"http://x\\")")
+    '\\'=HYPERLINK("http://x")'
+    >>> neutralise_formulas("Barrio Inglés")
+    'Barrio Inglés'
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _public(frame: gpd.GeoDataFrame, include_restricted: bool) -> gpd.GeoDataFrame:
+    columns = [c for c in public_fields(include_restricted) if c in frame.columns]
+    out = frame[[*columns, frame.geometry.name]].copy()
+    for column in ("participatory_governance",):
+        if column in out:
+            out[column] = out[column].astype("boolean")
+    return out
+
+
+def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
+    pyogrio.write_dataframe(
+        frame, path, driver="GeoJSON",
+        layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "6", "ID_FIELD": "id",
+                       "WRITE_NAME": "NO"},
+    )
+
+
+def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, lang: str) -> None:
+    pyogrio.write_dataframe(frame, path, layer="initiatives", driver="GPKG",
+                            geometry_type="Unknown", dataset_options={"VERSION": "1.2"},
+                            layer_options={"SPATIAL_INDEX": "YES"})
+    pyogrio.write_dataframe(pd.DataFrame(data_dictionary(lang)).astype(str), path,
+                            layer="data_dictionary", driver="GPKG")
+
+
+def _write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
+    geoms = frame.geometry.values
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    anchors = shapely.point_on_surface(geoms)
+    table["lon"] = shapely.get_x(anchors).round(6)
+    table["lat"] = shapely.get_y(anchors).round(6)
+    table["wkt"] = shapely.to_wkt(geoms, rounding_precision=6, trim=True)
+    for column in table.columns:
+        if table[column].dtype == object or str(table[column].dtype) in ("str", "string"):
+            table[column] = table[column].map(neutralise_formulas)
+    table.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def export_frame(
+    frame: gpd.GeoDataFrame, path: str | Path, fmt: str | None = None,
+    include_restricted: bool = False, lang: str = "es",
+) -> Path:
+    """Write ``frame`` (as returned by ``Store.list``) to ``path`` in ``fmt``.
+
+    The file is written next to its destination and moved into place, so a failed export
+    leaves no half-written file. Returns the path written.
+    """
+    target = Path(path)
+    fmt = guess_format(target, fmt)
+    out = _public(frame, include_restricted)
+    if out.crs is None:
+        out = out.set_crs(4326)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.stem}.partial{target.suffix or '.' + fmt}")
+    tmp.unlink(missing_ok=True)
+    if fmt == "geojson":
+        _write_geojson(out, tmp)
+    elif fmt == "gpkg":
+        _write_gpkg(out, tmp, lang)
+    elif fmt == "csv":
+        _write_csv(out, tmp)
+    else:
+        raise ValueError(f"unknown format {fmt}")
+    os.replace(tmp, target)
+    return target
+
+
+def write_dictionary(path: str | Path, lang: str = "es") -> Path:
+    """Write the data dictionary (one row per field) as CSV."""
+    target = Path(path)
+    pd.DataFrame(data_dictionary(lang)).to_csv(target, index=False, encoding="utf-8-sig")
+    return target

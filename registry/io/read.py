@@ -1,0 +1,170 @@
+"""Read import files (CSV, GeoJSON, GeoPackage) into raw row dicts for validation.
+
+CSV: UTF-8 (with or without BOM) or Windows-1252; comma or semicolon separated; decimal
+comma accepted in coordinates; location as ``lon``/``lat`` columns or a ``wkt`` column.
+Headers may be field names or their Spanish/English labels. Row numbers are those a
+spreadsheet shows (header = row 1); for GeoJSON and GeoPackage, the feature number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import pyogrio
+import shapely
+
+from registry.errors import Problem, ValidationFailed
+from registry.i18n import tr
+from registry.schema.fields import FIELDS, SYSTEM_FIELDS
+from registry.schema.model import _fold  # same folding as code matching
+
+__all__ = ["RawRows", "read_rows"]
+
+_LON = {"lon", "lng", "long", "longitude", "longitud", "x"}
+_LAT = {"lat", "latitude", "latitud", "y"}
+_WKT = {"wkt", "geometry", "geom", "geometria", "ubicacion"}
+_IGNORED = {f.name for f in SYSTEM_FIELDS} | {"fid", "ogc_fid"}
+_HEADERS: dict[str, str] = {}
+for _spec in FIELDS:
+    for _key in (_spec.name, _spec.es, _spec.en):
+        _HEADERS.setdefault(_fold(_key), _spec.name)
+
+
+class RawRows(list[tuple[int, dict[str, Any]]]):
+    """(row number, values) pairs, notes about the file (e.g. reprojection) and the
+    problems found while reading (bad numbers, half coordinates), to report with the rest."""
+
+    notes: list[str]
+    problems: list[Problem]
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _number(text: str, row: int, field: str, problems: list[Problem]) -> float | None:
+    cleaned = text.strip().replace("\u2212", "-")
+    if re.fullmatch(r"[+-]?\d+,\d+", cleaned):
+        cleaned = cleaned.replace(",", ".")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        problems.append(Problem(row, field, tr("import_bad_number", value=text[:60])))
+        return None
+    return value
+
+
+def _map_header(name: str) -> str:
+    key = _fold(name)
+    if key in _LON:
+        return "lon"
+    if key in _LAT:
+        return "lat"
+    if key in _WKT:
+        return "wkt"
+    return _HEADERS.get(key, name.strip())
+
+
+def _geometry_from_columns(values: dict[str, Any], row: int, problems: list[Problem]) -> None:
+    lon, lat, wkt = values.pop("lon", None), values.pop("lat", None), values.pop("wkt", None)
+    has_xy = any(v not in (None, "") for v in (lon, lat))
+    if has_xy and wkt not in (None, ""):
+        problems.append(Problem(row, "geometry", tr("import_both_geoms")))
+        return
+    if has_xy:
+        if lon in (None, "") or lat in (None, ""):
+            problems.append(Problem(row, "geometry", tr("import_half_coord")))
+            return
+        x = _number(str(lon), row, "lon", problems) if isinstance(lon, str) else float(lon)
+        y = _number(str(lat), row, "lat", problems) if isinstance(lat, str) else float(lat)
+        if x is not None and y is not None:
+            if not (math.isfinite(x) and math.isfinite(y)):
+                problems.append(Problem(row, "geometry", tr("coord_not_finite")))
+            else:
+                values["geometry"] = shapely.Point(x, y)
+    elif wkt not in (None, ""):
+        values["geometry"] = wkt
+
+
+def _read_csv(path: Path, problems: list[Problem]) -> RawRows:
+    text = _decode(path.read_bytes())
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = RawRows()
+    rows.notes = []
+    try:
+        header = [_map_header(h) for h in next(reader)]
+    except StopIteration:
+        return rows
+    for number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        values: dict[str, Any] = {}
+        for name, cell in zip(header, cells, strict=False):
+            if name not in _IGNORED:
+                values[name] = cell
+        if len(cells) > len(header):
+            problems.append(Problem(number, "-", tr("bad_type", detail=f"{len(cells)} columns")))
+        _geometry_from_columns(values, number, problems)
+        rows.append((number, values))
+    return rows
+
+
+def _read_vector(path: Path, problems: list[Problem]) -> RawRows:
+    try:
+        frame = pyogrio.read_dataframe(path)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise ValidationFailed([], tr("import_unreadable", reason=str(exc)[:200])) from None
+    rows = RawRows()
+    rows.notes = []
+    if frame.crs is not None and frame.crs.to_epsg() != 4326 and not frame.empty:
+        rows.notes.append(tr("import_crs", crs=frame.crs.to_string()))
+        frame = frame.to_crs(4326)
+    names = [c for c in frame.columns if c != frame.geometry.name]
+    mapped = {c: _map_header(c) for c in names}
+    for number, (_, series) in enumerate(frame.iterrows(), start=1):
+        values: dict[str, Any] = {}
+        for column in names:
+            value = series[column]
+            if isinstance(value, float) and math.isnan(value):
+                value = None
+            if mapped[column] not in _IGNORED:
+                values[mapped[column]] = value
+        geom = series[frame.geometry.name]
+        values["geometry"] = geom if geom is not None else values.get("geometry")
+        _geometry_from_columns(values, number, problems)
+        rows.append((number, values))
+    return rows
+
+
+def read_rows(path: str | Path) -> RawRows:
+    """Return the rows of an import file; raise ``ValidationFailed`` if it cannot be read.
+
+    Row-level problems are returned in ``rows.problems``, to be reported with the
+    validation problems.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    problems: list[Problem] = []
+    try:
+        if suffix in (".csv", ".txt"):
+            rows = _read_csv(path, problems)
+        elif suffix in (".geojson", ".json", ".gpkg"):
+            rows = _read_vector(path, problems)
+        else:
+            raise ValidationFailed([], tr("import_format"))
+    except (OSError, csv.Error) as exc:
+        raise ValidationFailed([], tr("import_unreadable", reason=str(exc)[:200])) from None
+    rows.problems = problems
+    if not rows:
+        raise ValidationFailed([], tr("import_no_rows"))
+    return rows

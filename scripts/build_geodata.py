@@ -1,0 +1,183 @@
+"""Build geodata/*.csv (our import schema) from the sourced files in ../shared/data.
+
+Run: .venv/bin/python scripts/build_geodata.py [SHARED_DATA_DIR]
+
+Nothing is invented: names, years, counts, cohorts, street limits, notes and source URLs are
+copied from the sourced rows. The code-list classification of each example initiative
+(type, sector, focus, programme) is ours, written out below one line per initiative, with the
+source's own wording kept beside it in the *_detail fields. Locations: the sources give no
+coordinates, so no geometry is written; entries carry the comuna (or region) code and
+``location_precision`` says so; the import places them on a point inside that polygon.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import unicodedata
+from pathlib import Path
+
+from registry.geo.boundaries import comunas
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "geodata"
+
+
+def fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().strip()
+
+
+def slug(text: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in fold(text)).split())[:60]
+
+
+# name prefix -> (initiative_type, sector, strategic_focus, others, program, funding,
+#                 country, region_code, comuna_code, precision, locality, other_countries)
+IAP = {
+    "Programa Estratégico Regional (PER) Clúster Minero": (
+        "cluster", "mining", "productive_chaining", "innovation|human_capital", "corfo_per",
+        "public_national", "CL", "02", "", "region", "", ""),
+    "PTI de Turismo O'Higgins": (
+        "territorial_project", "tourism", "territorial_identity",
+        "product_development|human_capital|sustainability|associativity", "corfo_pti",
+        "public_national", "CL", "06", "", "region", "", ""),
+    "PTI Enoturismo Ancestral Valle del Itata": (
+        "territorial_project", "tourism", "product_development", "associativity|infrastructure",
+        "corfo_pti", "public_national", "CL", "16", "", "region", "Valle del Itata", ""),
+    "PTI Apícola Maule": (
+        "territorial_project", "agri_forestry_livestock", "product_development",
+        "quality|commercialisation|productive_chaining", "corfo_pti", "public_national", "CL",
+        "07", "", "region", "", ""),
+    "PTI cadenas de valor frutícola territorio Laja-Diguillín": (
+        "value_chain", "fruit", "productive_chaining", "", "corfo_pti", "public_national", "CL",
+        "16", "", "region", "Territorio Laja-Diguillín", ""),
+    "PER Turismo 'Altiplano Sustentable'": (
+        "strategic_program", "tourism", "", "", "corfo_per", "public_national", "CL", "01", "",
+        "region", "Provincia del Tamarugal", ""),
+    "Programa Estratégico Mesoregional (PEM) Turismo 'Qhapaq Ñan'": (
+        "strategic_program", "tourism", "product_development", "", "corfo_pem",
+        "public_national", "CL", "", "", "country", "Macrozona Norte (multi-region)", ""),
+    "PER Fruticultura Sustentable Región de Valparaíso": (
+        "strategic_program", "fruit", "sustainability", "", "corfo_per", "public_national", "CL",
+        "05", "", "region", "", ""),
+    "Programa Estratégico para la Fruticultura de Exportación Zona Centro Sur": (
+        "strategic_program", "fruit", "innovation", "", "corfo_other", "", "CL", "", "",
+        "country", "Maule to Los Lagos (multi-region)", ""),
+    "PTI Vitivinícola Valle del Maipo": (
+        "territorial_project", "wine", "quality", "", "corfo_pti", "public_national", "CL",
+        "13", "", "region", "Valle del Maipo", ""),
+    "Red Asociativa Turismo Valle de Colchagua": (
+        "business_network", "tourism", "commercialisation", "innovation", "corfo_red_asociativa",
+        "public_national", "CL", "06", "", "region", "Valle de Colchagua", ""),
+    "Programa interclúster de la economía del conocimiento": (
+        "cluster_agenda", "knowledge_services", "associativity", "", "international",
+        "international", "", "", "", "multi_country", "", "AR|CL|CO|CR|EC|MX|PA|PE"),
+    "PTI Desarrollo Competitivo de Canales y Fiordos de Aysén": (
+        "territorial_project", "fishing_aquaculture", "productive_chaining", "", "corfo_pti",
+        "public_national", "CL", "11", "", "region", "", ""),
+    "PTI Proveedores Sostenibles del Salmón Aysén": (
+        "territorial_project", "fishing_aquaculture", "productive_chaining",
+        "innovation|human_capital|sustainability", "corfo_pti", "public_national", "CL", "11",
+        "", "region", "", ""),
+    "Clúster de Energía Eléctrica": (
+        "cluster", "energy", "", "", "chamber_of_commerce", "", "CO", "", "", "country",
+        "Medellín, Antioquia", ""),
+    "Cluster Moda (Medellín-Antioquia)": (
+        "cluster", "textiles_fashion", "innovation", "", "chamber_of_commerce", "", "CO", "", "",
+        "country", "Medellín, Antioquia", ""),
+    "Cooperativa de Fomento Ovino de Chiloé": (
+        "cooperative_network", "agri_forestry_livestock", "commercialisation", "quality",
+        "sercotec_other", "public_national", "CL", "10", "10201", "comuna", "Castro, Chiloé", ""),
+    "Cooptur Aymara": (
+        "cooperative_network", "tourism", "commercialisation", "", "sercotec_other", "", "CL",
+        "01", "", "region", "Altiplano de Tarapacá", ""),
+    "APL de Vestuário de Muriaé": (
+        "cluster", "textiles_fashion", "associativity", "human_capital|innovation", "other", "",
+        "BR", "", "", "country", "Muriaé, Minas Gerais", ""),
+    "Agenda de clústeres del Ecuador": (
+        "cluster_agenda", "multi_sector", "innovation", "", "ministry", "", "EC", "", "",
+        "country", "", ""),
+}
+
+IAP_COLUMNS = [
+    "external_id", "name", "kind", "initiative_type", "country", "other_countries",
+    "region_code", "comuna_code", "locality", "location_precision", "sector", "sector_detail",
+    "strategic_focus", "strategic_focus_other", "strategic_focus_detail", "funding_source",
+    "program", "program_detail", "n_firms", "start_year", "status", "source_url", "notes",
+]
+BARRIO_COLUMNS = [
+    "external_id", "name", "kind", "initiative_type", "country", "region_code", "comuna_code",
+    "locality", "location_precision", "sector", "funding_source", "program", "program_detail",
+    "lead_organization", "convocatoria_year", "cohort", "n_businesses", "limits_description",
+    "status", "source_url", "notes",
+]
+
+
+def build_iap(src: Path) -> list[dict[str, str]]:
+    rows = []
+    for r in csv.DictReader(src.open(encoding="utf-8")):
+        key = next(k for k in IAP if r["name"].startswith(k))
+        (itype, sector, focus, others, program, funding, country, region, comuna, precision,
+         locality, other_countries) = IAP[key]
+        notes = r["notes"]
+        if r["comuna"]:
+            notes = f"Comuna in source: {r['comuna']}. {notes}".strip()
+        if r["region"] and not region:
+            notes = f"Region in source: {r['region']}. {notes}".strip()
+        rows.append({
+            "external_id": f"seed:iap:{slug(r['name'])}", "name": r["name"], "kind": "iap",
+            "initiative_type": itype, "country": country, "other_countries": other_countries,
+            "region_code": region, "comuna_code": comuna, "locality": locality,
+            "location_precision": precision, "sector": sector, "sector_detail": r["sector"],
+            "strategic_focus": focus, "strategic_focus_other": others,
+            "strategic_focus_detail": r["strategic_focus"], "funding_source": funding,
+            "program": program, "program_detail": r["funding_programme"], "n_firms": r["n_firms"],
+            "start_year": r["start_year"], "status": "published", "source_url": r["source_url"],
+            "notes": notes,
+        })
+    return rows
+
+
+def build_barrios(src: Path) -> list[dict[str, str]]:
+    table = comunas()
+    by_name = {(fold(n), reg): code for n, reg, code in
+               zip(table.comuna_name, table.region_code, table.comuna_code, strict=True)}
+    rows = []
+    for r in csv.DictReader(src.open(encoding="utf-8")):
+        comuna = by_name.get((fold(r["comuna"]), r["region_code"]), "") if r["comuna"] else ""
+        if r["comuna"] and not comuna:
+            raise SystemExit(f"comuna not found in DPA 2023: {r['comuna']} ({r['region_code']})")
+        related = r["cohort"].startswith("related")
+        rows.append({
+            "external_id": f"seed:barrio:{r['region_code']}:{slug(r['name'])}",
+            "name": r["name"], "kind": "barrio_comercial", "initiative_type": "commercial_district",
+            "country": "CL", "region_code": r["region_code"], "comuna_code": comuna,
+            "locality": r["comuna"], "location_precision": "comuna" if comuna else "region",
+            "sector": "retail_commerce", "funding_source": "public_national",
+            "program": "sercotec_other" if related else "sercotec_barrios",
+            "program_detail": "" if not related else r["cohort"], "lead_organization": "SERCOTEC",
+            "convocatoria_year": r["convocatoria_year"], "cohort": r["cohort"],
+            "n_businesses": r["n_businesses"], "limits_description": r["limits_description"],
+            "status": "published", "source_url": r["source_url"], "notes": r["notes"],
+        })
+    return rows
+
+
+def write(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"{path.relative_to(ROOT)}: {len(rows)} rows")
+
+
+def main() -> None:
+    shared = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data"
+    OUT.mkdir(exist_ok=True)
+    write(OUT / "iap_examples.csv", IAP_COLUMNS, build_iap(shared / "iap_examples.csv"))
+    write(OUT / "barrios_comerciales.csv", BARRIO_COLUMNS,
+          build_barrios(shared / "barrios_comerciales.csv"))
+
+
+if __name__ == "__main__":
+    main()

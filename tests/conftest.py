@@ -1,0 +1,77 @@
+"""Shared fixtures: real GeoPackage registries in tmp_path, never mocks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import settings
+
+from registry.api import Registry
+from registry.auth import Actor
+from registry.store.gpkg import GeoPackageStore
+
+settings.register_profile("ci", max_examples=200, deadline=None)
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+ADMIN = Actor("admin", "admin")
+
+
+@pytest.fixture(autouse=True)
+def _spanish(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IAP_REGISTRY_LANG", "es")
+
+
+@pytest.fixture
+def gpkg_store(tmp_path: Path) -> GeoPackageStore:
+    store = GeoPackageStore(tmp_path / "registry.gpkg")
+    store.init()
+    return store
+
+
+@pytest.fixture
+def registry(gpkg_store: GeoPackageStore) -> Registry:
+    return Registry(store=gpkg_store)
+
+
+def iap_values(**overrides: Any) -> dict[str, Any]:
+    """Valid values of an IAP in Santiago (comuna 13101)."""
+    values: dict[str, Any] = {
+        "name": "Clúster de prueba",
+        "kind": "iap",
+        "initiative_type": "cluster",
+        "country": "CL",
+        "location_precision": "exact",
+        "sector": "tourism",
+        "geometry": "POINT (-70.6506 -33.4372)",
+        "status": "published",
+    }
+    values.update(overrides)
+    return values
+
+
+def barrio_values(**overrides: Any) -> dict[str, Any]:
+    """Valid values of a barrio comercial drawn as a street segment in Valdivia."""
+    values: dict[str, Any] = {
+        "name": "Barrio de prueba",
+        "kind": "barrio_comercial",
+        "country": "CL",
+        "location_precision": "street",
+        "sector": "retail_commerce",
+        "geometry": "LINESTRING (-73.2459 -39.8142, -73.2440 -39.8150)",
+        "action_lines": "asociatividad|entorno_urbano",
+        "status": "published",
+    }
+    values.update(overrides)
+    return values
+
+
+def require_tool(name: str) -> str:
+    """Return the path of a command-line tool; fail (never skip) when it is missing."""
+    path = shutil.which(name)
+    assert path, f"{name} is required by the tests (make test installs it)"
+    return path

@@ -1,0 +1,76 @@
+"""Six processes update the same records at once: no lost update, stale writes refused."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from registry.api import Registry
+from registry.errors import Conflict
+from tests.conftest import ADMIN, iap_values, require_tool
+
+PROCESSES, ATTEMPTS = 6, 40
+
+
+def _worker(db: str, ids: list[str], worker: int, out: str) -> None:
+    reg = Registry(db)
+    accepted, refused = [], 0
+    for i in range(ATTEMPTS):
+        record_id = ids[i % len(ids)]
+        current = reg.get(record_id)
+        value = worker * 1000 + i
+        try:
+            done = reg.update(record_id, {"n_firms": value}, current["version"], ADMIN)
+            accepted.append([record_id, done["version"], value])
+        except Conflict:
+            refused += 1
+    Path(out).write_text(json.dumps({"accepted": accepted, "refused": refused}))
+
+
+@pytest.mark.slow
+def test_six_writers_lose_nothing(tmp_path: Path) -> None:
+    db = str(tmp_path / "registry.gpkg")
+    reg = Registry(db)
+    reg.init()
+    ids = [reg.create(iap_values(name=f"hot {k}"), ADMIN)["id"] for k in range(2)]
+    ctx = mp.get_context("spawn")
+    outs = [str(tmp_path / f"w{w}.json") for w in range(PROCESSES)]
+    procs = [ctx.Process(target=_worker, args=(db, ids, w, outs[w])) for w in range(PROCESSES)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=300)
+        assert p.exitcode == 0
+    results = [json.loads(Path(o).read_text()) for o in outs]
+    accepted = [a for r in results for a in r["accepted"]]
+    refused = sum(r["refused"] for r in results)
+    assert len(accepted) + refused == PROCESSES * ATTEMPTS
+    assert refused > 0, "the writers never collided: the test did not exercise conflicts"
+    for record_id in ids:
+        mine = sorted((v, value) for rid, v, value in accepted if rid == record_id)
+        history = reg.history(record_id)
+        updates = [(h["version"], h["after"]["n_firms"]) for h in history if h["operation"] == "update"]
+        # every accepted update is in the history, once, with the value written
+        assert updates == mine
+        versions = [h["version"] for h in history]
+        assert versions == list(range(1, len(versions) + 1))
+        # the final state equals the last accepted write
+        final = reg.get(record_id)
+        assert (final["version"], final["n_firms"]) == mine[-1]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM rtree_initiatives_geom").fetchone()[0] == 2
+    ogrinfo = require_tool("ogrinfo")
+    result = subprocess.run([ogrinfo, "-ro", "-so", db, "initiatives"], capture_output=True,
+                            text=True, check=True)
+    assert "Feature Count: 2" in result.stdout
+    assert "Warning" not in result.stderr and "ERROR" not in result.stderr
+    check = subprocess.run([ogrinfo, "-ro", "-q", db, "-sql",
+                            "SELECT HasSpatialIndex('initiatives', 'geom')"],
+                           capture_output=True, text=True, check=True)
+    assert "= 1" in check.stdout
