@@ -27,9 +27,13 @@ def _home() -> None:
     if len(frame):
         counts = frame.groupby("kind").size().rename(index=lambda k: label("kind", k)).rename("n")
         st.dataframe(counts)
-        st.dataframe(frame[["name", "kind", "region_code", "comuna_code", "sector", "status"]],
-                     hide_index=True)
-    st.info("El mapa y los formularios llegan en la próxima versión. / The map and forms come next.")
+        st.dataframe(
+            frame[["name", "kind", "region_code", "comuna_code", "sector", "status"]],
+            hide_index=True,
+        )
+    st.info(
+        "El mapa y los formularios llegan en la próxima versión. / The map and forms come next."
+    )
 
 
 st.navigation([st.Page(_home, title="Inicio", default=True)]).run()

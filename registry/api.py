@@ -41,8 +41,12 @@ class ImportReport:
 
     def message(self) -> str:
         key = "import_dry_ok" if self.dry_run else "import_ok"
-        return " ".join([*self.notes, tr(key, created=self.created, updated=self.updated,
-                                          unchanged=self.unchanged)])
+        return " ".join(
+            [
+                *self.notes,
+                tr(key, created=self.created, updated=self.updated, unchanged=self.unchanged),
+            ]
+        )
 
 
 def _editable(record: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +97,9 @@ class Registry:
         return Actor(username, user["role"])
 
     # -- reads ---------------------------------------------------------------------------
-    def list(self, filters: Filters | None = None, include_deleted: bool = False) -> gpd.GeoDataFrame:
+    def list(
+        self, filters: Filters | None = None, include_deleted: bool = False
+    ) -> gpd.GeoDataFrame:
         """Return the entries matching ``filters`` as a GeoDataFrame in EPSG:4326."""
         return self._ready().list(filters, include_deleted=include_deleted)
 
@@ -110,8 +116,9 @@ class Registry:
         return self._ready().data_version()
 
     # -- validation ----------------------------------------------------------------------
-    def _prepare(self, rows: list[dict[str, Any]],
-                 row_numbers: list[int] | None = None) -> tuple[list[Any], list[Problem]]:
+    def _prepare(
+        self, rows: list[dict[str, Any]], row_numbers: list[int] | None = None
+    ) -> tuple[list[Any], list[Problem]]:
         """Validate rows and check their locations; problems carry the file's row numbers."""
         models, problems = validate_records(rows)
         fixes, loc_problems = resolve_locations(models)
@@ -126,9 +133,15 @@ class Registry:
             if model is None or fix is None:
                 ready.append(None)
                 continue
-            ready.append(model.model_copy(update={
-                "region_code": fix.region_code, "comuna_code": fix.comuna_code,
-                "geometry": fix.geometry}))
+            ready.append(
+                model.model_copy(
+                    update={
+                        "region_code": fix.region_code,
+                        "comuna_code": fix.comuna_code,
+                        "geometry": fix.geometry,
+                    }
+                )
+            )
         return ready, problems
 
     def validate(self, values: dict[str, Any]) -> Any:
@@ -145,8 +158,9 @@ class Registry:
         require(actor, "create", new_status=model.status)
         return self._ready().create(model, actor.username)
 
-    def update(self, record_id: str, changes: dict[str, Any], expected_version: int,
-               actor: Actor) -> dict[str, Any]:
+    def update(
+        self, record_id: str, changes: dict[str, Any], expected_version: int, actor: Actor
+    ) -> dict[str, Any]:
         """Apply ``changes`` to the entry at ``expected_version``; raise ``Conflict`` if stale."""
         store = self._ready()
         current = store.get(record_id, include_deleted=False)
@@ -168,16 +182,18 @@ class Registry:
         require(actor, "delete", store.get(record_id, include_deleted=False))
         return store.delete(record_id, expected_version, actor.username)
 
-    def revert(self, record_id: str, to_version: int, actor: Actor,
-               expected_version: int | None = None) -> dict[str, Any]:
+    def revert(
+        self, record_id: str, to_version: int, actor: Actor, expected_version: int | None = None
+    ) -> dict[str, Any]:
         """Make the entry's content that of ``to_version`` again, as a new version."""
         store = self._ready()
         current = store.get(record_id)
         require(actor, "revert", current)
         return store.revert(record_id, to_version, actor.username, expected_version)
 
-    def import_file(self, path: str | Path, actor: Actor, dry_run: bool = False,
-                    only_new: bool = False) -> ImportReport:
+    def import_file(
+        self, path: str | Path, actor: Actor, dry_run: bool = False, only_new: bool = False
+    ) -> ImportReport:
         """Import a CSV, GeoJSON or GeoPackage file: everything or nothing.
 
         Rows with an ``id`` or ``external_id`` already in the registry update that entry;
@@ -196,8 +212,18 @@ class Registry:
                 value = str(values.get(key) or "").strip()
                 if value:
                     if (key, value) in seen:
-                        problems.append(Problem(number, key, tr(
-                            "import_duplicate", field=key, value=value, first=seen[key, value])))
+                        problems.append(
+                            Problem(
+                                number,
+                                key,
+                                tr(
+                                    "import_duplicate",
+                                    field=key,
+                                    value=value,
+                                    first=seen[key, value],
+                                ),
+                            )
+                        )
                     seen.setdefault((key, value), number)
         models, found = self._prepare(rows, row_numbers=numbers)
         problems += found
@@ -220,12 +246,13 @@ class Registry:
                     creates.append(model)
                 else:
                     require(actor, "update", current, new_status=model.status)
-                    updates.append((current["id"], model.model_copy(update={"id": None}),
-                                    current["version"]))
+                    updates.append(
+                        (current["id"], model.model_copy(update={"id": None}), current["version"])
+                    )
             except NotAllowed as exc:
                 problems.append(Problem(number, "-", exc.user_msg))
         if problems:
-            problems.sort(key=lambda p: (p.row or 0))
+            problems.sort(key=lambda p: p.row or 0)
             raise ValidationFailed(problems, tr("import_failed", n=len(problems)))
         report = ImportReport(dry_run=dry_run, notes=list(raw.notes), unchanged=skipped)
         if dry_run:
@@ -236,9 +263,16 @@ class Registry:
         report.unchanged += len(result.unchanged)
         return report
 
-    def export(self, path: str | Path, fmt: str | None = None, filters: Filters | None = None,
-               actor: Actor | None = None, include_restricted: bool = False,
-               lang: str = "es", dictionary: bool = True) -> list[Path]:
+    def export(
+        self,
+        path: str | Path,
+        fmt: str | None = None,
+        filters: Filters | None = None,
+        actor: Actor | None = None,
+        include_restricted: bool = False,
+        lang: str = "es",
+        dictionary: bool = True,
+    ) -> list[Path]:
         """Export the entries matching ``filters``; restricted fields only for administrators.
 
         Returns the files written: the export and, for GeoJSON and CSV, the data dictionary
@@ -250,7 +284,9 @@ class Registry:
         written = [export_frame(frame, path, fmt, include_restricted, lang)]
         if dictionary and guess_format(path, fmt) != "gpkg":
             target = Path(path)
-            written.append(write_dictionary(target.with_name(target.stem + ".dictionary.csv"), lang))
+            written.append(
+                write_dictionary(target.with_name(target.stem + ".dictionary.csv"), lang)
+            )
         return written
 
     # -- users ---------------------------------------------------------------------------
@@ -286,4 +322,3 @@ class Registry:
     def list_users(self) -> list[dict[str, Any]]:
         """Return users (never their password hashes)."""
         return self._ready().list_users()
-

@@ -55,8 +55,9 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def can(actor: Actor, action: str, record: dict[str, Any] | None = None,
-        new_status: str | None = None) -> bool:
+def can(
+    actor: Actor, action: str, record: dict[str, Any] | None = None, new_status: str | None = None
+) -> bool:
     """Return whether ``actor`` may do ``action`` (on ``record``, setting ``new_status``).
 
     Actions: ``create``, ``update``, ``delete``, ``revert``, ``manage_users``,
@@ -90,18 +91,28 @@ def can(actor: Actor, action: str, record: dict[str, Any] | None = None,
 
 
 _ACTION_TEXT = {
-    "es": {"create": "crear entradas", "update": "modificar esta entrada",
-           "delete": "eliminar esta entrada", "revert": "restaurar esta entrada",
-           "manage_users": "administrar usuarios",
-           "export_restricted": "exportar campos restringidos"},
-    "en": {"create": "create entries", "update": "change this entry",
-           "delete": "delete this entry", "revert": "restore this entry",
-           "manage_users": "manage users", "export_restricted": "export restricted fields"},
+    "es": {
+        "create": "crear entradas",
+        "update": "modificar esta entrada",
+        "delete": "eliminar esta entrada",
+        "revert": "restaurar esta entrada",
+        "manage_users": "administrar usuarios",
+        "export_restricted": "exportar campos restringidos",
+    },
+    "en": {
+        "create": "create entries",
+        "update": "change this entry",
+        "delete": "delete this entry",
+        "revert": "restore this entry",
+        "manage_users": "manage users",
+        "export_restricted": "export restricted fields",
+    },
 }
 
 
-def require(actor: Actor, action: str, record: dict[str, Any] | None = None,
-            new_status: str | None = None) -> None:
+def require(
+    actor: Actor, action: str, record: dict[str, Any] | None = None, new_status: str | None = None
+) -> None:
     """Raise ``NotAllowed`` unless ``can(actor, action, record, new_status)``."""
     if not can(actor, action, record, new_status):
         from registry.i18n import current_language

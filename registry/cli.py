@@ -23,16 +23,29 @@ from registry.store.tables import record_to_json
 
 __all__ = ["main"]
 
-_FILTERS = ("country", "region", "comuna", "kind", "sector", "focus", "funding", "program",
-            "status")
-_LIST_COLUMNS = ["id", "version", "kind", "name", "region_code", "comuna_code", "sector",
-                 "status"]
+_FILTERS = (
+    "country",
+    "region",
+    "comuna",
+    "kind",
+    "sector",
+    "focus",
+    "funding",
+    "program",
+    "status",
+)
+_LIST_COLUMNS = ["id", "version", "kind", "name", "region_code", "comuna_code", "sector", "status"]
 
 
 def _add_filters(p: argparse.ArgumentParser) -> None:
     for name in _FILTERS:
-        p.add_argument(f"--{name}", action="append", default=[], metavar="CODE",
-                       help=f"filter by {name} (repeatable)")
+        p.add_argument(
+            f"--{name}",
+            action="append",
+            default=[],
+            metavar="CODE",
+            help=f"filter by {name} (repeatable)",
+        )
     p.add_argument("--q", help="free-text search (names, organisations, places, texts)")
 
 
@@ -46,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="iap-registry",
         description="Registro de iniciativas de articulación productiva (IAP) y barrios comerciales.",
     )
-    parser.add_argument("--db", help="GeoPackage path (default: $IAP_REGISTRY_DB or ./data/registry.gpkg)")
+    parser.add_argument(
+        "--db", help="GeoPackage path (default: $IAP_REGISTRY_DB or ./data/registry.gpkg)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def cmd(name: str, help_: str, write: bool = False) -> argparse.ArgumentParser:
@@ -74,8 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = cmd("update", "change fields of an entry", write=True)
     p.add_argument("id")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="FIELD=VALUE",
-                   required=True)
+    p.add_argument(
+        "--set", dest="sets", action="append", default=[], metavar="FIELD=VALUE", required=True
+    )
     p.add_argument("--expected-version", type=int, required=True)
     p = cmd("delete", "delete an entry (soft delete; can be reverted)", write=True)
     p.add_argument("id")
@@ -133,8 +149,9 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if c == "export":
         actor = reg.actor(args.as_user) if args.include_restricted else None
-        for path in reg.export(args.file, args.format, _filters(args), actor,
-                               args.include_restricted):
+        for path in reg.export(
+            args.file, args.format, _filters(args), actor, args.include_restricted
+        ):
             print(path)
         return 0
     if c == "list":
@@ -155,7 +172,9 @@ def _run(args: argparse.Namespace) -> int:
             _print_json(record)
         else:
             for key, value in record.items():
-                print(f"{key:24} {json.dumps(value, ensure_ascii=False) if key == 'geometry' else value}")
+                print(
+                    f"{key:24} {json.dumps(value, ensure_ascii=False) if key == 'geometry' else value}"
+                )
         return 0
     if c == "update":
         changes = {}
@@ -180,16 +199,25 @@ def _run(args: argparse.Namespace) -> int:
         else:
             for v in versions:
                 changed = _changed_fields(v["before"], v["after"])
-                print(f"v{v['version']:<4} {v['at']}  {v['operation']:7} {v['actor']:16} {', '.join(changed)}")
+                print(
+                    f"v{v['version']:<4} {v['at']}  {v['operation']:7} {v['actor']:16} {', '.join(changed)}"
+                )
         return 0
     if c == "revert":
-        record = reg.revert(args.id, args.to_version, reg.actor(args.as_user), args.expected_version)
+        record = reg.revert(
+            args.id, args.to_version, reg.actor(args.as_user), args.expected_version
+        )
         print(f"{record['id']} version {record['version']} (= v{args.to_version})")
         return 0
     if c == "codes":
-        lists = {name: [{"code": x.code, "es": x.es, "en": x.en}
-                        | ({"applies_to": x.applies_to} if x.applies_to else {}) for x in codes]
-                 for name, codes in CODE_LISTS.items()}
+        lists = {
+            name: [
+                {"code": x.code, "es": x.es, "en": x.en}
+                | ({"applies_to": x.applies_to} if x.applies_to else {})
+                for x in codes
+            ]
+            for name, codes in CODE_LISTS.items()
+        }
         if args.json:
             _print_json(lists)
         else:
@@ -223,11 +251,12 @@ def _frame_records(frame: Any) -> list[dict[str, Any]]:
     from registry.store.tables import LIST_SEP
 
     records = []
-    for row in frame.to_dict("records"):
+    for raw in frame.to_dict("records"):
+        row = {k: (None if isinstance(v, float) and v != v else v) for k, v in raw.items()}
         for name, spec in FIELDS_BY_NAME.items():
             if spec.type == "codes":
                 row[name] = row[name].split(LIST_SEP) if row.get(name) else []
-        records.append({k: (None if v != v else v) for k, v in row.items()})  # NaN -> None
+        records.append(row)
     return records
 
 

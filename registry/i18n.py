@@ -60,7 +60,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "es": "una iniciativa (IAP) se ubica con un punto, no con {gtype}",
         "en": "an initiative (IAP) is located by a point, not by a {gtype}",
     },
-    "geom_type": {"es": "tipo de geometría no admitido: {gtype}", "en": "unsupported geometry type: {gtype}"},
+    "geom_type": {
+        "es": "tipo de geometría no admitido: {gtype}",
+        "en": "unsupported geometry type: {gtype}",
+    },
     "geom_empty": {"es": "la geometría está vacía", "en": "the geometry is empty"},
     "geom_invalid": {
         "es": "geometría no válida: {reason}",
@@ -166,7 +169,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "'{actor}' ({role}) is not allowed to {action}",
     },
     "unknown_user": {"es": "usuario desconocido «{user}»", "en": "unknown user '{user}'"},
-    "user_disabled": {"es": "el usuario «{user}» está desactivado", "en": "user '{user}' is disabled"},
+    "user_disabled": {
+        "es": "el usuario «{user}» está desactivado",
+        "en": "user '{user}' is disabled",
+    },
     "user_exists": {"es": "el usuario «{user}» ya existe", "en": "user '{user}' already exists"},
     "password_short": {
         "es": "la contraseña debe tener al menos {n} caracteres",

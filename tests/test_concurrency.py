@@ -54,7 +54,9 @@ def test_six_writers_lose_nothing(tmp_path: Path) -> None:
     for record_id in ids:
         mine = sorted((v, value) for rid, v, value in accepted if rid == record_id)
         history = reg.history(record_id)
-        updates = [(h["version"], h["after"]["n_firms"]) for h in history if h["operation"] == "update"]
+        updates = [
+            (h["version"], h["after"]["n_firms"]) for h in history if h["operation"] == "update"
+        ]
         # every accepted update is in the history, once, with the value written
         assert updates == mine
         versions = [h["version"] for h in history]
@@ -66,11 +68,15 @@ def test_six_writers_lose_nothing(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM rtree_initiatives_geom").fetchone()[0] == 2
     ogrinfo = require_tool("ogrinfo")
-    result = subprocess.run([ogrinfo, "-ro", "-so", db, "initiatives"], capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [ogrinfo, "-ro", "-so", db, "initiatives"], capture_output=True, text=True, check=True
+    )
     assert "Feature Count: 2" in result.stdout
     assert "Warning" not in result.stderr and "ERROR" not in result.stderr
-    check = subprocess.run([ogrinfo, "-ro", "-q", db, "-sql",
-                            "SELECT HasSpatialIndex('initiatives', 'geom')"],
-                           capture_output=True, text=True, check=True)
+    check = subprocess.run(
+        [ogrinfo, "-ro", "-q", db, "-sql", "SELECT HasSpatialIndex('initiatives', 'geom')"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "= 1" in check.stdout

@@ -31,8 +31,15 @@ def test_valid_iap_and_barrio() -> None:
 
 
 def test_required_fields_and_unknown_codes_in_spanish() -> None:
-    found = problems({"kind": "iap", "initiative_type": "zzz", "country": "CL",
-                      "location_precision": "country", "bogus": 1})
+    found = problems(
+        {
+            "kind": "iap",
+            "initiative_type": "zzz",
+            "country": "CL",
+            "location_precision": "country",
+            "bogus": 1,
+        }
+    )
     assert found["name"] == "es obligatorio"
     assert found["sector"] == "es obligatorio"
     assert found["initiative_type"].startswith("código desconocido «zzz»")

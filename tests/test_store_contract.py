@@ -40,7 +40,10 @@ def test_history_and_revert(registry: Registry) -> None:
     assert (reverted["name"], reverted["version"]) == ("Original", 3)
     steps = registry.history(rec["id"])
     assert [(h["version"], h["operation"]) for h in steps] == [
-        (1, "create"), (2, "update"), (3, "revert")]
+        (1, "create"),
+        (2, "update"),
+        (3, "revert"),
+    ]
     assert steps[1]["before"]["name"] == "Original" and steps[1]["after"]["name"] == "Cambiado"
     assert all(h["actor"] == "admin" and h["at"].endswith("Z") for h in steps)
 
@@ -75,8 +78,15 @@ def test_batch_is_all_or_nothing_on_conflict(registry: Registry, gpkg_store) -> 
 
 
 def test_filters(registry: Registry) -> None:
-    registry.create(iap_values(name="Ñandú Turismo", strategic_focus="innovation",
-                               funding_source="private", funding_source_other="public_regional"), ADMIN)
+    registry.create(
+        iap_values(
+            name="Ñandú Turismo",
+            strategic_focus="innovation",
+            funding_source="private",
+            funding_source_other="public_regional",
+        ),
+        ADMIN,
+    )
     registry.create(barrio_values(name="Barrio Esmeralda"), ADMIN)
     count = lambda **kw: len(registry.list(Filters(**kw)))  # noqa: E731
     assert count(kind=("barrio_comercial",)) == 1
@@ -102,7 +112,8 @@ def test_file_is_valid_geopackage_in_wal(registry: Registry, gpkg_store) -> None
         assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # 'GPKG'
         rtree = conn.execute("SELECT count(*) FROM rtree_initiatives_geom").fetchone()[0]
         extent = conn.execute(
-            "SELECT min_x, max_y FROM gpkg_contents WHERE table_name='initiatives'").fetchone()
+            "SELECT min_x, max_y FROM gpkg_contents WHERE table_name='initiatives'"
+        ).fetchone()
     assert rtree == 1
     assert extent[0] == pytest.approx(-73.2459, abs=1e-4)
     assert extent[1] == pytest.approx(-39.8142, abs=1e-4)

@@ -60,8 +60,10 @@ def comunas() -> gpd.GeoDataFrame:
 def regions() -> gpd.GeoDataFrame:
     """Return Chile's 16 regions, dissolved from the comunas (cached)."""
     gdf = comunas().dissolve(by=["region_code", "region_name"], as_index=False)
-    return gdf[["region_code", "region_name", "geometry"]].sort_values("region_code").reset_index(
-        drop=True
+    return (
+        gdf[["region_code", "region_name", "geometry"]]
+        .sort_values("region_code")
+        .reset_index(drop=True)
     )
 
 

@@ -127,15 +127,25 @@ def resolve_locations(
         if country == "CL":
             if comuna and comuna not in comuna_region:
                 problems.append(
-                    Problem(row, "comuna_code", tr("code_not_in_country", value=comuna, country="Chile"))
+                    Problem(
+                        row, "comuna_code", tr("code_not_in_country", value=comuna, country="Chile")
+                    )
                 )
             if region and region not in region_names:
                 problems.append(
-                    Problem(row, "region_code", tr("code_not_in_country", value=region, country="Chile"))
+                    Problem(
+                        row, "region_code", tr("code_not_in_country", value=region, country="Chile")
+                    )
                 )
-            if comuna in comuna_region and region in region_names and comuna_region[comuna] != region:
+            if (
+                comuna in comuna_region
+                and region in region_names
+                and comuna_region[comuna] != region
+            ):
                 problems.append(
-                    Problem(row, "comuna_code", tr("comuna_not_in_region", comuna=comuna, region=region))
+                    Problem(
+                        row, "comuna_code", tr("comuna_not_in_region", comuna=comuna, region=region)
+                    )
                 )
         geom = rec.geometry
         if geom is not None:
@@ -153,20 +163,38 @@ def resolve_locations(
             elif country not in ("CL", None) and in_chile:
                 name = label("country", country)
                 problems.append(
-                    Problem(row, "geometry", tr("coord_outside_country", lon=lon, lat=lat, country=name))
+                    Problem(
+                        row, "geometry", tr("coord_outside_country", lon=lon, lat=lat, country=name)
+                    )
                 )
             elif country == "CL" and hit is not None:
                 if comuna and comuna != hit.comuna_code and comuna in comuna_region:
                     found = f"{hit.comuna_name} ({hit.comuna_code})"
                     problems.append(
-                        Problem(row, "comuna_code", tr("code_contradicts_location",
-                                                       field="comuna_code", given=comuna, found=found))
+                        Problem(
+                            row,
+                            "comuna_code",
+                            tr(
+                                "code_contradicts_location",
+                                field="comuna_code",
+                                given=comuna,
+                                found=found,
+                            ),
+                        )
                     )
                 if region and region != hit.region_code and region in region_names:
                     found = f"{hit.region_name} ({hit.region_code})"
                     problems.append(
-                        Problem(row, "region_code", tr("code_contradicts_location",
-                                                       field="region_code", given=region, found=found))
+                        Problem(
+                            row,
+                            "region_code",
+                            tr(
+                                "code_contradicts_location",
+                                field="region_code",
+                                given=region,
+                                found=found,
+                            ),
+                        )
                     )
                 precision = rec.location_precision
                 keep_comuna = precision not in ("region", "country", "multi_country")

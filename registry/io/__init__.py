@@ -1,6 +1,12 @@
 """Import (CSV, GeoJSON, GeoPackage) and export (RFC 7946 GeoJSON, GeoPackage, CSV)."""
 
-from registry.io.export import FORMATS, export_frame, guess_format, neutralise_formulas, write_dictionary
+from registry.io.export import (
+    FORMATS,
+    export_frame,
+    guess_format,
+    neutralise_formulas,
+    write_dictionary,
+)
 from registry.io.read import RawRows, read_rows
 
 __all__ = [

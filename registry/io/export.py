@@ -60,18 +60,34 @@ def _public(frame: gpd.GeoDataFrame, include_restricted: bool) -> gpd.GeoDataFra
 
 def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
     pyogrio.write_dataframe(
-        frame, path, driver="GeoJSON",
-        layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "6", "ID_FIELD": "id",
-                       "WRITE_NAME": "NO"},
+        frame,
+        path,
+        driver="GeoJSON",
+        layer_options={
+            "RFC7946": "YES",
+            "COORDINATE_PRECISION": "6",
+            "ID_FIELD": "id",
+            "WRITE_NAME": "NO",
+        },
     )
 
 
 def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, lang: str) -> None:
-    pyogrio.write_dataframe(frame, path, layer="initiatives", driver="GPKG",
-                            geometry_type="Unknown", dataset_options={"VERSION": "1.2"},
-                            layer_options={"SPATIAL_INDEX": "YES"})
-    pyogrio.write_dataframe(pd.DataFrame(data_dictionary(lang)).astype(str), path,
-                            layer="data_dictionary", driver="GPKG")
+    pyogrio.write_dataframe(
+        frame,
+        path,
+        layer="initiatives",
+        driver="GPKG",
+        geometry_type="Unknown",
+        dataset_options={"VERSION": "1.2"},
+        layer_options={"SPATIAL_INDEX": "YES"},
+    )
+    pyogrio.write_dataframe(
+        pd.DataFrame(data_dictionary(lang)).astype(str),
+        path,
+        layer="data_dictionary",
+        driver="GPKG",
+    )
 
 
 def _write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
@@ -88,8 +104,11 @@ def _write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
 
 
 def export_frame(
-    frame: gpd.GeoDataFrame, path: str | Path, fmt: str | None = None,
-    include_restricted: bool = False, lang: str = "es",
+    frame: gpd.GeoDataFrame,
+    path: str | Path,
+    fmt: str | None = None,
+    include_restricted: bool = False,
+    lang: str = "es",
 ) -> Path:
     """Write ``frame`` (as returned by ``Store.list``) to ``path`` in ``fmt``.
 

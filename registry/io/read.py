@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pyogrio
 import shapely
 
@@ -119,14 +121,41 @@ def _read_csv(path: Path, problems: list[Problem]) -> RawRows:
     return rows
 
 
+def _read_geojson(path: Path) -> gpd.GeoDataFrame:
+    """Read GeoJSON with Python's JSON parser.
+
+    GDAL's GeoJSON reader decodes escaped surrogate pairs (``\\ud836\\udc00``, as Python's
+    ``json.dumps`` writes characters outside the BMP) to U+FFFD; Python's parser does not.
+    A legacy ``crs`` member (GeoJSON 2008) is honoured; RFC 7946 files are WGS84.
+    """
+    try:
+        data = json.loads(_decode(path.read_bytes()))
+        features = data["features"] if data.get("type") == "FeatureCollection" else [data]
+        crs = (data.get("crs") or {}).get("properties", {}).get("name") or "OGC:CRS84"
+        frame = gpd.GeoDataFrame.from_features(features, crs=crs)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValidationFailed([], tr("import_unreadable", reason=str(exc)[:200])) from None
+    return frame
+
+
 def _read_vector(path: Path, problems: list[Problem]) -> RawRows:
     try:
-        frame = pyogrio.read_dataframe(path)
+        if path.suffix.lower() == ".gpkg":
+            frame = pyogrio.read_dataframe(path)
+        else:
+            frame = _read_geojson(path)
+    except ValidationFailed:
+        raise
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise ValidationFailed([], tr("import_unreadable", reason=str(exc)[:200])) from None
     rows = RawRows()
     rows.notes = []
-    if frame.crs is not None and frame.crs.to_epsg() != 4326 and not frame.empty:
+    if (
+        frame.crs is not None
+        and not frame.crs.equals("EPSG:4326")
+        and not frame.crs.equals("OGC:CRS84")
+        and not frame.empty
+    ):
         rows.notes.append(tr("import_crs", crs=frame.crs.to_string()))
         frame = frame.to_crs(4326)
     names = [c for c in frame.columns if c != frame.geometry.name]

@@ -33,7 +33,11 @@ INITIATIVE_TYPE = _codes(
     ("business_network", "Red empresarial", "Business network"),
     ("value_chain", "Cadena de valor", "Value chain"),
     ("territorial_project", "Proyecto o programa territorial", "Territorial project or programme"),
-    ("cooperative_network", "Cooperativa o red de cooperativas", "Cooperative or cooperative network"),
+    (
+        "cooperative_network",
+        "Cooperativa o red de cooperativas",
+        "Cooperative or cooperative network",
+    ),
     ("strategic_program", "Programa estratégico", "Strategic programme"),
     ("commercial_district", "Barrio comercial", "Commercial district"),
     ("cluster_agenda", "Agenda o programa de clústeres", "Cluster agenda or programme"),
@@ -41,7 +45,11 @@ INITIATIVE_TYPE = _codes(
 )
 
 LOCATION_PRECISION = _codes(
-    ("exact", "Exacta (dirección o coordenadas medidas)", "Exact (address or measured coordinates)"),
+    (
+        "exact",
+        "Exacta (dirección o coordenadas medidas)",
+        "Exact (address or measured coordinates)",
+    ),
     ("street", "Calle o tramo de calles", "Street or street segment"),
     ("comuna", "Comuna (punto dentro de la comuna)", "Comuna (point inside the comuna)"),
     ("region", "Región (punto dentro de la región)", "Region (point inside the region)"),
@@ -64,7 +72,11 @@ SECTOR = _codes(
     ("tourism", "Turismo", "Tourism"),
     ("creative_culture", "Industrias creativas y cultura", "Creative industries and culture"),
     ("ict", "Tecnologías digitales", "Digital technologies"),
-    ("knowledge_services", "Servicios y economía del conocimiento", "Knowledge economy and services"),
+    (
+        "knowledge_services",
+        "Servicios y economía del conocimiento",
+        "Knowledge economy and services",
+    ),
     ("health", "Salud", "Health"),
     ("logistics", "Logística y transporte", "Logistics and transport"),
     ("multi_sector", "Multisectorial", "Multi-sector"),
@@ -73,15 +85,35 @@ SECTOR = _codes(
 
 STRATEGIC_FOCUS = _codes(
     ("innovation", "Innovación y tecnología", "Innovation and technology"),
-    ("commercialisation", "Comercialización y acceso a mercados", "Commercialisation and market access"),
-    ("internationalisation", "Internacionalización y exportación", "Internationalisation and exports"),
-    ("productive_chaining", "Encadenamiento productivo y proveedores", "Productive chaining and suppliers"),
+    (
+        "commercialisation",
+        "Comercialización y acceso a mercados",
+        "Commercialisation and market access",
+    ),
+    (
+        "internationalisation",
+        "Internacionalización y exportación",
+        "Internationalisation and exports",
+    ),
+    (
+        "productive_chaining",
+        "Encadenamiento productivo y proveedores",
+        "Productive chaining and suppliers",
+    ),
     ("human_capital", "Capital humano", "Human capital"),
     ("sustainability", "Sostenibilidad", "Sustainability"),
     ("associativity", "Asociatividad y gobernanza", "Associativity and governance"),
     ("quality", "Calidad y certificación", "Quality and certification"),
-    ("territorial_identity", "Identidad territorial y promoción", "Territorial identity and promotion"),
-    ("product_development", "Desarrollo y diversificación de productos", "Product development and diversification"),
+    (
+        "territorial_identity",
+        "Identidad territorial y promoción",
+        "Territorial identity and promotion",
+    ),
+    (
+        "product_development",
+        "Desarrollo y diversificación de productos",
+        "Product development and diversification",
+    ),
     ("digitalisation", "Digitalización", "Digitalisation"),
     ("infrastructure", "Infraestructura y entorno", "Infrastructure and surroundings"),
     ("other", "Otro", "Other"),
@@ -89,7 +121,11 @@ STRATEGIC_FOCUS = _codes(
 
 FUNDING_SOURCE = _codes(
     ("public_national", "Público nacional", "National public"),
-    ("public_regional", "Público regional (gobierno regional)", "Regional public (regional government)"),
+    (
+        "public_regional",
+        "Público regional (gobierno regional)",
+        "Regional public (regional government)",
+    ),
     ("public_local", "Público local (municipio)", "Local public (municipality)"),
     ("private", "Privado", "Private"),
     ("mixed", "Mixto público-privado", "Mixed public-private"),
@@ -99,16 +135,36 @@ FUNDING_SOURCE = _codes(
 )
 
 PROGRAM = _codes(
-    ("sercotec_barrios", "SERCOTEC Fortalecimiento de Barrios Comerciales", "SERCOTEC Barrios Comerciales"),
+    (
+        "sercotec_barrios",
+        "SERCOTEC Fortalecimiento de Barrios Comerciales",
+        "SERCOTEC Barrios Comerciales",
+    ),
     ("sercotec_other", "SERCOTEC, otro programa", "SERCOTEC, other programme"),
-    ("corfo_pti", "CORFO Programa Territorial Integrado (PTI)", "CORFO Integrated Territorial Programme (PTI)"),
-    ("corfo_per", "CORFO Programa Estratégico Regional (PER)", "CORFO Regional Strategic Programme (PER)"),
-    ("corfo_pem", "CORFO Programa Estratégico Mesorregional (PEM)", "CORFO Meso-regional Strategic Programme (PEM)"),
+    (
+        "corfo_pti",
+        "CORFO Programa Territorial Integrado (PTI)",
+        "CORFO Integrated Territorial Programme (PTI)",
+    ),
+    (
+        "corfo_per",
+        "CORFO Programa Estratégico Regional (PER)",
+        "CORFO Regional Strategic Programme (PER)",
+    ),
+    (
+        "corfo_pem",
+        "CORFO Programa Estratégico Mesorregional (PEM)",
+        "CORFO Meso-regional Strategic Programme (PEM)",
+    ),
     ("corfo_red_asociativa", "CORFO Red Asociativa", "CORFO Associative Network"),
     ("corfo_other", "CORFO, otro programa", "CORFO, other programme"),
     ("gore_fndr", "Gobierno regional (FNDR)", "Regional government (FNDR)"),
     ("ministry", "Ministerio u otro servicio nacional", "Ministry or other national agency"),
-    ("chamber_of_commerce", "Cámara de comercio o gremio", "Chamber of commerce or trade association"),
+    (
+        "chamber_of_commerce",
+        "Cámara de comercio o gremio",
+        "Chamber of commerce or trade association",
+    ),
     ("international", "Programa internacional", "International programme"),
     ("other", "Otro", "Other"),
 )
@@ -136,7 +192,11 @@ STATUS = _codes(
 
 ACTION_LINE = _codes(
     ("asociatividad", "Asociatividad", "Associativity"),
-    ("identidad_imagen_comunicacion", "Identidad, imagen y comunicación", "Identity, image and communication"),
+    (
+        "identidad_imagen_comunicacion",
+        "Identidad, imagen y comunicación",
+        "Identity, image and communication",
+    ),
     ("oferta_comercial", "Oferta comercial", "Commercial offer"),
     ("entorno_urbano", "Entorno urbano", "Urban surroundings"),
     ("seguridad_sustentabilidad", "Seguridad y sustentabilidad", "Safety and sustainability"),
@@ -145,7 +205,11 @@ ACTION_LINE = _codes(
 LEGAL_ORGANIZATION = _codes(
     ("asociacion_gremial", "Asociación gremial", "Trade association"),
     ("cooperativa", "Cooperativa", "Cooperative"),
-    ("organizacion_comunitaria", "Organización comunitaria funcional", "Functional community organisation"),
+    (
+        "organizacion_comunitaria",
+        "Organización comunitaria funcional",
+        "Functional community organisation",
+    ),
     ("corporacion_fundacion", "Corporación o fundación", "Corporation or foundation"),
     ("sociedad", "Sociedad comercial", "Company"),
     ("none", "Sin personalidad jurídica", "No legal personality"),

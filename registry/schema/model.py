@@ -259,9 +259,11 @@ class _Base(BaseModel):
         if v["country"] is None and len(v["other_countries"]) < 2:
             errors.append(("country", "country_required", {}))
         if geom is None:
-            needs = precision in ("exact", "street") or (
-                precision == "comuna" and not v["comuna_code"]
-            ) or (precision == "region" and not v["region_code"])
+            needs = (
+                precision in ("exact", "street")
+                or (precision == "comuna" and not v["comuna_code"])
+                or (precision == "region" and not v["region_code"])
+            )
             if needs:
                 errors.append(("geometry", "geom_required", {"precision": precision}))
         if errors:

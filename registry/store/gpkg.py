@@ -96,14 +96,27 @@ class GeoPackageStore(SqlStore):
         frame = gpd.GeoDataFrame(_empty_frame(initiatives), geometry=gpd.GeoSeries([], crs=4326))
         frame = frame.rename_geometry(GEOM_COLUMN)
         pyogrio.write_dataframe(
-            frame, tmp, layer=_LAYER, driver="GPKG", geometry_type="Unknown",
-            layer_options={"FID": "fid", "SPATIAL_INDEX": "YES", "GEOMETRY_NAME": GEOM_COLUMN,
-                           "DESCRIPTION": "Productive-articulation initiatives and barrios"},
+            frame,
+            tmp,
+            layer=_LAYER,
+            driver="GPKG",
+            geometry_type="Unknown",
+            layer_options={
+                "FID": "fid",
+                "SPATIAL_INDEX": "YES",
+                "GEOMETRY_NAME": GEOM_COLUMN,
+                "DESCRIPTION": "Productive-articulation initiatives and barrios",
+            },
             dataset_options={"VERSION": "1.2"},
         )
         for table in (history, users, meta):
-            pyogrio.write_dataframe(_empty_frame(table), tmp, layer=str(table.name), driver="GPKG",
-                                    layer_options={"FID": "fid"})
+            pyogrio.write_dataframe(
+                _empty_frame(table),
+                tmp,
+                layer=str(table.name),
+                driver="GPKG",
+                layer_options={"FID": "fid"},
+            )
         with sqlite3.connect(tmp) as conn:
             conn.executescript(
                 f"""
@@ -129,14 +142,17 @@ class GeoPackageStore(SqlStore):
         return decode_many(values)
 
     def _after_write(self, conn: Connection) -> None:
-        conn.execute(text(
-            f"""UPDATE gpkg_contents SET last_change = :now,
+        conn.execute(
+            text(
+                f"""UPDATE gpkg_contents SET last_change = :now,
                   min_x = (SELECT min(minx) FROM rtree_{_LAYER}_{GEOM_COLUMN}),
                   max_x = (SELECT max(maxx) FROM rtree_{_LAYER}_{GEOM_COLUMN}),
                   min_y = (SELECT min(miny) FROM rtree_{_LAYER}_{GEOM_COLUMN}),
                   max_y = (SELECT max(maxy) FROM rtree_{_LAYER}_{GEOM_COLUMN})
                 WHERE table_name = '{_LAYER}'"""
-        ), {"now": utc_now()})
+            ),
+            {"now": utc_now()},
+        )
         conn.execute(
             text("UPDATE gpkg_contents SET last_change = :now WHERE table_name = 'history'"),
             {"now": utc_now()},

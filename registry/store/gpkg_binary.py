@@ -28,8 +28,11 @@ def encode(geom: BaseGeometry | None, srs_id: int = 4326) -> bytes | None:
     if geom is None:
         return None
     if geom.is_empty:
-        return b"GP\x00" + bytes([0x01 | _EMPTY_FLAG]) + struct.pack("<i", srs_id) + shapely.to_wkb(
-            geom, byte_order=1, output_dimension=2
+        return (
+            b"GP\x00"
+            + bytes([0x01 | _EMPTY_FLAG])
+            + struct.pack("<i", srs_id)
+            + shapely.to_wkb(geom, byte_order=1, output_dimension=2)
         )
     minx, miny, maxx, maxy = geom.bounds
     header = b"GP\x00\x03" + struct.pack("<i4d", srs_id, minx, maxx, miny, maxy)
@@ -43,7 +46,7 @@ def _wkb_offset(blob: bytes) -> int:
 
 def decode_many(blobs: Sequence[bytes | None]) -> np.ndarray:
     """Decode GeoPackage blobs to an array of shapely geometries (None stays None)."""
-    wkbs = [None if b is None else bytes(b[_wkb_offset(b):]) for b in blobs]
+    wkbs = [None if b is None else bytes(b[_wkb_offset(b) :]) for b in blobs]
     return shapely.from_wkb(np.array(wkbs, dtype=object))
 
 
@@ -55,7 +58,7 @@ def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
         order = "<" if flags & 0x01 else ">"
         minx, maxx, miny, maxy = struct.unpack_from(order + "4d", blob, 8)
         return minx, maxx, miny, maxy
-    geom = shapely.from_wkb(bytes(blob[_wkb_offset(blob):]))
+    geom = shapely.from_wkb(bytes(blob[_wkb_offset(blob) :]))
     if geom.is_empty:
         return None
     x0, y0, x1, y1 = geom.bounds
@@ -73,5 +76,8 @@ def register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("ST_IsEmpty", 1, _is_empty, deterministic=True)
     for name, pos in (("ST_MinX", 0), ("ST_MaxX", 1), ("ST_MinY", 2), ("ST_MaxY", 3)):
         conn.create_function(
-            name, 1, lambda b, p=pos: None if (e := _envelope(b)) is None else e[p], deterministic=True
+            name,
+            1,
+            lambda b, p=pos: None if (e := _envelope(b)) is None else e[p],
+            deterministic=True,
         )

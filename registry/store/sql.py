@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from sqlalchemy import Connection, Engine, Integer, String, and_, func, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.elements import ColumnElement
@@ -61,9 +60,15 @@ def _where(filters: Filters | None, include_deleted: bool) -> list[ColumnElement
     if filters is None:
         return clauses
     simple = {
-        "country": t.country, "region": t.region_code, "comuna": t.comuna_code, "kind": t.kind,
-        "initiative_type": t.initiative_type, "sector": t.sector, "program": t.program,
-        "stage": t.stage, "status": t.status,
+        "country": t.country,
+        "region": t.region_code,
+        "comuna": t.comuna_code,
+        "kind": t.kind,
+        "initiative_type": t.initiative_type,
+        "sector": t.sector,
+        "program": t.program,
+        "stage": t.stage,
+        "status": t.status,
     }
     for name, column in simple.items():
         values = getattr(filters, name)
@@ -77,9 +82,13 @@ def _where(filters: Filters | None, include_deleted: bool) -> list[ColumnElement
         if values:
             wrapped = LIST_SEP + func.coalesce(others, "") + LIST_SEP
             clauses.append(
-                or_(primary.in_(list(values)),
-                    *(wrapped.like(f"%{LIST_SEP}{_like_escape(v)}{LIST_SEP}%", escape="\\")
-                      for v in values))
+                or_(
+                    primary.in_(list(values)),
+                    *(
+                        wrapped.like(f"%{LIST_SEP}{_like_escape(v)}{LIST_SEP}%", escape="\\")
+                        for v in values
+                    ),
+                )
             )
     if filters.q:
         for word in fold(filters.q).split():
@@ -129,7 +138,9 @@ class SqlStore:
             ).scalar()
         return int(value or 0)
 
-    def _records(self, conn: Connection, clauses: list[ColumnElement[bool]]) -> list[dict[str, Any]]:
+    def _records(
+        self, conn: Connection, clauses: list[ColumnElement[bool]]
+    ) -> list[dict[str, Any]]:
         rows = conn.execute(select(initiatives).where(and_(True, *clauses))).mappings().all()
         geoms = self._decode_geoms([r[GEOM_COLUMN] for r in rows])
         return [row_to_record(dict(r), g) for r, g in zip(rows, geoms, strict=True)]
@@ -156,11 +167,15 @@ class SqlStore:
         with self._read.connect() as conn:
             for start in range(0, len(external_ids), 500):
                 chunk = external_ids[start : start + 500]
-                for ext, rid in conn.execute(select(c.external_id, c.id).where(c.external_id.in_(chunk))):
+                for ext, rid in conn.execute(
+                    select(c.external_id, c.id).where(c.external_id.in_(chunk))
+                ):
                     out[ext] = rid
         return out
 
-    def list(self, filters: Filters | None = None, include_deleted: bool = False) -> gpd.GeoDataFrame:
+    def list(
+        self, filters: Filters | None = None, include_deleted: bool = False
+    ) -> gpd.GeoDataFrame:
         """Return the matching entries as a GeoDataFrame (EPSG:4326), ordered by name."""
         columns = [c for c in initiatives.c if c.name not in ("fid", "search_text")]
         query = (
@@ -178,14 +193,20 @@ class SqlStore:
     def history(self, record_id: str) -> list[dict[str, Any]]:
         h = history.c
         with self._read.connect() as conn:
-            rows = conn.execute(
-                select(history).where(h.record_id == str(record_id)).order_by(h.version, h.fid)
-            ).mappings().all()
+            rows = (
+                conn.execute(
+                    select(history).where(h.record_id == str(record_id)).order_by(h.version, h.fid)
+                )
+                .mappings()
+                .all()
+            )
         if not rows:
             self.get(record_id)  # raises NotFound
         return [
             {
-                "version": r["version"], "operation": r["operation"], "actor": r["actor"],
+                "version": r["version"],
+                "operation": r["operation"],
+                "actor": r["actor"],
                 "at": r["at"],
                 "before": json.loads(r["before_json"]) if r["before_json"] else None,
                 "after": json.loads(r["after_json"]) if r["after_json"] else None,
@@ -196,7 +217,8 @@ class SqlStore:
     # -- writes --------------------------------------------------------------------------
     def _bump_data_version(self, conn: Connection) -> None:
         updated = conn.execute(
-            meta.update().where(meta.c.meta_key == "data_version")
+            meta.update()
+            .where(meta.c.meta_key == "data_version")
             .values(meta_value=func.cast(func.cast(meta.c.meta_value, Integer) + 1, String))
         )
         if updated.rowcount == 0:
@@ -207,20 +229,42 @@ class SqlStore:
         self._after_write(conn)
 
     def _history_row(
-        self, record_id: str, version: int, op: str, actor: str, at: str,
-        before: dict[str, Any] | None, after: dict[str, Any] | None,
+        self,
+        record_id: str,
+        version: int,
+        op: str,
+        actor: str,
+        at: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
     ) -> dict[str, Any]:
-        dump = (lambda r: None if r is None else json.dumps(record_to_json(r), ensure_ascii=False))
+        def dump(record: dict[str, Any] | None) -> str | None:
+            return (
+                None if record is None else json.dumps(record_to_json(record), ensure_ascii=False)
+            )
+
         return {
-            "record_id": record_id, "version": version, "operation": op, "actor": actor,
-            "at": at, "before_json": dump(before), "after_json": dump(after),
+            "record_id": record_id,
+            "version": version,
+            "operation": op,
+            "actor": actor,
+            "at": at,
+            "before_json": dump(before),
+            "after_json": dump(after),
         }
 
     def _new_record(self, model: Any, actor: str, owner: str | None, at: str) -> dict[str, Any]:
         record = model.model_dump()
         record["id"] = record.get("id") or str(uuid.uuid4())
-        record.update(version=1, owner=owner or actor, created_at=at, created_by=actor,
-                      updated_at=at, updated_by=actor, deleted=False)
+        record.update(
+            version=1,
+            owner=owner or actor,
+            created_at=at,
+            created_by=actor,
+            updated_at=at,
+            updated_by=actor,
+            deleted=False,
+        )
         return record
 
     def _insert(self, conn: Connection, records: list[dict[str, Any]], actor: str, at: str) -> None:
@@ -239,16 +283,28 @@ class SqlStore:
         return found[0]
 
     def _replace(
-        self, conn: Connection, record_id: str, values: dict[str, Any], expected_version: int,
-        actor: str, op: str, at: str, deleted: bool = False,
+        self,
+        conn: Connection,
+        record_id: str,
+        values: dict[str, Any],
+        expected_version: int,
+        actor: str,
+        op: str,
+        at: str,
+        deleted: bool = False,
     ) -> dict[str, Any]:
         before = self._current(conn, record_id)
         if before["version"] != expected_version:
             raise Conflict(record_id, expected_version, before)
         after = dict(before)
         after.update({k: values[k] for k in (*USER_FIELD_NAMES, "geometry") if k in values})
-        after.update(id=before["id"], version=before["version"] + 1, updated_at=at,
-                     updated_by=actor, deleted=deleted)
+        after.update(
+            id=before["id"],
+            version=before["version"] + 1,
+            updated_at=at,
+            updated_by=actor,
+            deleted=deleted,
+        )
         row = record_to_row(after, self._encode_geom)
         for fixed in ("id", "owner", "created_at", "created_by"):
             row.pop(fixed)
@@ -260,8 +316,10 @@ class SqlStore:
         )
         if result.rowcount != 1:  # changed between our read and write (other backends)
             raise Conflict(record_id, expected_version, self._current(conn, record_id))
-        conn.execute(history.insert(), [self._history_row(
-            record_id, after["version"], op, actor, at, before, after)])
+        conn.execute(
+            history.insert(),
+            [self._history_row(record_id, after["version"], op, actor, at, before, after)],
+        )
         return after
 
     def create(self, model: Any, actor: str, owner: str | None = None) -> dict[str, Any]:
@@ -272,14 +330,17 @@ class SqlStore:
             self._finish(conn)
         return record
 
-    def update(self, record_id: str, model: Any, expected_version: int, actor: str) -> dict[str, Any]:
+    def update(
+        self, record_id: str, model: Any, expected_version: int, actor: str
+    ) -> dict[str, Any]:
         at = utc_now()
         with self._transaction() as conn:
             before = self._current(conn, record_id)
             if before["deleted"]:
                 raise NotFound(tr("deleted", id=record_id))
-            after = self._replace(conn, record_id, model.model_dump(), expected_version, actor,
-                                  "update", at)
+            after = self._replace(
+                conn, record_id, model.model_dump(), expected_version, actor, "update", at
+            )
             self._finish(conn)
         return after
 
@@ -289,8 +350,9 @@ class SqlStore:
             before = self._current(conn, record_id)
             if before["deleted"]:
                 raise NotFound(tr("deleted", id=record_id))
-            after = self._replace(conn, record_id, {}, expected_version, actor, "delete", at,
-                                  deleted=True)
+            after = self._replace(
+                conn, record_id, {}, expected_version, actor, "delete", at, deleted=True
+            )
             self._finish(conn)
         return after
 
@@ -301,15 +363,24 @@ class SqlStore:
         with self._transaction() as conn:
             snap = conn.execute(
                 select(history.c.after_json).where(
-                    history.c.record_id == str(record_id), history.c.version == to_version)
+                    history.c.record_id == str(record_id), history.c.version == to_version
+                )
             ).scalar()
             current = self._current(conn, record_id)
             if snap is None:
                 raise NotFound(tr("version_not_found", id=record_id, version=to_version))
             target = record_from_json(json.loads(snap))
             expected = current["version"] if expected_version is None else expected_version
-            after = self._replace(conn, record_id, target, expected, actor, "revert", at,
-                                  deleted=bool(target.get("deleted")))
+            after = self._replace(
+                conn,
+                record_id,
+                target,
+                expected,
+                actor,
+                "revert",
+                at,
+                deleted=bool(target.get("deleted")),
+            )
             self._finish(conn)
         return after
 
@@ -327,7 +398,8 @@ class SqlStore:
                 if current["version"] != expected:
                     raise Conflict(record_id, expected, current)
                 if not current["deleted"] and all(
-                    _same(current.get(k), values.get(k)) for k in (*USER_FIELD_NAMES, "geometry")
+                    _same(current.get(k), values.get(k))
+                    for k in (*USER_FIELD_NAMES, "geometry")
                     if k != "id"
                 ):
                     unchanged.append(record_id)
@@ -342,9 +414,17 @@ class SqlStore:
     def add_user(self, username: str, role: str, password_hash: str | None) -> None:
         at = utc_now()
         with self._transaction() as conn:
-            conn.execute(users.insert().values(
-                username=username, role=role, password_hash=password_hash, disabled=False,
-                failed_logins=0, created_at=at, updated_at=at))
+            conn.execute(
+                users.insert().values(
+                    username=username,
+                    role=role,
+                    password_hash=password_hash,
+                    disabled=False,
+                    failed_logins=0,
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
 
     def get_user(self, username: str) -> dict[str, Any] | None:
         with self._read.connect() as conn:
@@ -353,8 +433,11 @@ class SqlStore:
 
     def update_user(self, username: str, **values: Any) -> None:
         with self._transaction() as conn:
-            conn.execute(users.update().where(users.c.username == username)
-                         .values(updated_at=utc_now(), **values))
+            conn.execute(
+                users.update()
+                .where(users.c.username == username)
+                .values(updated_at=utc_now(), **values)
+            )
 
     def list_users(self) -> list[dict[str, Any]]:
         with self._read.connect() as conn:
@@ -370,4 +453,3 @@ def _same(a: Any, b: Any) -> bool:
     if hasattr(a, "equals_exact") and hasattr(b, "equals_exact"):
         return bool(a.equals_exact(b, 1e-9))
     return bool(a == b)
-

@@ -48,8 +48,17 @@ LIST_SEP = "|"
 SCHEMA_VERSION = 1
 USER_FIELD_NAMES = tuple(f.name for f in FIELDS if f.name != "geometry")
 SEARCH_FIELDS = (
-    "name", "external_id", "lead_organization", "locality", "sector_detail", "program_detail",
-    "strategic_focus_detail", "goals_strategy", "cohort", "limits_description", "notes",
+    "name",
+    "external_id",
+    "lead_organization",
+    "locality",
+    "sector_detail",
+    "program_detail",
+    "strategic_focus_detail",
+    "goals_strategy",
+    "cohort",
+    "limits_description",
+    "notes",
 )
 
 

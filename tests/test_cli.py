@@ -1,0 +1,223 @@
+"""The iap-registry command: subcommands, exit statuses, seed."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from registry.cli import main
+from registry.seed import geodata_dir
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return str(tmp_path / "registry.gpkg")
+
+
+def _one_csv(tmp_path: Path) -> str:
+    path = tmp_path / "one.csv"
+    path.write_text(
+        "external_id,name,kind,initiative_type,country,location_precision,sector,lon,lat\n"
+        "X1,Clúster,iap,cluster,CL,exact,mining,-70.4,-23.65\n"
+    )
+    return str(path)
+
+
+def test_seed_loads_every_sourced_entry_with_source_url(capsys, db: str) -> None:
+    code, out, _ = run(capsys, "--db", db, "seed")
+    assert code == 0
+    expected = sum(
+        1
+        for name in ("barrios_comerciales.csv", "iap_examples.csv")
+        for _ in csv.DictReader((geodata_dir() / name).open(encoding="utf-8"))
+    )
+    assert expected == 81
+    code, out, _ = run(capsys, "--db", db, "list", "--format", "json")
+    records = json.loads(out)
+    assert len(records) == expected
+    assert all(
+        r["source_url"].startswith("http") for r in records if r["kind"] == "barrio_comercial"
+    )
+    assert sum(1 for r in records if r["source_url"]) == expected
+    assert {r["location_precision"] for r in records} <= {
+        "comuna",
+        "region",
+        "country",
+        "multi_country",
+    }
+    code, out, _ = run(capsys, "--db", db, "seed")
+    assert "0 entrada(s) creada(s)" in out and "81 sin cambios" in out
+
+
+def test_update_conflict_history_revert_exit_codes(capsys, db: str, tmp_path: Path) -> None:
+    assert run(capsys, "--db", db, "init")[0] == 0
+    assert run(capsys, "--db", db, "import", _one_csv(tmp_path))[0] == 0
+    rid = json.loads(run(capsys, "--db", db, "list", "--format", "json")[1])[0]["id"]
+    code, out, _ = run(
+        capsys, "--db", db, "update", rid, "--set", "n_firms=7", "--expected-version", "1"
+    )
+    assert code == 0 and "version 2" in out
+    code, _, err = run(
+        capsys, "--db", db, "update", rid, "--set", "n_firms=8", "--expected-version", "1"
+    )
+    assert code == 3 and "Conflicto de versión" in err
+    assert (
+        run(capsys, "--db", db, "update", rid, "--set", "n_firms=-1", "--expected-version", "2")[0]
+        == 1
+    )
+    assert (
+        run(capsys, "--db", db, "update", rid, "--set", "nofield=1", "--expected-version", "2")[0]
+        == 2
+    )
+    assert run(capsys, "--db", db, "show", "00000000-0000-0000-0000-000000000000")[0] == 4
+    code, out, _ = run(capsys, "--db", db, "history", rid, "--json")
+    assert [h["operation"] for h in json.loads(out)] == ["create", "update"]
+    assert run(capsys, "--db", db, "revert", rid, "--to-version", "1")[0] == 0
+    shown = json.loads(run(capsys, "--db", db, "show", rid, "--json")[1])
+    assert (shown["version"], shown["n_firms"]) == (3, None)
+    assert run(capsys, "--db", db, "delete", rid, "--expected-version", "3")[0] == 0
+    assert json.loads(run(capsys, "--db", db, "list", "--format", "json")[1]) == []
+
+
+def test_import_reports_rows_and_writes_nothing(capsys, db: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "name,kind,initiative_type,country,location_precision,sector,lon,lat\n"
+        "Ok,iap,cluster,CL,exact,mining,-70.4,-23.65\n"
+        "Mal,iap,cluster,CL,exact,mining,abc,-23.65\n"
+    )
+    run(capsys, "--db", db, "init")
+    code, _, err = run(capsys, "--db", db, "import", str(bad))
+    assert code == 1 and "fila 3, lon: no es un número" in err
+    assert json.loads(run(capsys, "--db", db, "list", "--format", "json")[1]) == []
+    code, out, _ = run(capsys, "--db", db, "import", _one_csv(tmp_path), "--dry-run")
+    assert code == 0 and "--dry-run" in out
+    assert json.loads(run(capsys, "--db", db, "list", "--format", "json")[1]) == []
+
+
+def test_users_roles_and_not_allowed(capsys, db: str, tmp_path: Path, monkeypatch) -> None:
+    run(capsys, "--db", db, "init")
+    monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("una-clave-larga\n"))
+    assert (
+        run(capsys, "--db", db, "user", "add", "root", "--role", "admin", "--password-stdin")[0]
+        == 0
+    )
+    monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("corta\n"))
+    assert (
+        run(
+            capsys,
+            "--db",
+            db,
+            "user",
+            "add",
+            "ana",
+            "--role",
+            "coordinator",
+            "--password-stdin",
+            "--as",
+            "root",
+        )[0]
+        == 2
+    )
+    assert (
+        run(capsys, "--db", db, "user", "add", "ana", "--role", "coordinator", "--as", "root")[0]
+        == 0
+    )
+    assert (
+        run(capsys, "--db", db, "user", "add", "bob", "--role", "coordinator", "--as", "root")[0]
+        == 0
+    )
+    code, _, err = run(capsys, "--db", db, "import", _one_csv(tmp_path))
+    assert code == 5 and "--as" in err
+    assert run(capsys, "--db", db, "import", _one_csv(tmp_path), "--as", "ana")[0] == 0
+    rid = json.loads(run(capsys, "--db", db, "list", "--format", "json")[1])[0]["id"]
+    code, _, err = run(
+        capsys,
+        "--db",
+        db,
+        "update",
+        rid,
+        "--set",
+        "name=Otro",
+        "--expected-version",
+        "1",
+        "--as",
+        "bob",
+    )
+    assert code == 5 and "no tiene permiso" in err
+    code, _, _ = run(
+        capsys,
+        "--db",
+        db,
+        "update",
+        rid,
+        "--set",
+        "status=published",
+        "--expected-version",
+        "1",
+        "--as",
+        "ana",
+    )
+    assert code == 5
+    assert (
+        run(
+            capsys,
+            "--db",
+            db,
+            "update",
+            rid,
+            "--set",
+            "name=Otro",
+            "--expected-version",
+            "1",
+            "--as",
+            "ana",
+        )[0]
+        == 0
+    )
+    code, out, _ = run(capsys, "--db", db, "user", "list")
+    assert "ana" in out and "argon2" not in out
+    assert (
+        run(
+            capsys,
+            "--db",
+            db,
+            "export",
+            str(tmp_path / "x.geojson"),
+            "--include-restricted",
+            "--as",
+            "ana",
+        )[0]
+        == 5
+    )
+
+
+def test_codes_json_and_console_script(capsys, tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "codes", "--json")
+    lists = json.loads(out)
+    assert code == 0 and {"kind", "sector", "status", "action_line", "program"} <= set(lists)
+    exe = Path(sys.executable).with_name("iap-registry")
+    result = subprocess.run(
+        [str(exe), "--db", str(tmp_path / "r.gpkg"), "init"], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and (tmp_path / "r.gpkg").exists()
+    assert subprocess.run([str(exe), "frobnicate"], capture_output=True).returncode == 2
+
+
+def test_backup_while_registry_exists(capsys, db: str, tmp_path: Path) -> None:
+    run(capsys, "--db", db, "seed")
+    dest = tmp_path / "snap" / "copy.gpkg"
+    assert run(capsys, "--db", db, "backup", str(dest))[0] == 0
+    code, out, _ = run(capsys, "--db", str(dest), "list", "--format", "json")
+    assert code == 0 and len(json.loads(out)) == 81

@@ -1,0 +1,110 @@
+"""Export: RFC 7946 GeoJSON checked by geojson-validator and GDAL, GeoPackage, safe CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from pathlib import Path
+
+import geojson_validator
+import pyogrio
+import pytest
+import shapely
+
+from registry.api import Registry
+from registry.errors import NotAllowed
+from registry.store import Filters
+from tests.conftest import ADMIN, barrio_values, iap_values, require_tool
+
+# clockwise exterior on purpose: the export must turn it counter-clockwise
+CW_POLYGON = "POLYGON ((-73.2460 -39.8140, -73.2440 -39.8140, -73.2440 -39.8160, -73.2460 -39.8160, -73.2460 -39.8140))"
+
+
+@pytest.fixture
+def filled(registry: Registry) -> Registry:
+    registry.create(
+        iap_values(
+            contact_email="ana@example.cl",
+            contact_name="Ana",
+            geometry="POINT (-70.65061234567 -33.43721234567)",
+        ),
+        ADMIN,
+    )
+    registry.create(barrio_values(geometry=CW_POLYGON, name='=HYPERLINK("http://x")'), ADMIN)
+    registry.create(barrio_values(name="Barrio línea"), ADMIN)
+    return registry
+
+
+def test_geojson_is_rfc7946_and_reads_back_equal(filled: Registry, tmp_path: Path) -> None:
+    out = tmp_path / "all.geojson"
+    written = filled.export(out)
+    assert written[1].name == "all.dictionary.csv"
+    data = json.loads(out.read_text())
+    assert "crs" not in data
+    assert geojson_validator.validate_structure(data) == {}
+    geometry_check = geojson_validator.validate_geometries(data)
+    assert geometry_check["invalid"] == {} and geometry_check["problematic"] == {}
+    ids = {f["id"] for f in data["features"]}
+    stored = filled.list()
+    assert ids == set(stored["id"])
+    point = next(f for f in data["features"] if f["geometry"]["type"] == "Point")
+    assert point["geometry"]["coordinates"] == [-70.650612, -33.437212]
+    assert all("contact_email" not in f["properties"] for f in data["features"])
+    back = pyogrio.read_dataframe(out)
+    assert len(back) == len(stored)
+    merged = back.set_index("id").loc[stored["id"]]
+    assert list(merged["name"]) == list(stored["name"])
+    for a, b in zip(merged.geometry, stored.geometry, strict=True):
+        assert shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), tolerance=1e-6)
+
+
+def test_geojson_read_by_debian_ogrinfo(filled: Registry, tmp_path: Path) -> None:
+    out = tmp_path / "all.geojson"
+    filled.export(out)
+    result = subprocess.run(
+        [require_tool("ogrinfo"), "-ro", "-al", "-so", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Feature Count: 3" in result.stdout
+    assert result.stderr.strip() == ""
+
+
+def test_gpkg_exports_and_store_open_without_warnings(filled: Registry, tmp_path: Path) -> None:
+    out = tmp_path / "all.gpkg"
+    filled.export(out)
+    ogrinfo = require_tool("ogrinfo")
+    for path in (out, Path(filled.store.url)):
+        result = subprocess.run(
+            [ogrinfo, "-ro", "-so", "-al", str(path)], capture_output=True, text=True, check=True
+        )
+        assert result.stderr.strip() == "", result.stderr
+        assert "Feature Count: 3" in result.stdout
+    layers = {name for name, _ in pyogrio.list_layers(out)}
+    assert layers == {"initiatives", "data_dictionary"}
+
+
+def test_csv_is_formula_safe_and_keeps_negative_coordinates(
+    filled: Registry, tmp_path: Path
+) -> None:
+    out = tmp_path / "all.csv"
+    filled.export(out)
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    names = {r["name"] for r in rows}
+    assert '\'=HYPERLINK("http://x")' in names
+    assert all(float(r["lon"]) < 0 and float(r["lat"]) < 0 for r in rows)
+    assert all(r["wkt"].startswith(("POINT", "POLYGON", "LINESTRING")) for r in rows)
+    assert "contact_email" not in rows[0]
+
+
+def test_filtered_export_and_restricted_fields(filled: Registry, tmp_path: Path) -> None:
+    out = tmp_path / "iap.geojson"
+    filled.export(out, filters=Filters(kind=("iap",)))
+    assert len(json.loads(out.read_text())["features"]) == 1
+    with pytest.raises(NotAllowed):
+        filled.export(out, include_restricted=True)
+    filled.export(out, actor=ADMIN, include_restricted=True, filters=Filters(kind=("iap",)))
+    props = json.loads(out.read_text())["features"][0]["properties"]
+    assert props["contact_email"] == "ana@example.cl"
