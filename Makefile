@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(VENV)/bin/iap-registry init
+	$(VENV)/bin/iap-registry seed
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT)
 
 test: sysdeps install
