@@ -169,7 +169,7 @@ def _coerce(spec: FieldSpec, value: Any) -> Any:
         if isinstance(value, bool):
             return value
         folded = _fold(str(value))
-        if folded in _TRUE or folded == "si":
+        if folded in _TRUE:
             return True
         if folded in _FALSE:
             return False
@@ -274,17 +274,9 @@ class _Base(BaseModel):
 def _build_model() -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for spec in FIELDS:
-        py_type: Any = {
-            "int": int | None,
-            "bool": bool | None,
-            "date": dt.date | None,
-            "codes": list[str],
-            "geometry": BaseGeometry | None,
-        }.get(spec.type, str | None)
         default: Any = [] if spec.type == "codes" else None
         annotated = Annotated[Any, BeforeValidator(_validator(spec))]
         fields[spec.name] = (annotated, Field(default=default, title=spec.en))
-        del py_type  # the before-validator returns the right type
     return create_model("Initiative", __base__=_Base, **fields)
 
 
