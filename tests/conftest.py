@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,9 @@ from hypothesis import settings
 from registry.api import Registry
 from registry.auth import Actor
 from registry.store.gpkg import GeoPackageStore
+
+# Derived boundary files are rebuilt once per test session, never read from the user's cache.
+os.environ["IAP_REGISTRY_CACHE"] = tempfile.mkdtemp(prefix="iap-registry-cache-")
 
 settings.register_profile("ci", max_examples=200, deadline=None)
 settings.register_profile("dev", max_examples=50, deadline=None)

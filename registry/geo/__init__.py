@@ -1,11 +1,19 @@
 """Geography: boundaries and reverse geocoding. All geometry here is EPSG:4326 (lon, lat)."""
 
-from registry.geo.boundaries import BOUNDARY_SOURCE, comunas, has_boundaries, place_point, regions
+from registry.geo.boundaries import (
+    BOUNDARY_SOURCE,
+    boundary_status,
+    comunas,
+    has_boundaries,
+    place_point,
+    regions,
+)
 from registry.geo.locate import LocationFix, resolve_locations, reverse_geocode
 
 __all__ = [
     "BOUNDARY_SOURCE",
     "LocationFix",
+    "boundary_status",
     "comunas",
     "has_boundaries",
     "place_point",

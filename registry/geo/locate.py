@@ -8,6 +8,7 @@ country and fills (or refuses) their region and comuna codes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -26,8 +27,15 @@ __all__ = ["COAST_TOLERANCE_DEG", "LocationFix", "resolve_locations", "reverse_g
 COAST_TOLERANCE_DEG = 0.003
 
 
+@lru_cache(maxsize=1)
+def _comuna_index() -> tuple[shapely.STRtree, dict[str, np.ndarray]]:
+    table = comunas()
+    cols = ("region_code", "comuna_code", "region_name", "comuna_name")
+    return shapely.STRtree(table.geometry.values), {c: table[c].to_numpy() for c in cols}
+
+
 def reverse_geocode(lon: Any, lat: Any) -> pd.DataFrame:
-    """Return region and comuna (codes and names) for each lon/lat pair; NaN outside Chile.
+    """Return region and comuna (codes and names) for each lon/lat pair; None outside Chile.
 
     Parameters
     ----------
@@ -46,9 +54,8 @@ def reverse_geocode(lon: Any, lat: Any) -> pd.DataFrame:
     """
     lon = np.asarray(lon, dtype="float64")
     lat = np.asarray(lat, dtype="float64")
-    table = comunas()
+    tree, columns = _comuna_index()
     points = shapely.points(lon, lat)
-    tree = shapely.STRtree(table.geometry.values)
     idx = np.full(len(points), -1, dtype="int64")
     pts_i, poly_i = tree.query(points, predicate="intersects")
     # a point on a shared border matches two comunas: keep the first match per point
@@ -60,12 +67,13 @@ def reverse_geocode(lon: Any, lat: Any) -> pd.DataFrame:
             points[missing], max_distance=COAST_TOLERANCE_DEG, all_matches=False
         )
         idx[missing[near_pt]] = near_poly
-    cols = ["region_code", "comuna_code", "region_name", "comuna_name"]
-    out = pd.DataFrame({c: pd.Series([None] * len(points), dtype="object") for c in cols})
     found = idx >= 0
-    for c in cols:
-        out.loc[found, c] = table[c].to_numpy()[idx[found]]
-    return out
+    out = {}
+    for name, values in columns.items():
+        col = np.full(len(points), None, dtype=object)
+        col[found] = values[idx[found]]
+        out[name] = pd.Series(col, dtype=object)  # keep None: no string-dtype inference
+    return pd.DataFrame(out)
 
 
 @dataclass(frozen=True)
