@@ -61,7 +61,7 @@ def can(
     """Return whether ``actor`` may do ``action`` (on ``record``, setting ``new_status``).
 
     Actions: ``create``, ``update``, ``delete``, ``revert``, ``manage_users``,
-    ``export_restricted``.
+    ``export_restricted``, ``manage_indicators`` (import or remove indicator series).
 
     Examples
     --------
@@ -77,8 +77,8 @@ def can(
     if action in ("manage_users", "export_restricted"):
         return False
     if actor.role == "manager":
-        return action in ("create", "update", "delete", "revert")
-    if actor.role != "coordinator":
+        return action in ("create", "update", "delete", "revert", "manage_indicators")
+    if actor.role != "coordinator" or action == "manage_indicators":
         return False
     if new_status is not None and new_status not in _COORDINATOR_STATUSES:
         if record is None or new_status != record.get("status"):
@@ -98,6 +98,7 @@ _ACTION_TEXT = {
         "revert": "restaurar esta entrada",
         "manage_users": "administrar usuarios",
         "export_restricted": "exportar campos restringidos",
+        "manage_indicators": "importar o eliminar series de indicadores",
     },
     "en": {
         "create": "create entries",
@@ -106,6 +107,7 @@ _ACTION_TEXT = {
         "revert": "restore this entry",
         "manage_users": "manage users",
         "export_restricted": "export restricted fields",
+        "manage_indicators": "import or remove indicator series",
     },
 }
 

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from registry.api import Registry
-from registry.errors import RegistryError, UsageError, ValidationFailed
+from registry.errors import NotFound, RegistryError, UsageError, ValidationFailed
 from registry.i18n import tr
 from registry.io.export import FORMATS
 from registry.schema.codes import CODE_LISTS
 from registry.schema.fields import FIELDS_BY_NAME
+from registry.stats import BY_FIELDS, DEFAULT_BY
 from registry.store import Filters
 from registry.store.tables import record_to_json
 
@@ -28,12 +29,20 @@ _FILTERS = (
     "region",
     "comuna",
     "kind",
+    "initiative_type",
     "sector",
     "focus",
     "funding",
     "program",
+    "stage",
     "status",
 )
+_BY_ALIASES = {
+    "region": "region_code",
+    "comuna": "comuna_code",
+    "focus": "strategic_focus",
+    "funding": "funding_source",
+}
 _LIST_COLUMNS = ["id", "version", "kind", "name", "region_code", "comuna_code", "sector", "status"]
 
 
@@ -47,11 +56,18 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
             help=f"filter by {name} (repeatable)",
         )
     p.add_argument("--q", help="free-text search (names, organisations, places, texts)")
+    p.add_argument("--start-year-min", type=int, metavar="YEAR")
+    p.add_argument("--start-year-max", type=int, metavar="YEAR")
 
 
 def _filters(args: argparse.Namespace) -> Filters:
     values = {name: tuple(getattr(args, name)) for name in _FILTERS}
-    return Filters(**values, q=args.q)
+    return Filters(
+        **values,
+        q=args.q,
+        start_year_min=args.start_year_min,
+        start_year_max=args.start_year_max,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,9 +100,38 @@ def _parser() -> argparse.ArgumentParser:
     p = cmd("list", "list entries")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     _add_filters(p)
-    p = cmd("show", "show one entry")
+    p = cmd("show", "show one entry and its regional context")
     p.add_argument("id")
     p.add_argument("--json", action="store_true")
+    p = cmd("stats", "counts and shares of the entries (same filters as list)")
+    p.add_argument(
+        "--by",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="group by this field (repeatable): " + ", ".join(sorted(BY_FIELDS)),
+    )
+    p.add_argument("--json", action="store_true")
+    _add_filters(p)
+    p = cmd("indicators", "regional indicator series (productivity, GDP, employment)")
+    isub = p.add_subparsers(dest="ind_command", required=True)
+    i = isub.add_parser("list", help="series, years, coverage and sources")
+    i.add_argument("--json", action="store_true")
+    i = isub.add_parser("import", help="add or replace series from a CSV (all or nothing)")
+    i.add_argument("file")
+    i.add_argument("--as", dest="as_user", metavar="USERNAME")
+    i = isub.add_parser("remove", help="remove an imported series")
+    i.add_argument("name")
+    i.add_argument("--as", dest="as_user", metavar="USERNAME")
+    i = isub.add_parser("values", help="the values of one series")
+    i.add_argument("name")
+    i.add_argument("--json", action="store_true")
+    i = isub.add_parser("convergence", help="initial level vs change, per region")
+    i.add_argument("--indicator", required=True)
+    i.add_argument("--from", dest="start", type=int, required=True, metavar="YEAR")
+    i.add_argument("--to", dest="end", type=int, required=True, metavar="YEAR")
+    i.add_argument("--period", help="period, when the series has several per year (e.g. OND)")
+    i.add_argument("--json", action="store_true")
     p = cmd("update", "change fields of an entry", write=True)
     p.add_argument("id")
     p.add_argument(
@@ -168,14 +213,27 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if c == "show":
         record = record_to_json(reg.get(args.id))
+        context = reg.context(args.id)
         if args.json:
-            _print_json(record)
+            _print_json({**record, "regional_context": context})
         else:
             for key, value in record.items():
                 print(
                     f"{key:24} {json.dumps(value, ensure_ascii=False) if key == 'geometry' else value}"
                 )
+            print()
+            _print_context(context)
         return 0
+    if c == "stats":
+        by = tuple(_BY_ALIASES.get(b, b) for b in args.by) or DEFAULT_BY
+        result = reg.stats(_filters(args), by)
+        if args.json:
+            _print_json(result)
+        else:
+            _print_stats(result)
+        return 0
+    if c == "indicators":
+        return _indicators(reg, args)
     if c == "update":
         changes = {}
         for item in args.sets:
@@ -247,6 +305,126 @@ def _run(args: argparse.Namespace) -> int:
     raise UsageError(c)
 
 
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _print_context(ctx: dict[str, Any]) -> None:
+    print(f"[{tr('ctx_title')}]")
+    where = [
+        f"{ctx['region_name']} ({ctx['region_code']})" if ctx["region_code"] else None,
+        f"{ctx['comuna_name']} ({ctx['comuna_code']})" if ctx["comuna_code"] else None,
+    ]
+    print("  " + " / ".join(w for w in where if w) if any(where) else "  -")
+    if ctx["note"]:
+        print(f"  {ctx['note']}")
+    for fig in ctx["productivity"]:
+        line = f"  {fig['indicator']} {fig['year']}: {_fmt(fig['value'])} {fig['unit']}"
+        if fig["ratio_to_national"] is not None:
+            line += f"; {tr('ctx_vs_national')} {_fmt(fig['ratio_to_national'])}x"
+        if fig["change_pct"] is not None:
+            line += f"; {fig['previous_year']}→{fig['year']} {fig['change_pct']:+.1f} %"
+        if fig["origin"] == "derived":
+            line += f" [{tr('ctx_derived')}]"
+        print(line)
+    for key in ("in_region", "in_comuna"):
+        tally = ctx[key]
+        if tally:
+            print(
+                "  "
+                + tr(
+                    "ctx_counts",
+                    where=tr(f"ctx_{key}"),
+                    entries=tally["entries"],
+                    initiatives=tally["initiatives"],
+                    barrios=tally["barrios"],
+                    firms=tally["firms"],
+                    reported=tally["firms_reported_by"],
+                )
+            )
+
+
+def _print_stats(result: dict[str, Any]) -> None:
+    print(
+        tr(
+            "stats_total",
+            entries=result["entries"],
+            firms=result["firms"],
+            reported=result["firms_reported_by"],
+            businesses=result["businesses"],
+            breported=result["businesses_reported_by"],
+        )
+    )
+    for field, rows in result["by"].items():
+        print(f"\n[{field}]")
+        for row in rows:
+            print(f"  {row['count']:6d}  {row['share'] * 100:5.1f} %  {row['label']}")
+
+
+def _indicators(reg: Registry, args: argparse.Namespace) -> int:
+    sub = args.ind_command
+    if sub == "list":
+        series = reg.indicator_series()
+        if args.json:
+            _print_json(series)
+            return 0
+        for s in series:
+            print(f"{s['indicator']}  [{s['origin']}]  {s['rows']} rows")
+            print(
+                f"    {tr('ind_years')}: {s['years'] or '-'}  periods: {', '.join(p or '-' for p in s['periods'])}"
+            )
+            print(f"    regions: {', '.join(s['regions'])}")
+            missing = "; ".join(f"{r}: {y}" for r, y in s["missing"].items()) or "-"
+            print(f"    {tr('ind_missing')}: {missing}")
+            if s.get("formula"):
+                print(f"    = {s['formula']}")
+            print(f"    {tr('ind_unit')}: {' | '.join(s['units'])}")
+            print(
+                f"    {tr('ind_source')}: {' '.join(s['sources'][:3])}{' …' if len(s['sources']) > 3 else ''}"
+            )
+        return 0
+    if sub == "import":
+        print(reg.import_indicators(args.file, reg.actor(args.as_user)))
+        return 0
+    if sub == "remove":
+        print(reg.remove_indicators(args.name, reg.actor(args.as_user)))
+        return 0
+    if sub == "values":
+        table = reg.indicators()
+        rows = table[table["indicator"] == args.name]
+        if rows.empty:
+            raise NotFound(tr("ind_unknown", name=args.name))
+        rows = rows.sort_values(["year", "period", "region_code"], na_position="first")
+        if args.json:
+            records = rows.astype(object).where(rows.notna(), None).to_dict("records")
+            _print_json(records)
+        else:
+            cols = ["region_code", "year", "period", "value", "origin"]
+            print(rows[cols].astype(object).where(rows[cols].notna(), "").to_string(index=False))
+            print(f"\n{rows['unit'].iloc[0]}")
+        return 0
+    view = reg.convergence(args.indicator, args.start, args.end, args.period)
+    if args.json:
+        _print_json(view)
+        return 0
+    nat = view["national"]
+    print(f"{view['indicator']} {view['from']}→{view['to']}  ({' | '.join(view['units'])})")
+    print(f"Chile (00): {_fmt(nat['initial'])} → {_fmt(nat['final'])} ({nat['change_pct']:+.2f} %)")
+    for r in view["regions"]:
+        print(
+            f"  {r['region_code']} {r['region_name'][:34]:34} {_fmt(r['initial']):>10} → "
+            f"{_fmt(r['final']):>10} {r['change_pct']:+7.2f} %  {r['quadrant']}"
+        )
+    if view["missing"]:
+        print(f"{tr('ind_missing')}: {', '.join(view['missing'])}")
+    print(view["rule"])
+    return 0
+
+
 def _frame_records(frame: Any) -> list[dict[str, Any]]:
     from registry.store.tables import LIST_SEP
 
@@ -284,6 +462,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

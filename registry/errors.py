@@ -38,7 +38,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"fila {self.row}, " if self.row is not None else ""
+        where = f"{tr('row_word')} {self.row}, " if self.row is not None else ""
         return f"{where}{self.field}: {self.message}"
 
 

@@ -202,6 +202,124 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "es": "el campo «{field}» no se puede modificar directamente",
         "en": "field '{field}' cannot be changed directly",
     },
+    # rows and indicators
+    "row_word": {"es": "fila", "en": "row"},
+    "ind_missing_column": {
+        "es": "falta la columna «{column}»; columnas requeridas: {required}",
+        "en": "column '{column}' is missing; required columns: {required}",
+    },
+    "ind_unknown_column": {
+        "es": "columna desconocida «{column}»; columnas válidas: {allowed}",
+        "en": "unknown column '{column}'; valid columns: {allowed}",
+    },
+    "ind_unknown_region": {
+        "es": "código de región desconocido «{value}» (use 00 para Chile o 01–16)",
+        "en": "unknown region code '{value}' (use 00 for Chile or 01-16)",
+    },
+    "ind_bad_year": {
+        "es": "año no válido «{value}» (entero entre 1900 y 2100)",
+        "en": "invalid year '{value}' (an integer between 1900 and 2100)",
+    },
+    "ind_bad_period": {
+        "es": "periodo desconocido «{value}»; valores válidos: vacío (año), {allowed}",
+        "en": "unknown period '{value}'; valid values: empty (year), {allowed}",
+    },
+    "ind_bad_name": {
+        "es": "nombre de indicador no válido «{value}» (letras sin tilde, dígitos y _; hasta 64)",
+        "en": "invalid indicator name '{value}' (ASCII letters, digits and _; up to 64)",
+    },
+    "ind_reserved_name": {
+        "es": "«{value}» es un indicador derivado que calcula el registro; elija otro nombre",
+        "en": "'{value}' is a derived indicator computed by the registry; choose another name",
+    },
+    "ind_bad_value": {
+        "es": "valor no numérico o no finito «{value}»",
+        "en": "value is not a finite number: '{value}'",
+    },
+    "ind_bad_url": {
+        "es": "falta la fuente o no es una URL http(s): «{value}»",
+        "en": "the source is missing or not an http(s) URL: '{value}'",
+    },
+    "ind_duplicate": {
+        "es": "clave repetida ({what}); ya aparece en la fila {first}",
+        "en": "duplicate key ({what}); already in row {first}",
+    },
+    "ind_empty_file": {
+        "es": "el archivo no tiene filas de datos",
+        "en": "the file has no data rows",
+    },
+    "ind_rejected": {
+        "es": "Archivo de indicadores rechazado ({n} problema(s)); no se cambió nada.",
+        "en": "Indicators file rejected ({n} problem(s)); nothing was changed.",
+    },
+    "ind_imported": {
+        "es": "{rows} fila(s) importada(s) en {n} serie(s): {names} (reemplazadas: {replaced})",
+        "en": "{rows} row(s) imported in {n} series: {names} (replaced: {replaced})",
+    },
+    "ind_removed": {
+        "es": "serie importada «{name}» eliminada ({rows} fila(s))",
+        "en": "imported series '{name}' removed ({rows} row(s))",
+    },
+    "ind_not_imported": {
+        "es": "no hay una serie importada «{name}» (las series incluidas no se eliminan)",
+        "en": "there is no imported series '{name}' (bundled series cannot be removed)",
+    },
+    "ind_unknown": {
+        "es": "indicador desconocido «{name}»; vea 'iap-registry indicators list'",
+        "en": "unknown indicator '{name}'; see 'iap-registry indicators list'",
+    },
+    "ind_no_year": {
+        "es": "la serie «{name}» no tiene datos para {year}; años disponibles: {years}",
+        "en": "series '{name}' has no data for {year}; available years: {years}",
+    },
+    "ind_ambiguous_period": {
+        "es": "la serie «{name}» tiene varios periodos en {year} ({periods}); elija uno con --period",
+        "en": "series '{name}' has several periods in {year} ({periods}); choose one with --period",
+    },
+    "ind_no_national": {
+        "es": "la serie «{name}» no tiene valor nacional (región 00) para {year}: no se puede decidir "
+        "qué regiones están sobre o bajo el nivel nacional. Importe el valor nacional de sus insumos.",
+        "en": "series '{name}' has no national value (region 00) for {year}: cannot tell which "
+        "regions are above or below the national level. Import the national value of its inputs.",
+    },
+    "ind_same_year": {
+        "es": "los años inicial y final deben ser distintos",
+        "en": "the initial and final years must differ",
+    },
+    "stats_bad_by": {
+        "es": "no se puede agrupar por «{value}»; use uno de: {allowed}",
+        "en": "cannot group by '{value}'; use one of: {allowed}",
+    },
+    "no_value": {"es": "(sin dato)", "en": "(no value)"},
+    "no_boundaries": {
+        "es": "no hay límites administrativos instalados para {country}; sin contexto regional",
+        "en": "no administrative boundaries are installed for {country}; no regional context",
+    },
+    "no_region": {
+        "es": "la entrada no tiene región; sin contexto regional",
+        "en": "the entry has no region; no regional context",
+    },
+    "ctx_title": {"es": "Contexto regional", "en": "Regional context"},
+    "ctx_vs_national": {"es": "respecto de Chile", "en": "relative to Chile"},
+    "ctx_derived": {"es": "derivado", "en": "derived"},
+    "ctx_in_region": {"es": "En la región", "en": "In the region"},
+    "ctx_in_comuna": {"es": "En la comuna", "en": "In the comuna"},
+    "ctx_counts": {
+        "es": "{where}: {entries} entrada(s), {initiatives} iniciativa(s), {barrios} barrio(s), "
+        "{firms} empresa(s) informadas por {reported} entrada(s)",
+        "en": "{where}: {entries} entries, {initiatives} initiatives, {barrios} barrios, "
+        "{firms} firms reported by {reported} entries",
+    },
+    "stats_total": {
+        "es": "{entries} entrada(s); empresas: {firms} (informadas por {reported} iniciativa(s)); "
+        "negocios en barrios: {businesses} (informados por {breported} barrio(s))",
+        "en": "{entries} entries; firms: {firms} (reported by {reported} initiatives); "
+        "businesses in barrios: {businesses} (reported by {breported} barrios)",
+    },
+    "ind_years": {"es": "años", "en": "years"},
+    "ind_missing": {"es": "faltan", "en": "missing"},
+    "ind_unit": {"es": "unidad", "en": "unit"},
+    "ind_source": {"es": "fuente", "en": "source"},
     "restricted_export": {
         "es": "solo un administrador puede exportar campos restringidos",
         "en": "only an administrator can export restricted fields",

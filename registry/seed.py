@@ -6,21 +6,13 @@ again, or on every start, never overwrites what coordinators have edited since.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from registry.api import ImportReport, Registry
 from registry.auth import Actor
+from registry.paths import geodata_dir
 
 __all__ = ["SEED_FILES", "geodata_dir", "seed"]
 
 SEED_FILES = ("barrios_comerciales.csv", "iap_examples.csv")
-
-
-def geodata_dir() -> Path:
-    """Return the bundled data folder (``IAP_REGISTRY_GEODATA`` overrides it)."""
-    override = os.environ.get("IAP_REGISTRY_GEODATA")
-    return Path(override) if override else Path(__file__).resolve().parents[1] / "geodata"
 
 
 def seed(registry: Registry, actor: Actor) -> ImportReport:

@@ -461,6 +461,57 @@ def build_barrios(src: Path) -> list[dict[str, str]]:
     return rows
 
 
+INDICATOR_COLUMNS = [
+    "region_code",
+    "year",
+    "period",
+    "indicator",
+    "value",
+    "unit",
+    "source_url",
+    "notes",
+]
+MOVING_QUARTERS = {
+    "DEF", "EFM", "FMA", "MAM", "AMJ", "MJJ", "JJA", "JAS", "ASO", "SON", "OND", "NDE"
+}  # fmt: skip
+
+
+def _period(text: str, indicator: str) -> str:
+    """The source's period wording as our code: '' (year), annual_average or a quarter."""
+    text = text.strip()
+    if not text:
+        # the DEF-2013 INE table is the moving quarter Dec 2012 - Feb 2013 (central month Jan 2013)
+        return "DEF" if indicator.endswith("_DEF2013") else ""
+    if text.lower() == "annual average":
+        return "annual_average"
+    code = text[:3]
+    if code in MOVING_QUARTERS and text[3:].startswith(" moving quarter"):
+        return code
+    raise ValueError(f"unknown period wording: {text!r}")
+
+
+def build_indicators(*sources: Path) -> list[dict[str, str]]:
+    """Both long files as one table; values, units, URLs and notes copied verbatim."""
+    rows = []
+    for src in sources:
+        with src.open(encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                year = r["year"].strip()
+                rows.append(
+                    {
+                        "region_code": r["region_code"].strip(),
+                        "year": str(int(float(year))) if year else "",
+                        "period": _period(r.get("period", ""), r["indicator"]),
+                        "indicator": r["indicator"].strip(),
+                        "value": r["value"].strip(),
+                        "unit": r["unit"].strip(),
+                        "source_url": r["source_url"].strip(),
+                        "notes": r["notes"].strip(),
+                    }
+                )
+    return rows
+
+
 def write(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
@@ -477,6 +528,11 @@ def main() -> None:
         OUT / "barrios_comerciales.csv",
         BARRIO_COLUMNS,
         build_barrios(shared / "barrios_comerciales.csv"),
+    )
+    write(
+        OUT / "regional_indicators.csv",
+        INDICATOR_COLUMNS,
+        build_indicators(shared / "regional_productivity.csv", shared / "regional_employment.csv"),
     )
 
 

@@ -79,3 +79,22 @@ def require_tool(name: str) -> str:
     path = shutil.which(name)
     assert path, f"{name} is required by the tests (make test installs it)"
     return path
+
+
+@pytest.fixture(scope="session")
+def _seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from registry.seed import seed
+
+    path = tmp_path_factory.mktemp("seeded") / "registry.gpkg"
+    reg = Registry(str(path))
+    reg.init()
+    seed(reg, ADMIN)
+    return path
+
+
+@pytest.fixture
+def seeded(_seeded_template: Path, tmp_path: Path) -> Registry:
+    """A registry holding the bundled sample data (a fresh copy for each test)."""
+    path = tmp_path / "seeded.gpkg"
+    shutil.copy(_seeded_template, path)
+    return Registry(str(path))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from registry.i18n import current_language
+
 __all__ = ["CODE_LISTS", "Code", "code_codes", "label"]
 
 
@@ -287,14 +289,16 @@ def code_codes(list_name: str) -> tuple[str, ...]:
     return tuple(c.code for c in CODE_LISTS[list_name])
 
 
-def label(list_name: str, code: str, lang: str = "es") -> str:
-    """Return the label of ``code`` in ``lang``; the code itself if unknown.
+def label(list_name: str, code: str, lang: str | None = None) -> str:
+    """Return the label of ``code`` in ``lang`` (default: the active language); the code
+    itself if unknown.
 
     Examples
     --------
     >>> label("status", "published", "en")
     'Published'
     """
+    lang = lang or current_language()
     for c in CODE_LISTS[list_name]:
         if c.code == code:
             return c.es if lang == "es" else c.en

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-from sqlalchemy import Boolean, Connection, Engine, Integer, create_engine, event, text
+from sqlalchemy import Boolean, Connection, Engine, Float, Integer, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
@@ -25,7 +25,15 @@ from registry.errors import StorageError
 from registry.i18n import tr
 from registry.store.gpkg_binary import decode_many, encode, register_functions
 from registry.store.sql import SqlStore, utc_now
-from registry.store.tables import GEOM_COLUMN, SCHEMA_VERSION, history, initiatives, meta, users
+from registry.store.tables import (
+    GEOM_COLUMN,
+    SCHEMA_VERSION,
+    history,
+    indicator_values,
+    initiatives,
+    meta,
+    users,
+)
 
 __all__ = ["BUSY_TIMEOUT_MS", "GeoPackageStore"]
 
@@ -42,6 +50,8 @@ def _empty_frame(table: Any) -> pd.DataFrame:
             dtype = "boolean"
         elif isinstance(column.type, Integer):
             dtype = "Int64"
+        elif isinstance(column.type, Float):
+            dtype = "float64"
         else:
             dtype = "str"
         cols[column.name] = pd.Series([], dtype=dtype)
@@ -85,8 +95,10 @@ class GeoPackageStore(SqlStore):
         return {_LAYER, history.name, users.name, meta.name} <= names
 
     def init(self) -> None:
-        """Create the registry file (layers through GDAL), or do nothing if it exists."""
+        """Create the registry file (layers through GDAL), or bring an existing one up to
+        the current schema."""
         if self.is_initialized():
+            self._migrate()
             return
         if self.path.exists():
             raise StorageError(tr("not_a_registry", path=self.path))
@@ -109,7 +121,7 @@ class GeoPackageStore(SqlStore):
             },
             dataset_options={"VERSION": "1.2"},
         )
-        for table in (history, users, meta):
+        for table in (history, users, meta, indicator_values):
             pyogrio.write_dataframe(
                 _empty_frame(table),
                 tmp,
@@ -126,6 +138,7 @@ class GeoPackageStore(SqlStore):
                 CREATE INDEX idx_history_record ON history(record_id, version);
                 CREATE UNIQUE INDEX idx_users_username ON users(username);
                 CREATE UNIQUE INDEX idx_meta_key ON registry_meta(meta_key);
+                CREATE INDEX idx_indicator_values_indicator ON indicator_values(indicator);
                 INSERT INTO registry_meta(meta_key, meta_value) VALUES
                     ('schema_version', '{SCHEMA_VERSION}'), ('data_version', '0'),
                     ('created_at', '{utc_now()}');
@@ -133,6 +146,36 @@ class GeoPackageStore(SqlStore):
             )
             conn.execute("PRAGMA journal_mode = WAL")
         os.replace(tmp, self.path)
+
+    def _migrate(self) -> None:
+        """Add what later schema versions need to a registry made by an earlier one."""
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            names = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
+            if indicator_values.name in names:
+                return
+            conn.executescript(  # one transaction; IF NOT EXISTS / OR IGNORE for racing peers
+                """
+                BEGIN IMMEDIATE;
+                CREATE TABLE IF NOT EXISTS indicator_values (
+                    fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+                    region_code TEXT NOT NULL, year INTEGER, period TEXT NOT NULL,
+                    indicator TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL,
+                    source_url TEXT NOT NULL, notes TEXT,
+                    imported_at TEXT NOT NULL, imported_by TEXT NOT NULL);
+                CREATE INDEX IF NOT EXISTS idx_indicator_values_indicator
+                    ON indicator_values(indicator);
+                INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, last_change)
+                    VALUES ('indicator_values', 'attributes', 'indicator_values',
+                            strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+                -- no cached count: GDAL then counts the rows itself
+                DELETE FROM gpkg_ogr_contents WHERE table_name = 'indicator_values';
+                UPDATE registry_meta SET meta_value = '2' WHERE meta_key = 'schema_version';
+                COMMIT;
+                """
+            )
+        finally:
+            conn.close()
 
     # -- geometry codec and bookkeeping -------------------------------------------------
     def _encode_geom(self, geom: Any) -> bytes | None:

@@ -31,6 +31,7 @@ from registry.store.tables import (
     USER_FIELD_NAMES,
     fold,
     history,
+    indicator_values,
     initiatives,
     meta,
     record_from_json,
@@ -409,6 +410,55 @@ class SqlStore:
             if records or updated:
                 self._finish(conn)
         return BatchResult([r["id"] for r in records], updated, unchanged)
+
+    # -- imported indicator series -------------------------------------------------------
+    def indicator_rows(self) -> pd.DataFrame:
+        """Return the imported indicator rows (with ``imported_at`` and ``imported_by``)."""
+        columns = [c.name for c in indicator_values.c if c.name != "fid"]
+        try:
+            with self._read.connect() as conn:
+                rows = conn.execute(
+                    select(*(indicator_values.c[c] for c in columns)).order_by(
+                        indicator_values.c.fid
+                    )
+                ).all()
+        except OperationalError as exc:
+            if "no such table" in str(exc.orig):  # a registry from before schema 2
+                return pd.DataFrame(columns=columns)
+            raise
+        return pd.DataFrame(rows, columns=columns)
+
+    def replace_indicator_series(self, rows: list[dict[str, Any]], actor: str) -> list[str]:
+        """Replace every series named in ``rows`` by ``rows``, in one transaction.
+
+        Returns the names of the series that existed before (now replaced).
+        """
+        names = sorted({r["indicator"] for r in rows})
+        at = utc_now()
+        with self._transaction() as conn:
+            existing = conn.execute(
+                select(indicator_values.c.indicator)
+                .where(indicator_values.c.indicator.in_(names))
+                .distinct()
+            ).scalars()
+            replaced = sorted(existing)
+            conn.execute(indicator_values.delete().where(indicator_values.c.indicator.in_(names)))
+            conn.execute(
+                indicator_values.insert(),
+                [{**r, "imported_at": at, "imported_by": actor} for r in rows],
+            )
+            self._finish(conn)
+        return replaced
+
+    def remove_indicator_series(self, name: str, actor: str) -> int:
+        """Delete the imported series ``name``; return how many rows it had."""
+        with self._transaction() as conn:
+            result = conn.execute(
+                indicator_values.delete().where(indicator_values.c.indicator == name)
+            )
+            if result.rowcount:
+                self._finish(conn)
+        return int(result.rowcount or 0)
 
     # -- users ---------------------------------------------------------------------------
     def add_user(self, username: str, role: str, password_hash: str | None) -> None:

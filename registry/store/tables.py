@@ -16,6 +16,7 @@ import shapely
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     Integer,
     LargeBinary,
     MetaData,
@@ -32,6 +33,7 @@ __all__ = [
     "SEARCH_FIELDS",
     "USER_FIELD_NAMES",
     "history",
+    "indicator_values",
     "initiatives",
     "meta",
     "metadata",
@@ -45,7 +47,7 @@ __all__ = [
 
 GEOM_COLUMN = "geom"
 LIST_SEP = "|"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: indicator_values
 USER_FIELD_NAMES = tuple(f.name for f in FIELDS if f.name != "geometry")
 SEARCH_FIELDS = (
     "name",
@@ -103,6 +105,22 @@ users = Table(
     Column("failed_logins", Integer, nullable=False),
     Column("created_at", String, nullable=False),
     Column("updated_at", String, nullable=False),
+)
+
+indicator_values = Table(
+    "indicator_values",
+    metadata,
+    Column("fid", Integer, primary_key=True, autoincrement=True),
+    Column("region_code", String, nullable=False),
+    Column("year", Integer),
+    Column("period", String, nullable=False),
+    Column("indicator", String, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("unit", String, nullable=False),
+    Column("source_url", String, nullable=False),
+    Column("notes", Text),
+    Column("imported_at", String, nullable=False),
+    Column("imported_by", String, nullable=False),
 )
 
 meta = Table(

@@ -1,0 +1,190 @@
+"""Statistics of a set of entries: pure functions on the frame that ``Registry.list`` returns.
+
+They feed the dashboards and ``iap-registry stats``. Shares are of the entries counted;
+an entry without a value is counted under ``None`` (shown as "(sin dato)"), never dropped.
+Firm counts add only what entries report, and say how many entries reported one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+
+from registry.i18n import tr
+from registry.schema.codes import CODE_LISTS, label
+
+__all__ = ["BY_FIELDS", "counts", "firms", "per_region", "summary"]
+
+#: Fields that ``counts`` groups by: the field name and its code list (None: free codes).
+BY_FIELDS: dict[str, str | None] = {
+    "country": "country",
+    "region_code": None,
+    "comuna_code": None,
+    "sector": "sector",
+    "strategic_focus": "strategic_focus",
+    "funding_source": "funding_source",
+    "program": "program",
+    "kind": "kind",
+    "status": "status",
+    "initiative_type": "initiative_type",
+    "stage": "stage",
+}
+#: What ``summary`` reports when no field is chosen (the issue-3 list).
+DEFAULT_BY = (
+    "country",
+    "region_code",
+    "sector",
+    "strategic_focus",
+    "funding_source",
+    "program",
+    "kind",
+    "status",
+)
+
+
+def _value(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v == "":
+        return None
+    return str(v)
+
+
+def counts(
+    frame: pd.DataFrame,
+    by: str,
+    names: dict[str, str] | None = None,
+    lang: str | None = None,
+) -> list[dict[str, Any]]:
+    """Count entries per value of ``by``, most frequent first.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Entries (one row each), as ``Registry.list`` returns them.
+    by : str
+        A key of ``BY_FIELDS``.
+    names : dict, optional
+        Labels for values without a code list (e.g. region names by code).
+    lang : str, optional
+        Language of the labels.
+
+    Returns
+    -------
+    list of dict
+        ``value, label, count, share`` (share of ``len(frame)``, 0..1); ties by value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> counts(pd.DataFrame({"kind": ["iap", "iap", None]}), "kind", lang="en")[0]
+    {'value': 'iap', 'label': 'Productive-articulation initiative (IAP)', 'count': 2, 'share': 0.6666666666666666}
+    """
+    if by not in BY_FIELDS:
+        raise ValueError(by)
+    total = len(frame)
+    tally = Counter(_value(v) for v in frame[by]) if total else Counter()
+    code_list = BY_FIELDS[by]
+    out = []
+    for value, n in tally.items():
+        if value is None:
+            text = tr("no_value", lang=lang)
+        elif code_list is not None and value in {c.code for c in CODE_LISTS[code_list]}:
+            text = label(code_list, value, lang)
+        else:
+            text = (names or {}).get(value, value)
+        out.append({"value": value, "label": text, "count": int(n), "share": n / total})
+    out.sort(key=lambda r: (-r["count"], r["value"] is None, r["value"] or ""))
+    return out
+
+
+def firms(frame: pd.DataFrame) -> dict[str, int]:
+    """Member firms reported by the entries.
+
+    Returns
+    -------
+    dict
+        ``firms`` (sum of ``n_firms``, IAPs), ``firms_reported_by`` (entries giving it),
+        ``businesses`` (sum of ``n_businesses``, barrios), ``businesses_reported_by``.
+    """
+    out: dict[str, int] = {}
+    for field, key in (("n_firms", "firms"), ("n_businesses", "businesses")):
+        column = pd.to_numeric(frame[field], errors="coerce") if len(frame) else pd.Series([])
+        out[key] = int(column.sum(skipna=True)) if len(frame) else 0
+        out[f"{key}_reported_by"] = int(column.notna().sum()) if len(frame) else 0
+    return out
+
+
+def per_region(
+    frame: pd.DataFrame,
+    employment: pd.DataFrame,
+    names: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Entries per region, normalised by the region's employment.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Entries.
+    employment : pandas.DataFrame
+        One indicator's rows for one year and period: ``region_code, value`` (thousand
+        employed), ``year``, ``indicator``.
+    names : dict, optional
+        Region names by code.
+
+    Returns
+    -------
+    list of dict
+        For every region with entries or employment: ``region_code, region_name, entries,
+        initiatives, barrios, firms, employed_thousands, entries_per_100k_employed``
+        (None where the region has no employment value), with the ``indicator`` and
+        ``year`` of the employment figure used.
+    """
+    emp = dict(zip(employment["region_code"], employment["value"], strict=True))
+    indicator = str(employment["indicator"].iloc[0]) if len(employment) else None
+    year = int(employment["year"].iloc[0]) if len(employment) else None
+    regions = sorted(
+        {r for r in (_value(v) for v in frame["region_code"]) if r} | (set(emp) - {"00"})
+    )
+    out = []
+    for code in regions:
+        rows = frame[frame["region_code"] == code]
+        n = len(rows)
+        employed = emp.get(code)
+        out.append(
+            {
+                "region_code": code,
+                "region_name": (names or {}).get(code, code),
+                "entries": n,
+                "initiatives": int((rows["kind"] == "iap").sum()),
+                "barrios": int((rows["kind"] == "barrio_comercial").sum()),
+                "firms": firms(rows)["firms"],
+                "employed_thousands": employed,
+                "entries_per_100k_employed": (
+                    None if employed is None else n / (employed * 1000.0) * 100_000.0
+                ),
+                "employment_indicator": indicator,
+                "employment_year": year,
+            }
+        )
+    return out
+
+
+def summary(
+    frame: pd.DataFrame,
+    by: tuple[str, ...] = DEFAULT_BY,
+    names: dict[str, dict[str, str]] | None = None,
+    lang: str | None = None,
+) -> dict[str, Any]:
+    """Counts and shares by each field in ``by``, with totals.
+
+    Returns
+    -------
+    dict
+        ``entries``, firm totals (see ``firms``) and ``by``: ``{field: counts(...)}``.
+    """
+    return {
+        "entries": len(frame),
+        **firms(frame),
+        "by": {f: counts(frame, f, (names or {}).get(f), lang) for f in by},
+    }

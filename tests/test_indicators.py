@@ -1,0 +1,308 @@
+"""Regional indicators: bundled series, derived values, convergence, imports."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from registry.api import Registry
+from registry.auth import Actor
+from registry.cli import main
+from registry.errors import NotAllowed, UsageError, ValidationFailed
+from registry.layers.indicators import COLUMNS
+from registry.paths import geodata_dir
+from tests.conftest import ADMIN, require_tool
+
+BUNDLED = geodata_dir() / "regional_indicators.csv"
+#: the names used in ../shared/data (regional_productivity.csv, regional_employment.csv)
+SHARED_NAMES = {
+    "gdp_real_chained_ref2018",
+    "gdp_nominal_ref2018",
+    "gdp_real_chained_ref2013",
+    "gdp_real_growth_pct",
+    "employed_thousands_DEF2013",
+    "labour_force_thousands_DEF2013",
+    "va_per_employed_nominal",
+    "va_per_employed_real",
+    "employment_rate_15_64_pct",
+    "labour_productivity_ratio_to_national_avg",
+    "employed_thousands",
+    "exchange_rate_clp_per_usd",
+}
+
+
+def raw_rows() -> list[dict[str, str]]:
+    with BUNDLED.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def write_csv(path: Path, rows: list[dict[str, object]], sep: str = ",") -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(COLUMNS), delimiter=sep)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_bundled_table_is_sourced_and_keeps_the_source_names() -> None:
+    rows = raw_rows()
+    assert list(rows[0].keys()) == list(COLUMNS)
+    assert {r["indicator"] for r in rows} == SHARED_NAMES
+    assert all(r["source_url"].startswith(("http://", "https://")) for r in rows)
+    assert all(r["value"].strip() for r in rows)  # no empty value standing in for a gap
+
+
+def test_every_bundled_series_is_listed_with_its_coverage(seeded: Registry) -> None:
+    series = {s["indicator"]: s for s in seeded.indicator_series()}
+    assert SHARED_NAMES <= set(series)
+    assert all(series[n]["origin"] == "bundled" for n in SHARED_NAMES)
+    gdp = series["gdp_real_chained_ref2018"]
+    assert gdp["years"] == "2013-2023" and gdp["rows"] == 176 and gdp["missing"] == {"00": "all"}
+    va = series["va_per_employed_real"]
+    assert va["years"] == "2013, 2017" and va["missing"] == {"16": "2013, 2017"}
+    derived = series["gdp_real_ref2018_per_employed"]
+    assert derived["origin"] == "derived"
+    assert derived["derived_from"] == ["gdp_real_chained_ref2018", "employed_thousands_annual_avg"]
+    assert derived["years"] == "2021-2022"  # only where both inputs exist
+
+
+def _annual_employment_by_hand() -> dict[tuple[str, int], float]:
+    quarters: dict[tuple[str, int], dict[str, float]] = defaultdict(dict)
+    for r in raw_rows():
+        if r["indicator"] == "employed_thousands" and r["period"] in ("EFM", "AMJ", "JAS", "OND"):
+            quarters[(r["region_code"], int(r["year"]))][r["period"]] = float(r["value"])
+    return {k: sum(v.values()) / 4 for k, v in quarters.items() if len(v) == 4}
+
+
+def test_derived_values_are_reproducible_from_their_inputs(seeded: Registry) -> None:
+    table = seeded.indicators()
+    annual = _annual_employment_by_hand()
+    assert {y for _, y in annual} == {2021, 2022}  # 2020 and 2023 lack quarters: no average
+    got = table[table["indicator"] == "employed_thousands_annual_avg"]
+    assert len(got) == len(annual) == 34
+    for r in got.itertuples():
+        assert r.value == pytest.approx(annual[(r.region_code, r.year)], rel=1e-12)
+        assert r.origin == "derived" and r.period == "annual_average"
+        assert r.inputs.count("employed_thousands[") == 4
+
+    gdp = {
+        (r["region_code"], int(r["year"])): float(r["value"])
+        for r in raw_rows()
+        if r["indicator"] == "gdp_real_chained_ref2018"
+    }
+    prod = table[table["indicator"] == "gdp_real_ref2018_per_employed"]
+    expected = {k: gdp[k] / annual[k] for k in gdp.keys() & annual.keys()}
+    assert len(prod) == len(expected) == 32  # 16 regions x 2021-2022; no national GDP level
+    for r in prod.itertuples():
+        assert r.value == pytest.approx(expected[(r.region_code, r.year)], rel=1e-12)
+        assert f"gdp_real_chained_ref2018[{r.region_code},{r.year}]" in r.inputs
+        assert "bcentral.cl" in r.source_url or "si3.bcentral" in r.source_url or r.source_url
+
+
+def test_convergence_of_value_added_per_employed_2013_2017(seeded: Registry) -> None:
+    values = {
+        (r["region_code"], int(r["year"])): float(r["value"])
+        for r in raw_rows()
+        if r["indicator"] == "va_per_employed_real"
+    }
+    national = values[("00", 2013)]
+    view = seeded.convergence("va_per_employed_real", 2013, 2017)
+    assert view["national"]["initial"] == national
+    assert len(view["regions"]) == 15 and view["missing"] == ["16"]  # Ñuble was part of Biobío
+    for row in view["regions"]:
+        start, end = values[(row["region_code"], 2013)], values[(row["region_code"], 2017)]
+        change = (end / start - 1) * 100
+        assert row["initial"] == start and row["final"] == end
+        assert row["change_pct"] == pytest.approx(change)
+        level = "high" if start >= national else "low"
+        trend = "declining" if end < start else "growing"
+        assert row["quadrant"] == f"{level}_{trend}"
+    quadrant = {r["region_code"]: r["quadrant"] for r in view["regions"]}
+    # the article's "regressive convergence": the most productive regions lost most
+    assert quadrant["02"] == quadrant["01"] == "high_declining"
+    assert quadrant["10"] == quadrant["08"] == "low_growing"
+
+
+def test_convergence_refuses_what_it_cannot_say(seeded: Registry) -> None:
+    with pytest.raises(UsageError, match="valor nacional"):
+        seeded.convergence("gdp_real_ref2018_per_employed", 2021, 2022)
+    with pytest.raises(UsageError, match="no tiene datos para 2015"):
+        seeded.convergence("va_per_employed_real", 2013, 2015)
+    with pytest.raises(UsageError, match="varios periodos"):
+        seeded.convergence("employed_thousands", 2021, 2022)
+    with pytest.raises(UsageError, match="desconocido"):
+        seeded.convergence("no_such_series", 2021, 2022)
+    view = seeded.convergence("employed_thousands", 2021, 2022, period="OND")
+    assert len(view["regions"]) == 16 and view["missing"] == []
+
+
+def test_cli_convergence_json(capsys: pytest.CaptureFixture[str], seeded: Registry) -> None:
+    code = main(
+        [
+            "--db",
+            seeded.store.url,
+            "indicators",
+            "convergence",
+            "--indicator",
+            "va_per_employed_real",
+            "--from",
+            "2013",
+            "--to",
+            "2017",
+            "--json",
+        ]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert {r["quadrant"] for r in out["regions"]} <= {
+        "high_declining",
+        "high_growing",
+        "low_declining",
+        "low_growing",
+    }
+    assert set(out["regions"][0]) >= {"region_code", "initial", "final", "change_pct", "quadrant"}
+    code = main(["--db", seeded.store.url, "indicators", "list", "--json"])
+    listed = json.loads(capsys.readouterr().out)
+    assert code == 0 and {s["indicator"] for s in listed} >= SHARED_NAMES
+
+
+def _good_rows(name: str = "employed_thousands_ine_annual") -> list[dict[str, object]]:
+    return [
+        {
+            "region_code": f"{i:02d}",
+            "year": 2023,
+            "period": "annual_average",
+            "indicator": name,
+            "value": 100 + i,
+            "unit": "thousand persons",
+            "source_url": "https://www.ine.gob.cl/estadisticas/sociales/mercado-laboral/ocupacion-y-desocupacion",
+            "notes": "test data",
+        }
+        for i in range(17)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "fragment"),
+    [
+        ({"region_code": "17"}, "region_code", "región desconocido"),
+        ({"value": "mucho"}, "value", "no numérico"),
+        ({"value": "inf"}, "value", "no numérico"),
+        ({"year": "20x3"}, "year", "año no válido"),
+        ({"period": "Q5"}, "period", "periodo desconocido"),
+        ({"source_url": ""}, "source_url", "fuente"),
+        ({"indicator": "gdp_real_ref2018_per_employed"}, "indicator", "derivado"),
+    ],
+)
+def test_bad_indicator_file_is_refused_with_row_numbers(
+    seeded: Registry, tmp_path: Path, row: dict[str, object], field: str, fragment: str
+) -> None:
+    rows = _good_rows()
+    rows[3].update(row)  # the 4th data row: spreadsheet row 5
+    before = seeded.data_version()
+    with pytest.raises(ValidationFailed) as info:
+        seeded.import_indicators(write_csv(tmp_path / "bad.csv", rows), ADMIN)
+    assert [(p.row, p.field) for p in info.value.problems] == [(5, field)]
+    assert fragment in info.value.problems[0].message
+    assert seeded.data_version() == before
+    assert seeded.store.indicator_rows().empty
+
+
+def test_duplicate_key_and_cli_report(
+    capsys: pytest.CaptureFixture[str], seeded: Registry, tmp_path: Path
+) -> None:
+    rows = _good_rows()
+    rows.append(dict(rows[2]))  # same region, year, period, indicator as row 4
+    rows[5]["region_code"] = "99"
+    path = write_csv(tmp_path / "dup.csv", rows, sep=";")
+    code = main(["--db", seeded.store.url, "indicators", "import", str(path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "no se cambió nada" in err
+    assert "fila 7, region_code" in err and "fila 19, indicator: clave repetida" in err
+    assert "fila 4" in err  # the first occurrence is named
+    assert seeded.store.indicator_rows().empty
+
+
+def test_import_adds_replaces_and_removes_series(seeded: Registry, tmp_path: Path) -> None:
+    message = seeded.import_indicators(write_csv(tmp_path / "a.csv", _good_rows()), ADMIN)
+    assert "17 fila(s)" in message
+    table = seeded.indicators()
+    added = table[table["indicator"] == "employed_thousands_ine_annual"]
+    assert len(added) == 17 and set(added["origin"]) == {"imported"}
+
+    # replacing a bundled series: the imported one takes its place, whole
+    rows = _good_rows("va_per_employed_real")
+    for r in rows:
+        r["year"] = 2013
+    rows = rows[:3]
+    message = seeded.import_indicators(write_csv(tmp_path / "b.csv", rows), ADMIN)
+    assert "va_per_employed_real" in message.split("reemplazadas:")[1]
+    series = seeded.indicators().query("indicator == 'va_per_employed_real'")
+    assert len(series) == 3 and set(series["origin"]) == {"imported"}
+    # importing the first file again replaces its series (no duplicates)
+    seeded.import_indicators(write_csv(tmp_path / "a.csv", _good_rows()), ADMIN)
+    assert (seeded.indicators()["indicator"] == "employed_thousands_ine_annual").sum() == 17
+    # removing the imported series brings the bundled one back
+    seeded.remove_indicators("va_per_employed_real", ADMIN)
+    series = seeded.indicators().query("indicator == 'va_per_employed_real'")
+    assert len(series) == 32 and set(series["origin"]) == {"bundled"}
+
+
+def test_better_employment_data_extends_the_derived_series(
+    seeded: Registry, tmp_path: Path
+) -> None:
+    """An analyst loads a fuller employment series: productivity for 2023 appears by itself."""
+    rows = [r for r in raw_rows() if r["indicator"] == "employed_thousands"]
+    have = {(r["region_code"], r["year"], r["period"]) for r in rows}
+    for region in [f"{i:02d}" for i in range(17)]:
+        for period in ("JAS", "OND"):
+            if (region, "2023", period) not in have:
+                rows.append(
+                    {
+                        "region_code": region,
+                        "year": "2023",
+                        "period": period,
+                        "indicator": "employed_thousands",
+                        "value": "500",
+                        "unit": "thousand persons",
+                        "source_url": "https://www.ine.gob.cl/",
+                        "notes": "test values, not real data",
+                    }
+                )
+    seeded.import_indicators(write_csv(tmp_path / "emp.csv", rows), ADMIN)
+    table = seeded.indicators()
+    prod = table[table["indicator"] == "gdp_real_ref2018_per_employed"]
+    assert sorted(prod["year"].unique()) == [2021, 2022, 2023]
+
+
+def test_only_managers_and_admins_import(seeded: Registry, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", _good_rows())
+    with pytest.raises(NotAllowed):
+        seeded.import_indicators(path, Actor("ana", "coordinator"))
+    assert "17 fila(s)" in seeded.import_indicators(path, Actor("maria", "manager"))
+
+
+def test_registry_from_before_indicators_is_migrated(seeded: Registry, tmp_path: Path) -> None:
+    path = Path(seeded.store.url)
+    with sqlite3.connect(path) as conn:  # make it look like a schema-1 registry
+        conn.execute("DROP TABLE indicator_values")
+        conn.execute("DELETE FROM gpkg_contents WHERE table_name = 'indicator_values'")
+    old = Registry(str(path))
+    assert len(old.indicators()) > 1000  # bundled and derived series still there
+    old.import_indicators(write_csv(tmp_path / "a.csv", _good_rows()), ADMIN)
+    assert len(old.store.indicator_rows()) == 17
+    ogrinfo = require_tool("ogrinfo")
+    out = subprocess.run(
+        [ogrinfo, "-ro", "-so", str(path), "indicator_values"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Feature Count: 17" in out.stdout and out.stderr == ""
