@@ -27,8 +27,7 @@ run: install
 	$(VENV)/bin/iap-registry seed
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT)
 
-test: sysdeps install
-	$(PY) -m ruff check registry tests app.py
+test: sysdeps install lint
 	$(PY) -m pytest
 
 lint: install

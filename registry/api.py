@@ -7,6 +7,7 @@ this layer touches SQL, files or GDAL.
 
 from __future__ import annotations
 
+import builtins
 import getpass
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,7 +116,7 @@ class Registry:
         """Return one entry (deleted entries too, flagged ``deleted``)."""
         return self._ready().get(record_id)
 
-    def history(self, record_id: str) -> list[dict[str, Any]]:
+    def history(self, record_id: str) -> builtins.list[dict[str, Any]]:
         """Return every version of an entry, oldest first, with who, when and what."""
         return self._ready().history(record_id)
 
@@ -125,8 +126,8 @@ class Registry:
 
     # -- validation ----------------------------------------------------------------------
     def _prepare(
-        self, rows: list[dict[str, Any]], row_numbers: list[int] | None = None
-    ) -> tuple[list[Any], list[Problem]]:
+        self, rows: builtins.list[dict[str, Any]], row_numbers: builtins.list[int] | None = None
+    ) -> tuple[builtins.list[Any], builtins.list[Problem]]:
         """Validate rows and check their locations; problems carry the file's row numbers."""
         models, problems = validate_records(rows)
         fixes, loc_problems = resolve_locations(models)
@@ -136,7 +137,7 @@ class Registry:
             return Problem(row, p.field, p.message)
 
         problems = [renumber(p) for p in problems + loc_problems]
-        ready = []
+        ready: builtins.list[Any] = []
         for model, fix in zip(models, fixes, strict=True):
             if model is None or fix is None:
                 ready.append(None)
@@ -280,7 +281,7 @@ class Registry:
         include_restricted: bool = False,
         lang: str = "es",
         dictionary: bool = True,
-    ) -> list[Path]:
+    ) -> builtins.list[Path]:
         """Export the entries matching ``filters``; restricted fields only for administrators.
 
         Returns the files written: the export and, for GeoJSON and CSV, the data dictionary
@@ -317,7 +318,7 @@ class Registry:
         table["notes"] = table["notes"].fillna("")
         return with_derived(table)
 
-    def indicator_series(self) -> list[dict[str, Any]]:
+    def indicator_series(self) -> builtins.list[dict[str, Any]]:
         """Describe every series: origin, units, years, periods, regions, what is missing,
         sources; for derived series their formula and inputs; for imported ones whether
         they replace a bundled series."""
@@ -466,6 +467,6 @@ class Registry:
             raise UsageError(str(exc)) from None
         store.update_user(username, password_hash=hashed, failed_logins=0)
 
-    def list_users(self) -> list[dict[str, Any]]:
+    def list_users(self) -> builtins.list[dict[str, Any]]:
         """Return users (never their password hashes)."""
         return self._ready().list_users()

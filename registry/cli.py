@@ -49,7 +49,8 @@ _LIST_COLUMNS = ["id", "version", "kind", "name", "region_code", "comuna_code", 
 def _add_filters(p: argparse.ArgumentParser) -> None:
     for name in _FILTERS:
         p.add_argument(
-            f"--{name}",
+            f"--{name.replace('_', '-')}",
+            dest=name,
             action="append",
             default=[],
             metavar="CODE",
@@ -373,11 +374,11 @@ def _indicators(reg: Registry, args: argparse.Namespace) -> int:
             _print_json(series)
             return 0
         for s in series:
-            print(f"{s['indicator']}  [{s['origin']}]  {s['rows']} rows")
-            print(
-                f"    {tr('ind_years')}: {s['years'] or '-'}  periods: {', '.join(p or '-' for p in s['periods'])}"
-            )
-            print(f"    regions: {', '.join(s['regions'])}")
+            origin = tr(f"ind_origin_{s['origin']}")
+            print(f"{s['indicator']}  [{origin}]  {tr('ind_rows', n=s['rows'])}")
+            periods = ", ".join(p or "-" for p in s["periods"])
+            print(f"    {tr('ind_years')}: {s['years'] or '-'}  {tr('ind_periods')}: {periods}")
+            print(f"    {tr('ind_regions')}: {', '.join(s['regions'])}")
             missing = "; ".join(f"{r}: {y}" for r, y in s["missing"].items()) or "-"
             print(f"    {tr('ind_missing')}: {missing}")
             if s.get("formula"):
@@ -421,7 +422,7 @@ def _indicators(reg: Registry, args: argparse.Namespace) -> int:
         )
     if view["missing"]:
         print(f"{tr('ind_missing')}: {', '.join(view['missing'])}")
-    print(view["rule"])
+    print(tr("ind_rule"))
     return 0
 
 
@@ -433,7 +434,7 @@ def _frame_records(frame: Any) -> list[dict[str, Any]]:
         row = {k: (None if isinstance(v, float) and v != v else v) for k, v in raw.items()}
         for name, spec in FIELDS_BY_NAME.items():
             if spec.type == "codes":
-                row[name] = row[name].split(LIST_SEP) if row.get(name) else []
+                row[name] = str(row[name]).split(LIST_SEP) if row.get(name) else []
         records.append(row)
     return records
 

@@ -317,6 +317,18 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "businesses in barrios: {businesses} (reported by {breported} barrios)",
     },
     "ind_years": {"es": "años", "en": "years"},
+    "ind_rows": {"es": "{n} fila(s)", "en": "{n} rows"},
+    "ind_periods": {"es": "periodos", "en": "periods"},
+    "ind_regions": {"es": "regiones", "en": "regions"},
+    "ind_origin_bundled": {"es": "incluida", "en": "bundled"},
+    "ind_origin_imported": {"es": "importada", "en": "imported"},
+    "ind_origin_derived": {"es": "derivada", "en": "derived"},
+    "ind_rule": {
+        "es": "alta: valor inicial >= valor nacional del año inicial, si no baja; "
+        "en descenso: variación < 0, si no en alza",
+        "en": "high: initial value >= national value of the initial year, else low; "
+        "declining: change < 0, else growing",
+    },
     "ind_missing": {"es": "faltan", "en": "missing"},
     "ind_unit": {"es": "unidad", "en": "unit"},
     "ind_source": {"es": "fuente", "en": "source"},

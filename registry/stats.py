@@ -85,7 +85,7 @@ def counts(
     total = len(frame)
     tally = Counter(_value(v) for v in frame[by]) if total else Counter()
     code_list = BY_FIELDS[by]
-    out = []
+    out: list[dict[str, Any]] = []
     for value, n in tally.items():
         if value is None:
             text = tr("no_value", lang=lang)

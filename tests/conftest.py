@@ -85,10 +85,14 @@ def require_tool(name: str) -> str:
 def _seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from registry.seed import seed
 
-    path = tmp_path_factory.mktemp("seeded") / "registry.gpkg"
-    reg = Registry(str(path))
+    folder = tmp_path_factory.mktemp("seeded")
+    reg = Registry(str(folder / "live.gpkg"))
     reg.init()
     seed(reg, ADMIN)
+    # The live file is in WAL mode: copying it alone would lose the last transactions.
+    # ``backup`` writes one self-contained file that can then be copied per test.
+    path = folder / "registry.gpkg"
+    reg.store.backup(str(path))
     return path
 
 

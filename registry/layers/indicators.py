@@ -303,12 +303,11 @@ def coverage(table: pd.DataFrame) -> list[dict[str, Any]]:
         has_national = "00" in set(grp["region_code"])
         national_only = set(grp["region_code"]) == {"00"}
         expect = ([] if national_only else regions) + (["00"] if has_national else [])
-        missing = {
-            r: [y for y in years if (r, y) not in present]
+        missing: dict[str, str] = {
+            r: _ranges([y for y in years if (r, y) not in present])
             for r in expect
             if any((r, y) not in present for y in years)
         }
-        missing = {r: _ranges(ys) for r, ys in missing.items()}
         if not has_national:
             missing["00"] = "all"
         out.append(

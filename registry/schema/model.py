@@ -13,7 +13,7 @@ import math
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any
 
 import shapely
@@ -319,10 +319,11 @@ def validate_record(values: Mapping[str, Any], row: int | None = None) -> Any:
 
 
 def validate_records(
-    rows: list[Mapping[str, Any]], first_row: int = 1
-) -> tuple[list[Any], list[Problem]]:
-    """Validate many entries; return the valid models and every problem, row-numbered."""
-    models, problems = [], []
+    rows: Sequence[Mapping[str, Any]], first_row: int = 1
+) -> tuple[list[BaseModel | None], list[Problem]]:
+    """Validate many entries; return the valid models (None where invalid) and every problem."""
+    models: list[BaseModel | None] = []
+    problems: list[Problem] = []
     for i, values in enumerate(rows, start=first_row):
         try:
             models.append(Initiative.model_validate(dict(values)))

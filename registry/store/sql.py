@@ -8,6 +8,7 @@ the engines, the geometry codec and the schema creation.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import uuid
@@ -187,11 +188,11 @@ class SqlStore:
         with self._read.connect() as conn:
             result = conn.execute(query)
             frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-        geoms = self._decode_geoms(frame.pop(GEOM_COLUMN).tolist()) if len(frame) else []
+        geoms: Any = self._decode_geoms(frame.pop(GEOM_COLUMN).tolist()) if len(frame) else []
         gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))
         return gdf
 
-    def history(self, record_id: str) -> list[dict[str, Any]]:
+    def history(self, record_id: str) -> builtins.list[dict[str, Any]]:
         h = history.c
         with self._read.connect() as conn:
             rows = (
@@ -268,7 +269,9 @@ class SqlStore:
         )
         return record
 
-    def _insert(self, conn: Connection, records: list[dict[str, Any]], actor: str, at: str) -> None:
+    def _insert(
+        self, conn: Connection, records: builtins.list[dict[str, Any]], actor: str, at: str
+    ) -> None:
         if not records:
             return
         conn.execute(initiatives.insert(), [record_to_row(r, self._encode_geom) for r in records])
@@ -386,7 +389,7 @@ class SqlStore:
         return after
 
     def apply_batch(
-        self, creates: list[Any], updates: list[tuple[str, Any, int]], actor: str
+        self, creates: builtins.list[Any], updates: builtins.list[tuple[str, Any, int]], actor: str
     ) -> BatchResult:
         at = utc_now()
         records = [self._new_record(m, actor, None, at) for m in creates]
@@ -428,7 +431,9 @@ class SqlStore:
             raise
         return pd.DataFrame(rows, columns=columns)
 
-    def replace_indicator_series(self, rows: list[dict[str, Any]], actor: str) -> list[str]:
+    def replace_indicator_series(
+        self, rows: builtins.list[dict[str, Any]], actor: str
+    ) -> builtins.list[str]:
         """Replace every series named in ``rows`` by ``rows``, in one transaction.
 
         Returns the names of the series that existed before (now replaced).
@@ -489,7 +494,7 @@ class SqlStore:
                 .values(updated_at=utc_now(), **values)
             )
 
-    def list_users(self) -> list[dict[str, Any]]:
+    def list_users(self) -> builtins.list[dict[str, Any]]:
         with self._read.connect() as conn:
             rows = conn.execute(select(users).order_by(users.c.username)).mappings().all()
         return [{k: v for k, v in r.items() if k not in ("password_hash", "fid")} for r in rows]

@@ -1,0 +1,145 @@
+"""Statistics and regional context, checked against independent counts of exported files."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from registry.api import Registry
+from registry.cli import main
+from registry.paths import geodata_dir
+from registry.stats import DEFAULT_BY
+from registry.store import Filters
+from tests.conftest import ADMIN, iap_values
+
+
+def exported(reg: Registry, tmp_path: Path, filters: Filters | None = None) -> list[dict[str, Any]]:
+    path = tmp_path / "view.geojson"
+    reg.export(path, filters=filters)
+    return [f["properties"] for f in json.loads(path.read_text(encoding="utf-8"))["features"]]
+
+
+def independent(props: list[dict[str, Any]], field: str) -> dict[str | None, int]:
+    return dict(Counter(p.get(field) or None for p in props))
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        None,
+        Filters(kind=("iap",)),
+        Filters(sector=("retail_commerce",), region=("08",)),
+        Filters(country=("CL",), q="barrio"),
+    ],
+)
+def test_stats_equal_counts_of_the_exported_geojson(
+    seeded: Registry, tmp_path: Path, filters: Filters | None
+) -> None:
+    props = exported(seeded, tmp_path, filters)
+    result = seeded.stats(filters)
+    assert result["entries"] == len(props) > 0
+    for field in DEFAULT_BY:
+        got = {row["value"]: row["count"] for row in result["by"][field]}
+        assert got == independent(props, field), field
+        shares = [row["share"] for row in result["by"][field]]
+        assert sum(shares) == pytest.approx(1.0)
+    firms = [p["n_firms"] for p in props if p.get("n_firms") is not None]
+    assert result["firms"] == sum(firms) and result["firms_reported_by"] == len(firms)
+    shops = [p["n_businesses"] for p in props if p.get("n_businesses") is not None]
+    assert result["businesses"] == sum(shops) and result["businesses_reported_by"] == len(shops)
+
+
+def _employment_2022() -> dict[str, float]:
+    quarters: dict[str, list[float]] = {}
+    with (geodata_dir() / "regional_indicators.csv").open(encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if (
+                r["indicator"] == "employed_thousands"
+                and r["year"] == "2022"
+                and r["period"] in ("EFM", "AMJ", "JAS", "OND")
+            ):
+                quarters.setdefault(r["region_code"], []).append(float(r["value"]))
+    return {k: sum(v) / 4 for k, v in quarters.items() if len(v) == 4}
+
+
+def test_per_region_counts_normalised_by_employment(seeded: Registry, tmp_path: Path) -> None:
+    props = exported(seeded, tmp_path)
+    by_region = independent(props, "region_code")
+    employment = _employment_2022()
+    rows = {r["region_code"]: r for r in seeded.stats()["per_region"]}
+    assert set(rows) == {f"{i:02d}" for i in range(1, 17)}  # every region, even with none
+    for code, row in rows.items():
+        n = by_region.get(code, 0)
+        assert row["entries"] == n
+        assert row["employment_year"] == 2022
+        assert row["employed_thousands"] == pytest.approx(employment[code])
+        assert row["entries_per_100k_employed"] == pytest.approx(
+            n / (employment[code] * 1000) * 1e5
+        )
+        kinds = Counter(p["kind"] for p in props if p.get("region_code") == code)
+        assert (row["initiatives"], row["barrios"]) == (kinds["iap"], kinds["barrio_comercial"])
+
+
+def test_cli_stats_json_and_text(capsys: pytest.CaptureFixture[str], seeded: Registry) -> None:
+    code = main(["--db", seeded.store.url, "stats", "--by", "sector", "--kind", "iap", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out == json.loads(
+        json.dumps(seeded.stats(Filters(kind=("iap",)), ("sector",)), default=str)
+    )
+    code = main(["--db", seeded.store.url, "stats", "--by", "focus"])
+    text = capsys.readouterr().out
+    assert code == 0 and "[strategic_focus]" in text and "entrada(s)" in text
+    code = main(["--db", seeded.store.url, "stats", "--by", "colour"])
+    assert code == 2 and "no se puede agrupar" in capsys.readouterr().err
+
+
+def test_regional_context_of_an_entry(seeded: Registry, tmp_path: Path) -> None:
+    created = seeded.create(iap_values(n_firms=12, geometry="POINT (-70.40 -23.65)"), ADMIN)
+    ctx = seeded.context(created["id"])
+    assert (ctx["region_code"], ctx["region_name"]) == ("02", "Antofagasta")
+    assert (ctx["comuna_code"], ctx["comuna_name"]) == ("02101", "Antofagasta")
+    props = exported(seeded, tmp_path)
+    in_region = [p for p in props if p.get("region_code") == "02"]
+    in_comuna = [p for p in props if p.get("comuna_code") == "02101"]
+    assert ctx["in_region"]["entries"] == len(in_region)
+    assert ctx["in_comuna"]["entries"] == len(in_comuna)
+    assert ctx["in_region"]["barrios"] == sum(p["kind"] == "barrio_comercial" for p in in_region)
+    assert ctx["in_comuna"]["firms"] == sum(p.get("n_firms") or 0 for p in in_comuna) >= 12
+
+    figures = {f["indicator"]: f for f in ctx["productivity"]}
+    table = seeded.indicators()
+    prod = table[
+        (table["indicator"] == "gdp_real_ref2018_per_employed") & (table["region_code"] == "02")
+    ]
+    latest = figures["gdp_real_ref2018_per_employed"]
+    assert latest["year"] == 2022 and latest["origin"] == "derived"
+    v21, v22 = (float(prod[prod["year"] == y]["value"].iloc[0]) for y in (2021, 2022))
+    assert latest["value"] == v22 and latest["change_pct"] == pytest.approx((v22 / v21 - 1) * 100)
+    assert latest["trend"] == ("down" if v22 < v21 else "up")
+    va = figures["va_per_employed_real"]
+    assert (va["year"], va["value"], va["national_value"]) == (2017, 49.9, 16.3)
+    assert va["ratio_to_national"] == pytest.approx(49.9 / 16.3)
+    assert figures["gdp_real_chained_ref2018"]["year"] == 2023
+
+
+def test_context_outside_chile_says_why_it_is_empty(
+    capsys: pytest.CaptureFixture[str], seeded: Registry
+) -> None:
+    created = seeded.create(
+        iap_values(country="CO", geometry="POINT (-75.57 6.25)", name="Clúster Medellín"), ADMIN
+    )
+    ctx = seeded.context(created["id"])
+    assert ctx["productivity"] == [] and ctx["in_region"] is None
+    assert "CO" in ctx["note"] and "límites" in ctx["note"]
+    code = main(["--db", seeded.store.url, "show", created["id"]])
+    out = capsys.readouterr().out
+    assert code == 0 and "Contexto regional" in out and "sin contexto regional" in out
+    code = main(["--db", seeded.store.url, "show", created["id"], "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["regional_context"]["note"] == ctx["note"]
