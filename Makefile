@@ -31,8 +31,8 @@ test: sysdeps install lint
 	$(PY) -m pytest
 
 lint: install
-	$(PY) -m ruff check registry tests app.py
-	$(PY) -m ruff format --check registry tests app.py
+	$(PY) -m ruff check registry tests app.py bench scripts
+	$(PY) -m ruff format --check registry tests app.py bench scripts
 	$(PY) -m mypy registry
 
 clean:

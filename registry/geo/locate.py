@@ -26,12 +26,30 @@ __all__ = ["COAST_TOLERANCE_DEG", "LocationFix", "resolve_locations", "reverse_g
 # about 300 m) belongs to it; farther out at sea it is an error.
 COAST_TOLERANCE_DEG = 0.003
 
+# Below this many points a tree query beats one pass per comuna over the whole array.
+_FEW_POINTS = 10_000  # measured crossover on shuffled random points: about 10k
+
+
+@dataclass(frozen=True)
+class _ComunaIndex:
+    polygons: np.ndarray  # prepared shapely polygons
+    bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy
+    tree: shapely.STRtree
+    columns: dict[str, np.ndarray]
+
 
 @lru_cache(maxsize=1)
-def _comuna_index() -> tuple[shapely.STRtree, dict[str, np.ndarray]]:
+def _comuna_index() -> _ComunaIndex:
     table = comunas()
+    polygons = table.geometry.values.copy()
+    shapely.prepare(polygons)
     cols = ("region_code", "comuna_code", "region_name", "comuna_name")
-    return shapely.STRtree(table.geometry.values), {c: table[c].to_numpy() for c in cols}
+    return _ComunaIndex(
+        polygons,
+        shapely.bounds(polygons),
+        shapely.STRtree(polygons),
+        {c: table[c].to_numpy() for c in cols},
+    )
 
 
 def reverse_geocode(lon: Any, lat: Any) -> pd.DataFrame:
@@ -52,25 +70,42 @@ def reverse_geocode(lon: Any, lat: Any) -> pd.DataFrame:
     >>> reverse_geocode([-70.65], [-33.44]).comuna_name.tolist()
     ['Santiago']
     """
-    lon = np.asarray(lon, dtype="float64")
-    lat = np.asarray(lat, dtype="float64")
-    tree, columns = _comuna_index()
-    points = shapely.points(lon, lat)
-    idx = np.full(len(points), -1, dtype="int64")
-    pts_i, poly_i = tree.query(points, predicate="intersects")
-    # a point on a shared border matches two comunas: keep the first match per point
-    first = pd.Series(poly_i).groupby(pts_i).first()
-    idx[first.index.to_numpy()] = first.to_numpy()
-    missing = np.flatnonzero(idx < 0)
+    lon = np.asarray(lon, dtype="float64").ravel()
+    lat = np.asarray(lat, dtype="float64").ravel()
+    index = _comuna_index()
+    idx = np.full(len(lon), -1, dtype="int64")
+    # A point on a shared border belongs to the comuna that comes first in the table.
+    if len(lon) < _FEW_POINTS:
+        # Few points: bounding-box candidates from the tree, then the exact test.
+        pts_i, poly_i = index.tree.query(shapely.points(lon, lat))
+        hit = shapely.intersects_xy(index.polygons[poly_i], lon[pts_i], lat[pts_i])
+        pts_i, poly_i = pts_i[hit], poly_i[hit]
+        order = np.lexsort((poly_i, pts_i))
+        pts_i, poly_i = pts_i[order], poly_i[order]
+        first = np.r_[True, pts_i[1:] != pts_i[:-1]] if len(pts_i) else pts_i.astype(bool)
+        idx[pts_i[first]] = poly_i[first]
+    else:
+        # Many points: one pass per comuna over the plain coordinate arrays (bounding-box
+        # mask, then the test on the prepared polygon). Creating 100k point objects and
+        # querying the tree with them is several times slower (see bench/boundaries.py).
+        for k, (x0, y0, x1, y1) in enumerate(index.bounds):
+            box = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1) & (idx < 0)
+            cand = np.flatnonzero(box)
+            if len(cand):
+                inside = shapely.intersects_xy(index.polygons[k], lon[cand], lat[cand])
+                idx[cand[inside]] = k
+    missing = np.flatnonzero((idx < 0) & np.isfinite(lon) & np.isfinite(lat))
     if len(missing):
-        near_pt, near_poly = tree.query_nearest(
-            points[missing], max_distance=COAST_TOLERANCE_DEG, all_matches=False
+        near_pt, near_poly = index.tree.query_nearest(
+            shapely.points(lon[missing], lat[missing]),
+            max_distance=COAST_TOLERANCE_DEG,
+            all_matches=False,
         )
         idx[missing[near_pt]] = near_poly
     found = idx >= 0
     out = {}
-    for name, values in columns.items():
-        col = np.full(len(points), None, dtype=object)
+    for name, values in index.columns.items():
+        col = np.full(len(lon), None, dtype=object)
         col[found] = values[idx[found]]
         out[name] = pd.Series(col, dtype=object)  # keep None: no string-dtype inference
     return pd.DataFrame(out)
