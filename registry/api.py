@@ -8,6 +8,9 @@ this layer touches SQL, files or GDAL.
 from __future__ import annotations
 
 import builtins
+import dataclasses
+import datetime as dt
+import functools
 import getpass
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +19,16 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from registry.auth import Actor, hash_password, require
+from registry.auth import (
+    LOCKOUT_MINUTES,
+    MAX_FAILED_LOGINS,
+    Actor,
+    can_view,
+    hash_password,
+    readable_by,
+    require,
+    verify_password,
+)
 from registry.errors import NotAllowed, NotFound, Problem, UsageError, ValidationFailed
 from registry.geo.boundaries import comunas
 from registry.geo.locate import resolve_locations
@@ -36,6 +48,11 @@ from registry.store import Filters, Store, open_store
 from registry.store.tables import USER_FIELD_NAMES
 
 __all__ = ["ImportReport", "Registry"]
+
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password("not-a-password-of-anyone")
 
 
 @dataclass
@@ -58,6 +75,16 @@ class ImportReport:
         )
 
 
+def _for_viewer(filters: Filters | None, viewer: Actor | None) -> Filters | None:
+    if viewer is None:
+        return filters
+    return dataclasses.replace(filters or Filters(), readable_by=readable_by(viewer))
+
+
+def _utc(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
 def _editable(record: dict[str, Any]) -> dict[str, Any]:
     return {k: record[k] for k in (*USER_FIELD_NAMES, "geometry") if k in record}
 
@@ -74,6 +101,7 @@ class Registry:
 
     def __init__(self, db: str | None = None, store: Store | None = None):
         self.store = store or open_store(db)
+        self._checked = False
 
     # -- set-up --------------------------------------------------------------------------
     def init(self) -> None:
@@ -81,8 +109,11 @@ class Registry:
         self.store.init()
 
     def _ready(self) -> Store:
-        if not self.store.is_initialized():
-            raise UsageError(tr("not_a_registry", path=self.store.url))
+        if not self._checked:
+            if not self.store.is_initialized():
+                raise UsageError(tr("not_a_registry", path=self.store.url))
+            self.store.migrate()  # a registry from an earlier version is brought up to date
+            self._checked = True
         return self.store
 
     # -- actors --------------------------------------------------------------------------
@@ -107,17 +138,31 @@ class Registry:
 
     # -- reads ---------------------------------------------------------------------------
     def list(
-        self, filters: Filters | None = None, include_deleted: bool = False
+        self,
+        filters: Filters | None = None,
+        include_deleted: bool = False,
+        viewer: Actor | None = None,
     ) -> gpd.GeoDataFrame:
-        """Return the entries matching ``filters`` as a GeoDataFrame in EPSG:4326."""
-        return self._ready().list(filters, include_deleted=include_deleted)
+        """Return the entries matching ``filters`` as a GeoDataFrame in EPSG:4326.
 
-    def get(self, record_id: str) -> dict[str, Any]:
-        """Return one entry (deleted entries too, flagged ``deleted``)."""
-        return self._ready().get(record_id)
+        ``viewer`` restricts the result to what that user may see (``VISITOR``: published
+        entries only); None means no restriction (the local operator of the command line).
+        """
+        return self._ready().list(_for_viewer(filters, viewer), include_deleted=include_deleted)
 
-    def history(self, record_id: str) -> builtins.list[dict[str, Any]]:
+    def get(self, record_id: str, viewer: Actor | None = None) -> dict[str, Any]:
+        """Return one entry (deleted entries too, flagged ``deleted``).
+
+        Raises ``NotFound`` when the entry does not exist or ``viewer`` may not see it.
+        """
+        record = self._ready().get(record_id)
+        if viewer is not None and (record.get("deleted") or not can_view(viewer, record)):
+            raise NotFound(tr("not_found", id=record_id))
+        return record
+
+    def history(self, record_id: str, viewer: Actor | None = None) -> builtins.list[dict[str, Any]]:
         """Return every version of an entry, oldest first, with who, when and what."""
+        self.get(record_id, viewer)
         return self._ready().history(record_id)
 
     def data_version(self) -> int:
@@ -165,6 +210,8 @@ class Registry:
         """Validate and store a new entry owned by ``actor``."""
         model = self.validate(values)
         require(actor, "create", new_status=model.status)
+        if model.review_note:
+            require(actor, "review")
         return self._ready().create(model, actor.username)
 
     def update(
@@ -183,7 +230,32 @@ class Registry:
         values.update(changes)
         model = self.validate(values)
         require(actor, "update", current, new_status=model.status)
+        if model.editors != (current.get("editors") or []):
+            require(actor, "set_editors", current)
+        if model.review_note != current.get("review_note"):
+            require(actor, "review", current)
         return store.update(record_id, model, expected_version, actor.username)
+
+    # -- review --------------------------------------------------------------------------
+    def submit(self, record_id: str, expected_version: int, actor: Actor) -> dict[str, Any]:
+        """Send a draft (or a mended rejected entry) for review."""
+        return self.update(record_id, {"status": "submitted"}, expected_version, actor)
+
+    def publish(self, record_id: str, expected_version: int, actor: Actor) -> dict[str, Any]:
+        """Publish an entry (managers): visitors see it from now on."""
+        require(actor, "review", self._ready().get(record_id))
+        changes = {"status": "published", "review_note": None}
+        return self.update(record_id, changes, expected_version, actor)
+
+    def reject(
+        self, record_id: str, expected_version: int, reason: str, actor: Actor
+    ) -> dict[str, Any]:
+        """Reject an entry (managers) with a reason the coordinator reads in ``review_note``."""
+        require(actor, "review", self._ready().get(record_id))
+        if not (reason or "").strip():
+            raise ValidationFailed([Problem(None, "review_note", tr("reason_required"))])
+        changes = {"status": "rejected", "review_note": reason.strip()}
+        return self.update(record_id, changes, expected_version, actor)
 
     def delete(self, record_id: str, expected_version: int, actor: Actor) -> dict[str, Any]:
         """Soft-delete the entry at ``expected_version``."""
@@ -281,6 +353,7 @@ class Registry:
         include_restricted: bool = False,
         lang: str = "es",
         dictionary: bool = True,
+        viewer: Actor | None = None,
     ) -> builtins.list[Path]:
         """Export the entries matching ``filters``; restricted fields only for administrators.
 
@@ -289,7 +362,7 @@ class Registry:
         """
         if include_restricted:
             require(actor or Actor("?", "visitor"), "export_restricted")
-        frame = self.list(filters)
+        frame = self.list(filters, viewer=viewer)
         written = [export_frame(frame, path, fmt, include_restricted, lang)]
         if dictionary and guess_format(path, fmt) != "gpkg":
             target = Path(path)
@@ -348,7 +421,6 @@ class Registry:
         store = self._ready()
         require(actor, "manage_indicators")
         frame = read_indicator_file(path, reserved=frozenset(DERIVED))
-        store.init()  # brings a registry from before indicator imports up to date
         rows = [
             {
                 **r,
@@ -398,13 +470,17 @@ class Registry:
             row["region_name"] = names.get(row["region_code"], row["region_code"])
         return view
 
-    def context(self, record_id: str) -> dict[str, Any]:
+    def context(self, record_id: str, viewer: Actor | None = None) -> dict[str, Any]:
         """Regional context of an entry: region and comuna, the region's latest
         productivity figures and trend, and the entries, initiatives, barrios and firms in
         the same region and comuna."""
-        record = self.get(record_id)
+        record = self.get(record_id, viewer)
         return regional_context(
-            record, self.list(), self.indicators(), self.region_names(), self.comuna_names()
+            record,
+            self.list(viewer=viewer),
+            self.indicators(),
+            self.region_names(),
+            self.comuna_names(),
         )
 
     # -- statistics ----------------------------------------------------------------------
@@ -413,6 +489,7 @@ class Registry:
         filters: Filters | None = None,
         by: tuple[str, ...] = DEFAULT_BY,
         lang: str | None = None,
+        viewer: Actor | None = None,
     ) -> dict[str, Any]:
         """Counts and shares of the entries matching ``filters`` by each field in ``by``,
         firm totals, and entries per region normalised by employment (the latest annual
@@ -420,7 +497,7 @@ class Registry:
         unknown = [f for f in by if f not in BY_FIELDS]
         if unknown:
             raise UsageError(tr("stats_bad_by", value=unknown[0], allowed=", ".join(BY_FIELDS)))
-        frame = self.list(filters)
+        frame = self.list(filters, viewer=viewer)
         regions = self.region_names()
         names = {"region_code": regions, "comuna_code": self.comuna_names()}
         out = summary(frame, by, names, lang)
@@ -470,3 +547,58 @@ class Registry:
     def list_users(self) -> builtins.list[dict[str, Any]]:
         """Return users (never their password hashes)."""
         return self._ready().list_users()
+
+    def login(self, username: str, password: str) -> Actor:
+        """Return the ``Actor`` of a user whose password matches, or raise ``NotAllowed``.
+
+        After ``MAX_FAILED_LOGINS`` failures in a row the account is locked for
+        ``LOCKOUT_MINUTES`` from the last failure (an administrator can unlock it sooner).
+        The message does not tell a wrong password from an unknown or disabled user.
+        """
+        store = self._ready()
+        user = store.get_user(username)
+        now = dt.datetime.now(dt.UTC)
+        if user is None or user["disabled"] or not user["password_hash"]:
+            verify_password(_dummy_hash(), password)  # take as long as a real check
+            raise NotAllowed(tr("login_failed"))
+        last = _utc(user.get("last_failed_at"))
+        recent = last is not None and now - last < dt.timedelta(minutes=LOCKOUT_MINUTES)
+        failed = int(user["failed_logins"] or 0) if recent else 0
+        if failed >= MAX_FAILED_LOGINS and last is not None:
+            left = LOCKOUT_MINUTES - int((now - last).total_seconds() // 60)
+            raise NotAllowed(tr("login_locked", minutes=left))
+        if not verify_password(user["password_hash"], password):
+            failed += 1
+            store.update_user(username, failed_logins=failed, last_failed_at=now.isoformat())
+            if failed >= MAX_FAILED_LOGINS:
+                raise NotAllowed(tr("login_locked", minutes=LOCKOUT_MINUTES))
+            raise NotAllowed(tr("login_failed"))
+        if user["failed_logins"]:
+            store.update_user(username, failed_logins=0, last_failed_at=None)
+        return Actor(username, user["role"])
+
+    def update_user(
+        self,
+        username: str,
+        actor: Actor,
+        role: str | None = None,
+        disabled: bool | None = None,
+        unlock: bool = False,
+    ) -> None:
+        """Change a user's role, disable or enable them, or lift a lock-out (admins)."""
+        store = self._ready()
+        require(actor, "manage_users")
+        if store.get_user(username) is None:
+            raise NotFound(tr("unknown_user", user=username))
+        values: dict[str, Any] = {}
+        if role is not None:
+            if role not in code_codes("role"):
+                allowed = ", ".join(code_codes("role"))
+                raise UsageError(tr("unknown_code", value=role, allowed=allowed))
+            values["role"] = role
+        if disabled is not None:
+            values["disabled"] = disabled
+        if unlock:
+            values.update(failed_logins=0, last_failed_at=None)
+        if values:
+            store.update_user(username, **values)

@@ -17,25 +17,35 @@ from registry.errors import NotAllowed
 from registry.i18n import tr
 
 __all__ = [
+    "LOCKOUT_MINUTES",
+    "MAX_FAILED_LOGINS",
     "MIN_PASSWORD_LENGTH",
+    "VISITOR",
     "Actor",
     "can",
+    "can_view",
+    "readable_by",
     "hash_password",
     "require",
     "verify_password",
 ]
 
 MIN_PASSWORD_LENGTH = 10
+MAX_FAILED_LOGINS = 5  # failed logins in a row that lock an account ...
+LOCKOUT_MINUTES = 15  # ... for this long after the last failure (or until an admin unlocks)
 _HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
 _COORDINATOR_STATUSES = {"draft", "submitted"}
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a username and a role."""
+    """Who is acting: a username and a role (``visitor`` for someone not logged in)."""
 
     username: str
     role: str
+
+
+VISITOR = Actor("", "visitor")
 
 
 def hash_password(password: str) -> str:
@@ -55,13 +65,47 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+def _is_editor(actor: Actor, record: dict[str, Any]) -> bool:
+    return record.get("owner") == actor.username or actor.username in (record.get("editors") or [])
+
+
+def can_view(actor: Actor | None, record: dict[str, Any]) -> bool:
+    """Return whether ``actor`` (None: the local operator) may see ``record``.
+
+    Published entries are public; others are seen by their owner and editors, managers and
+    administrators.
+
+    Examples
+    --------
+    >>> can_view(VISITOR, {"status": "draft", "owner": "ana"})
+    False
+    >>> can_view(Actor("ana", "coordinator"), {"status": "draft", "owner": "ana"})
+    True
+    """
+    if actor is None or actor.role in ("manager", "admin") or record.get("status") == "published":
+        return True
+    return actor.role == "coordinator" and _is_editor(actor, record)
+
+
+def readable_by(actor: Actor | None) -> str | None:
+    """Return the ``Filters.readable_by`` value that restricts reads to what ``actor`` sees."""
+    if actor is None or actor.role in ("manager", "admin"):
+        return None
+    return actor.username if actor.role == "coordinator" else ""
+
+
 def can(
     actor: Actor, action: str, record: dict[str, Any] | None = None, new_status: str | None = None
 ) -> bool:
     """Return whether ``actor`` may do ``action`` (on ``record``, setting ``new_status``).
 
-    Actions: ``create``, ``update``, ``delete``, ``revert``, ``manage_users``,
-    ``export_restricted``, ``manage_indicators`` (import or remove indicator series).
+    Actions: ``create``, ``update``, ``delete``, ``revert``, ``review`` (publish, reject,
+    write the review note), ``set_editors``, ``manage_users``, ``export_restricted``,
+    ``manage_indicators`` (import or remove indicator series).
+
+    Coordinators create entries as drafts or submissions and change the entries they own or
+    are named editor of (a rejected entry too, to mend and submit it again), never archived
+    ones; only the owner deletes or names editors.
 
     Examples
     --------
@@ -69,6 +113,8 @@ def can(
     True
     >>> can(Actor("ana", "coordinator"), "update", {"owner": "bob", "status": "draft"})
     False
+    >>> can(Actor("ana", "coordinator"), "update", {"owner": "bob", "editors": ["ana"]})
+    True
     >>> can(Actor("ana", "coordinator"), "create", new_status="published")
     False
     """
@@ -77,17 +123,21 @@ def can(
     if action in ("manage_users", "export_restricted"):
         return False
     if actor.role == "manager":
-        return action in ("create", "update", "delete", "revert", "manage_indicators")
-    if actor.role != "coordinator" or action == "manage_indicators":
+        return action in ("create", "update", "delete", "revert", "review", "set_editors") or (
+            action == "manage_indicators"
+        )
+    if actor.role != "coordinator" or action in ("manage_indicators", "review", "revert"):
         return False
     if new_status is not None and new_status not in _COORDINATOR_STATUSES:
         if record is None or new_status != record.get("status"):
             return False
     if action == "create":
         return True
-    if record is None or record.get("owner") != actor.username:
+    if record is None or record.get("status") == "archived":
         return False
-    return record.get("status") not in ("archived", "rejected")
+    if action in ("delete", "set_editors"):
+        return record.get("owner") == actor.username
+    return _is_editor(actor, record)
 
 
 _ACTION_TEXT = {
@@ -96,6 +146,8 @@ _ACTION_TEXT = {
         "update": "modificar esta entrada",
         "delete": "eliminar esta entrada",
         "revert": "restaurar esta entrada",
+        "review": "revisar (publicar o rechazar) esta entrada",
+        "set_editors": "cambiar los editores de esta entrada",
         "manage_users": "administrar usuarios",
         "export_restricted": "exportar campos restringidos",
         "manage_indicators": "importar o eliminar series de indicadores",
@@ -105,6 +157,8 @@ _ACTION_TEXT = {
         "update": "change this entry",
         "delete": "delete this entry",
         "revert": "restore this entry",
+        "review": "review (publish or reject) this entry",
+        "set_editors": "change the editors of this entry",
         "manage_users": "manage users",
         "export_restricted": "export restricted fields",
         "manage_indicators": "import or remove indicator series",

@@ -62,7 +62,7 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
 
 
 def _filters(args: argparse.Namespace) -> Filters:
-    values = {name: tuple(getattr(args, name)) for name in _FILTERS}
+    values: dict[str, Any] = {name: tuple(getattr(args, name)) for name in _FILTERS}
     return Filters(
         **values,
         q=args.q,
@@ -433,7 +433,7 @@ def _frame_records(frame: Any) -> list[dict[str, Any]]:
     for raw in frame.to_dict("records"):
         row = {k: (None if isinstance(v, float) and v != v else v) for k, v in raw.items()}
         for name, spec in FIELDS_BY_NAME.items():
-            if spec.type == "codes":
+            if spec.is_list:
                 row[name] = str(row[name]).split(LIST_SEP) if row.get(name) else []
         records.append(row)
     return records

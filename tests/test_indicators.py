@@ -291,9 +291,16 @@ def test_only_managers_and_admins_import(seeded: Registry, tmp_path: Path) -> No
 
 def test_registry_from_before_indicators_is_migrated(seeded: Registry, tmp_path: Path) -> None:
     path = Path(seeded.store.url)
-    with sqlite3.connect(path) as conn:  # make it look like a schema-1 registry
+    with sqlite3.connect(path) as conn:  # make it a schema-1 registry, as version 0.1 wrote
         conn.execute("DROP TABLE indicator_values")
         conn.execute("DELETE FROM gpkg_contents WHERE table_name = 'indicator_values'")
+        for table, column in (
+            ("initiatives", "editors"),
+            ("initiatives", "review_note"),
+            ("users", "last_failed_at"),
+        ):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        conn.execute("UPDATE registry_meta SET meta_value = '1' WHERE meta_key = 'schema_version'")
     old = Registry(str(path))
     assert len(old.indicators()) > 1000  # bundled and derived series still there
     old.import_indicators(write_csv(tmp_path / "a.csv", _good_rows()), ADMIN)
@@ -306,3 +313,11 @@ def test_registry_from_before_indicators_is_migrated(seeded: Registry, tmp_path:
         check=True,
     )
     assert "Feature Count: 17" in out.stdout and out.stderr == ""
+    with sqlite3.connect(path) as conn:
+        version = conn.execute(
+            "SELECT meta_value FROM registry_meta WHERE meta_key = 'schema_version'"
+        ).fetchone()[0]
+    assert version == "3"
+    first = old.list().iloc[0]
+    updated = old.update(first["id"], {"editors": ["ana"]}, int(first["version"]), ADMIN)
+    assert updated["editors"] == ["ana"]

@@ -11,6 +11,7 @@ Field types
 ``date``    ISO date ``YYYY-MM-DD``                ``url``      http(s) address
 ``email``   e-mail address                          ``uuid``     UUID
 ``code``    one code of ``code_list``              ``codes``    a list of codes of ``code_list``
+``usernames`` a list of registry usernames
 ``geometry`` a shapely geometry in EPSG:4326 (lon, lat)
 """
 
@@ -43,6 +44,11 @@ class FieldSpec:
     hi: int | None = None
     restricted: bool = False  # never in public exports
     barrio_only: bool = False  # only for kind = barrio_comercial
+
+    @property
+    def is_list(self) -> bool:
+        """Whether the value is a list (stored joined by ``|``)."""
+        return self.type in ("codes", "usernames")
 
 
 def _f(name: str, type_: str, es: str, en: str, **kw: object) -> FieldSpec:
@@ -205,6 +211,25 @@ FIELDS: tuple[FieldSpec, ...] = (
         "Contact e-mail",
         max_len=320,
         restricted=True,
+    ),
+    _f(
+        "editors",
+        "usernames",
+        "Editores",
+        "Editors",
+        restricted=True,
+        description_es="Usuarios que, además del responsable, pueden editar la entrada.",
+        description_en="Users who, besides the owner, may edit the entry.",
+    ),
+    _f(
+        "review_note",
+        "longtext",
+        "Observación de revisión",
+        "Review note",
+        max_len=LONG,
+        restricted=True,
+        description_es="Motivo de un rechazo u observaciones de quien revisa (solo gestores).",
+        description_en="Reason for a rejection or the reviewer's remarks (managers only).",
     ),
     _f("source_url", "url", "Fuente (URL)", "Source URL", max_len=2000),
     _f("last_verified", "date", "Última verificación", "Last verified"),

@@ -34,10 +34,11 @@ from registry.i18n import tr
 from registry.schema.codes import CODE_LISTS, STAGE
 from registry.schema.fields import FIELDS, FieldSpec
 
-__all__ = ["Initiative", "coerce_geometry", "validate_record", "validate_records"]
+__all__ = ["USERNAME", "Initiative", "coerce_geometry", "validate_record", "validate_records"]
 
 _CTRL_LINE = re.compile(r"[\x00-\x1f\x7f]")
 _CTRL_LONG = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 _URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
 _TRUE = {"true", "1", "yes", "y", "si", "sí", "s", "verdadero", "x"}
@@ -150,10 +151,10 @@ def coerce_geometry(value: Any) -> BaseGeometry:
 
 
 def _coerce(spec: FieldSpec, value: Any) -> Any:
-    if _blank(value) or (spec.type == "codes" and value in ([], ())):
+    if _blank(value) or (spec.is_list and value in ([], ())):
         if spec.required:
             raise _err("required")
-        return [] if spec.type == "codes" else None
+        return [] if spec.is_list else None
     t = spec.type
     if t in ("text", "longtext"):
         return _to_text(spec, value)
@@ -165,6 +166,13 @@ def _coerce(spec: FieldSpec, value: Any) -> Any:
         items = value if isinstance(value, list | tuple) else re.split(r"[|;,]", str(value))
         codes = [_to_code(spec, v) for v in items if not _blank(v)]
         return list(dict.fromkeys(codes))
+    if t == "usernames":
+        items = value if isinstance(value, list | tuple) else re.split(r"[|;,\s]+", str(value))
+        names = [str(v).strip() for v in items if not _blank(v)]
+        for name in names:
+            if not USERNAME.fullmatch(name):
+                raise _err("bad_username", value=name[:80])
+        return list(dict.fromkeys(names))
     if t == "bool":
         if isinstance(value, bool):
             return value
@@ -274,7 +282,7 @@ class _Base(BaseModel):
 def _build_model() -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for spec in FIELDS:
-        default: Any = [] if spec.type == "codes" else None
+        default: Any = [] if spec.is_list else None
         annotated = Annotated[Any, BeforeValidator(_validator(spec))]
         fields[spec.name] = (annotated, Field(default=default, title=spec.en))
     return create_model("Initiative", __base__=_Base, **fields)

@@ -34,6 +34,9 @@ class Filters:
     q: str | None = None
     start_year_min: int | None = None
     start_year_max: int | None = None
+    # Who reads: None = no restriction; "" = published entries only; a username = published
+    # entries plus those the user owns or is named editor of. Set by ``registry.api``.
+    readable_by: str | None = None
 
     def is_empty(self) -> bool:
         return all(not getattr(self, f.name) for f in fields(self))
@@ -58,6 +61,7 @@ class Store(Protocol):
     url: str
 
     def init(self) -> None: ...
+    def migrate(self) -> None: ...
     def is_initialized(self) -> bool: ...
     def data_version(self) -> int: ...
     def get(self, record_id: str, include_deleted: bool = True) -> dict[str, Any]: ...

@@ -74,6 +74,38 @@ def _engine(path: Path, begin: str) -> Engine:
     return engine
 
 
+# (schema version reached, statements); each step checks the version inside its write
+# transaction, so two processes opening an old file migrate it once.
+_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        2,
+        (
+            """CREATE TABLE IF NOT EXISTS indicator_values (
+                fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+                region_code TEXT NOT NULL, year INTEGER, period TEXT NOT NULL,
+                indicator TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL,
+                source_url TEXT NOT NULL, notes TEXT,
+                imported_at TEXT NOT NULL, imported_by TEXT NOT NULL)""",
+            "CREATE INDEX IF NOT EXISTS idx_indicator_values_indicator "
+            "ON indicator_values(indicator)",
+            """INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, last_change)
+                VALUES ('indicator_values', 'attributes', 'indicator_values',
+                        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))""",
+            # no cached count: GDAL then counts the rows itself
+            "DELETE FROM gpkg_ogr_contents WHERE table_name = 'indicator_values'",
+        ),
+    ),
+    (
+        3,
+        (
+            f"ALTER TABLE {_LAYER} ADD COLUMN editors TEXT",
+            f"ALTER TABLE {_LAYER} ADD COLUMN review_note TEXT",
+            "ALTER TABLE users ADD COLUMN last_failed_at TEXT",
+        ),
+    ),
+)
+
+
 class GeoPackageStore(SqlStore):
     """Registry stored in a GeoPackage file (``path``)."""
 
@@ -98,7 +130,7 @@ class GeoPackageStore(SqlStore):
         """Create the registry file (layers through GDAL), or bring an existing one up to
         the current schema."""
         if self.is_initialized():
-            self._migrate()
+            self.migrate()
             return
         if self.path.exists():
             raise StorageError(tr("not_a_registry", path=self.path))
@@ -147,33 +179,33 @@ class GeoPackageStore(SqlStore):
             conn.execute("PRAGMA journal_mode = WAL")
         os.replace(tmp, self.path)
 
-    def _migrate(self) -> None:
-        """Add what later schema versions need to a registry made by an earlier one."""
+    def migrate(self) -> None:
+        """Bring a registry made by an earlier version up to ``SCHEMA_VERSION``.
+
+        Each step runs in one transaction with the schema version it reaches, so a
+        migration interrupted half-way leaves the file at the previous version.
+        """
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         try:
-            names = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
-            if indicator_values.name in names:
-                return
-            conn.executescript(  # one transaction; IF NOT EXISTS / OR IGNORE for racing peers
-                """
-                BEGIN IMMEDIATE;
-                CREATE TABLE IF NOT EXISTS indicator_values (
-                    fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-                    region_code TEXT NOT NULL, year INTEGER, period TEXT NOT NULL,
-                    indicator TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL,
-                    source_url TEXT NOT NULL, notes TEXT,
-                    imported_at TEXT NOT NULL, imported_by TEXT NOT NULL);
-                CREATE INDEX IF NOT EXISTS idx_indicator_values_indicator
-                    ON indicator_values(indicator);
-                INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, last_change)
-                    VALUES ('indicator_values', 'attributes', 'indicator_values',
-                            strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
-                -- no cached count: GDAL then counts the rows itself
-                DELETE FROM gpkg_ogr_contents WHERE table_name = 'indicator_values';
-                UPDATE registry_meta SET meta_value = '2' WHERE meta_key = 'schema_version';
-                COMMIT;
-                """
-            )
+            for target, script in _MIGRATIONS:
+                conn.execute("BEGIN IMMEDIATE")
+                row = conn.execute(
+                    "SELECT meta_value FROM registry_meta WHERE meta_key = 'schema_version'"
+                ).fetchone()
+                if int(row[0]) >= target:
+                    conn.execute("ROLLBACK")
+                    continue
+                for statement in script:
+                    conn.execute(statement)
+                conn.execute(
+                    "UPDATE registry_meta SET meta_value = ? WHERE meta_key = 'schema_version'",
+                    (str(target),),
+                )
+                conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
         finally:
             conn.close()
 

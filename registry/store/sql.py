@@ -99,6 +99,16 @@ def _where(filters: Filters | None, include_deleted: bool) -> list[ColumnElement
         clauses.append(t.start_year >= filters.start_year_min)
     if filters.start_year_max is not None:
         clauses.append(t.start_year <= filters.start_year_max)
+    if filters.readable_by is not None:
+        readable = [t.status == "published"]
+        if filters.readable_by:
+            user = filters.readable_by
+            editors = LIST_SEP + func.coalesce(t.editors, "") + LIST_SEP
+            readable += [
+                t.owner == user,
+                editors.like(f"%{LIST_SEP}{_like_escape(user)}{LIST_SEP}%", escape="\\"),
+            ]
+        clauses.append(or_(*readable))
     return clauses
 
 

@@ -47,7 +47,7 @@ __all__ = [
 
 GEOM_COLUMN = "geom"
 LIST_SEP = "|"
-SCHEMA_VERSION = 2  # 2: indicator_values
+SCHEMA_VERSION = 3  # 2: indicator_values; 3: editors, review_note, users.last_failed_at
 USER_FIELD_NAMES = tuple(f.name for f in FIELDS if f.name != "geometry")
 SEARCH_FIELDS = (
     "name",
@@ -103,6 +103,7 @@ users = Table(
     Column("password_hash", String),
     Column("disabled", Boolean, nullable=False),
     Column("failed_logins", Integer, nullable=False),
+    Column("last_failed_at", String),
     Column("created_at", String, nullable=False),
     Column("updated_at", String, nullable=False),
 )
@@ -150,7 +151,7 @@ def record_to_row(record: dict[str, Any], encode_geom: Any) -> dict[str, Any]:
         if spec.name == "geometry":
             continue
         value = record.get(spec.name)
-        if spec.type == "codes":
+        if spec.is_list:
             value = LIST_SEP.join(value) if value else None
         elif spec.type == "date" and value is not None:
             value = value.isoformat()
@@ -168,7 +169,7 @@ def row_to_record(row: dict[str, Any], geometry: Any) -> dict[str, Any]:
             record["geometry"] = geometry
             continue
         value = row.get(spec.name)
-        if spec.type == "codes":
+        if spec.is_list:
             value = value.split(LIST_SEP) if value else []
         elif spec.type == "date" and value is not None:
             value = dt.date.fromisoformat(value)

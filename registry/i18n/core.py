@@ -1,18 +1,8 @@
-"""User-facing messages in Spanish (default) and English.
-
-Messages are looked up by a stable key; the language comes from ``IAP_REGISTRY_LANG``
-(``es`` or ``en``, default ``es``) unless a caller passes ``lang``.
-"""
+"""Messages of the library and the command line (validation, storage, imports, CLI)."""
 
 from __future__ import annotations
 
-import os
-
-__all__ = ["LANGUAGES", "current_language", "tr"]
-
-LANGUAGES = ("es", "en")
-
-_MESSAGES: dict[str, dict[str, str]] = {
+MESSAGES: dict[str, dict[str, str]] = {
     # validation
     "required": {"es": "es obligatorio", "en": "is required"},
     "bad_type": {"es": "valor no válido: {detail}", "en": "invalid value: {detail}"},
@@ -45,6 +35,24 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "bad_date": {
         "es": "no es una fecha válida (use AAAA-MM-DD)",
         "en": "not a valid date (use YYYY-MM-DD)",
+    },
+    "bad_username": {
+        "es": "«{value}» no es un nombre de usuario válido (letras, dígitos, . _ @ -)",
+        "en": "'{value}' is not a valid username (letters, digits, . _ @ -)",
+    },
+    "reason_required": {
+        "es": "indique el motivo del rechazo",
+        "en": "give the reason for the rejection",
+    },
+    "login_failed": {
+        "es": "usuario o contraseña incorrectos",
+        "en": "wrong username or password",
+    },
+    "login_locked": {
+        "es": "cuenta bloqueada por intentos fallidos; intente de nuevo en {minutes} min "
+        "o pida a un administrador que la desbloquee",
+        "en": "account locked after failed attempts; try again in {minutes} min "
+        "or ask an administrator to unlock it",
     },
     "bad_uuid": {"es": "no es un identificador UUID válido", "en": "not a valid UUID"},
     "bad_bool": {"es": "use sí/no (true/false)", "en": "use yes/no (true/false)"},
@@ -337,24 +345,3 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "only an administrator can export restricted fields",
     },
 }
-
-
-def current_language() -> str:
-    """Return the active language code (``es`` or ``en``)."""
-    lang = os.environ.get("IAP_REGISTRY_LANG", "es").lower()[:2]
-    return lang if lang in LANGUAGES else "es"
-
-
-def tr(key: str, lang: str | None = None, **values: object) -> str:
-    """Return the message ``key`` in ``lang`` (default: the active language).
-
-    Examples
-    --------
-    >>> tr("required", lang="en")
-    'is required'
-    >>> tr("out_of_range", lang="es", value=5, lo=1, hi=3)
-    'fuera de rango: 5 (permitido 1–3)'
-    """
-    entry = _MESSAGES[key]
-    text = entry[lang or current_language()]
-    return text.format(**values) if values else text

@@ -1,0 +1,68 @@
+"""User-facing text in Spanish (default) and English: one catalogue, looked up by key.
+
+The catalogue is split by area (``core``: library and command line; ``ui``: the app) but
+read through one function, ``tr``. The language is, in order: the ``lang`` argument, the
+language set for the current context with ``use_language`` (the app sets it per session),
+then ``IAP_REGISTRY_LANG`` (``es`` or ``en``), then Spanish.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from registry.i18n.core import MESSAGES as _CORE
+from registry.i18n.ui import MESSAGES as _UI
+
+__all__ = ["LANGUAGES", "current_language", "has", "set_language", "tr", "use_language"]
+
+LANGUAGES = ("es", "en")
+
+_MESSAGES: dict[str, dict[str, str]] = {**_CORE, **_UI}
+assert len(_MESSAGES) == len(_CORE) + len(_UI), "a key is defined twice in the catalogue"
+
+_LANG: ContextVar[str | None] = ContextVar("iap_registry_lang", default=None)
+
+
+def current_language() -> str:
+    """Return the active language code (``es`` or ``en``)."""
+    lang = _LANG.get() or os.environ.get("IAP_REGISTRY_LANG", "es")
+    lang = lang.lower()[:2]
+    return lang if lang in LANGUAGES else "es"
+
+
+@contextmanager
+def use_language(lang: str) -> Iterator[None]:
+    """Make ``lang`` the active language inside the ``with`` block (this context only)."""
+    token = _LANG.set(lang if lang in LANGUAGES else "es")
+    try:
+        yield
+    finally:
+        _LANG.reset(token)
+
+
+def set_language(lang: str) -> None:
+    """Make ``lang`` the active language of the current context (a thread or task)."""
+    _LANG.set(lang if lang in LANGUAGES else "es")
+
+
+def has(key: str) -> bool:
+    """Return whether ``key`` is in the catalogue."""
+    return key in _MESSAGES
+
+
+def tr(key: str, lang: str | None = None, **values: object) -> str:
+    """Return the message ``key`` in ``lang`` (default: the active language).
+
+    Examples
+    --------
+    >>> tr("required", lang="en")
+    'is required'
+    >>> tr("out_of_range", lang="es", value=5, lo=1, hi=3)
+    'fuera de rango: 5 (permitido 1–3)'
+    """
+    entry = _MESSAGES[key]
+    text = entry[lang or current_language()]
+    return text.format(**values) if values else text
