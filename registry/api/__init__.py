@@ -1,0 +1,29 @@
+"""The facade that the CLI, the app and the HTTP API call.
+
+``Registry`` ties validation (``registry.schema``), location checks (``registry.geo``),
+permissions (``registry.auth``) and storage (``registry.store``) together. Nothing above
+this layer touches SQL, files or GDAL. Its parts live in one module each: ``base`` (store,
+acting user, reads), ``entries`` (writes, review, import, export), ``territory``
+(indicators, context, statistics) and ``accounts`` (users, log-in).
+"""
+
+from __future__ import annotations
+
+from registry.api.accounts import AccountsMixin
+from registry.api.entries import EntriesMixin, ImportReport
+from registry.api.territory import TerritoryMixin
+
+__all__ = ["ImportReport", "Registry"]
+
+
+class Registry(EntriesMixin, TerritoryMixin, AccountsMixin):
+    """One registry (a GeoPackage file or, later, a PostGIS database).
+
+    Parameters
+    ----------
+    db : str, optional
+        A GeoPackage path or ``postgresql://`` URL; default ``IAP_REGISTRY_DB`` or
+        ``./data/registry.gpkg``.
+    store : Store, optional
+        An opened store (tests); overrides ``db``.
+    """

@@ -1,0 +1,255 @@
+"""Entries: validation, writes, review, import and export."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from registry.api.base import RegistryBase
+from registry.auth import (
+    Actor,
+    require,
+)
+from registry.errors import NotAllowed, Problem, UsageError, ValidationFailed
+from registry.geo.locate import resolve_locations
+from registry.i18n import tr
+from registry.io.export import export_frame, guess_format, write_dictionary
+from registry.io.read import read_rows
+from registry.schema.fields import FIELDS_BY_NAME
+from registry.schema.model import validate_records
+from registry.store import Filters
+from registry.store.tables import USER_FIELD_NAMES
+
+__all__ = ["EntriesMixin", "ImportReport"]
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with ``dry_run``, would do)."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    dry_run: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def message(self) -> str:
+        key = "import_dry_ok" if self.dry_run else "import_ok"
+        return " ".join(
+            [
+                *self.notes,
+                tr(key, created=self.created, updated=self.updated, unchanged=self.unchanged),
+            ]
+        )
+
+
+def _editable(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: record[k] for k in (*USER_FIELD_NAMES, "geometry") if k in record}
+
+
+class EntriesMixin(RegistryBase):
+    """Writes go through here: validated once, permission-checked, one transaction each."""
+
+    # -- validation ----------------------------------------------------------------------
+    def _prepare(
+        self, rows: builtins.list[dict[str, Any]], row_numbers: builtins.list[int] | None = None
+    ) -> tuple[builtins.list[Any], builtins.list[Problem]]:
+        """Validate rows and check their locations; problems carry the file's row numbers."""
+        models, problems = validate_records(rows)
+        fixes, loc_problems = resolve_locations(models)
+
+        def renumber(p: Problem) -> Problem:
+            row = None if row_numbers is None or p.row is None else row_numbers[p.row - 1]
+            return Problem(row, p.field, p.message)
+
+        problems = [renumber(p) for p in problems + loc_problems]
+        ready: builtins.list[Any] = []
+        for model, fix in zip(models, fixes, strict=True):
+            if model is None or fix is None:
+                ready.append(None)
+                continue
+            ready.append(
+                model.model_copy(
+                    update={
+                        "region_code": fix.region_code,
+                        "comuna_code": fix.comuna_code,
+                        "geometry": fix.geometry,
+                    }
+                )
+            )
+        return ready, problems
+
+    def validate(self, values: dict[str, Any]) -> Any:
+        """Validate one entry's values (form or file); return the model or raise."""
+        models, problems = self._prepare([values])
+        if problems:
+            raise ValidationFailed(problems)
+        return models[0]
+
+    # -- writes --------------------------------------------------------------------------
+    def create(self, values: dict[str, Any], actor: Actor) -> dict[str, Any]:
+        """Validate and store a new entry owned by ``actor``."""
+        model = self.validate(values)
+        require(actor, "create", new_status=model.status)
+        if model.review_note:
+            require(actor, "review")
+        return self._ready().create(model, actor.username)
+
+    def update(
+        self, record_id: str, changes: dict[str, Any], expected_version: int, actor: Actor
+    ) -> dict[str, Any]:
+        """Apply ``changes`` to the entry at ``expected_version``; raise ``Conflict`` if stale."""
+        store = self._ready()
+        current = store.get(record_id, include_deleted=False)
+        for name in changes:
+            if name not in FIELDS_BY_NAME or name == "id":
+                raise UsageError(tr("field_readonly", field=name))
+        values = _editable(current)
+        if any(k in changes for k in ("geometry", "comuna_code", "region_code", "country")):
+            for k in ("region_code", "comuna_code"):  # refilled from the new location
+                values[k] = None
+        values.update(changes)
+        model = self.validate(values)
+        require(actor, "update", current, new_status=model.status)
+        if model.editors != (current.get("editors") or []):
+            require(actor, "set_editors", current)
+        if model.review_note != current.get("review_note"):
+            require(actor, "review", current)
+        return store.update(record_id, model, expected_version, actor.username)
+
+    # -- review --------------------------------------------------------------------------
+    def submit(self, record_id: str, expected_version: int, actor: Actor) -> dict[str, Any]:
+        """Send a draft (or a mended rejected entry) for review."""
+        return self.update(record_id, {"status": "submitted"}, expected_version, actor)
+
+    def publish(self, record_id: str, expected_version: int, actor: Actor) -> dict[str, Any]:
+        """Publish an entry (managers): visitors see it from now on."""
+        require(actor, "review", self._ready().get(record_id))
+        changes = {"status": "published", "review_note": None}
+        return self.update(record_id, changes, expected_version, actor)
+
+    def reject(
+        self, record_id: str, expected_version: int, reason: str, actor: Actor
+    ) -> dict[str, Any]:
+        """Reject an entry (managers) with a reason the coordinator reads in ``review_note``."""
+        require(actor, "review", self._ready().get(record_id))
+        if not (reason or "").strip():
+            raise ValidationFailed([Problem(None, "review_note", tr("reason_required"))])
+        changes = {"status": "rejected", "review_note": reason.strip()}
+        return self.update(record_id, changes, expected_version, actor)
+
+    def delete(self, record_id: str, expected_version: int, actor: Actor) -> dict[str, Any]:
+        """Soft-delete the entry at ``expected_version``."""
+        store = self._ready()
+        require(actor, "delete", store.get(record_id, include_deleted=False))
+        return store.delete(record_id, expected_version, actor.username)
+
+    def revert(
+        self, record_id: str, to_version: int, actor: Actor, expected_version: int | None = None
+    ) -> dict[str, Any]:
+        """Make the entry's content that of ``to_version`` again, as a new version."""
+        store = self._ready()
+        current = store.get(record_id)
+        require(actor, "revert", current)
+        return store.revert(record_id, to_version, actor.username, expected_version)
+
+    def import_file(
+        self, path: str | Path, actor: Actor, dry_run: bool = False, only_new: bool = False
+    ) -> ImportReport:
+        """Import a CSV, GeoJSON or GeoPackage file: everything or nothing.
+
+        Rows with an ``id`` or ``external_id`` already in the registry update that entry;
+        others create entries. Any problem in any row raises ``ValidationFailed`` with every
+        problem, row-numbered, and nothing is written. With ``only_new``, rows that match an
+        existing entry are left alone (counted as unchanged): used by ``seed``.
+        """
+        store = self._ready()
+        raw = read_rows(path)
+        numbers = [n for n, _ in raw]
+        rows = [v for _, v in raw]
+        problems = list(raw.problems)
+        seen: dict[tuple[str, str], int] = {}
+        for number, values in raw:
+            for key in ("id", "external_id"):
+                value = str(values.get(key) or "").strip()
+                if value:
+                    if (key, value) in seen:
+                        problems.append(
+                            Problem(
+                                number,
+                                key,
+                                tr(
+                                    "import_duplicate",
+                                    field=key,
+                                    value=value,
+                                    first=seen[key, value],
+                                ),
+                            )
+                        )
+                    seen.setdefault((key, value), number)
+        models, found = self._prepare(rows, row_numbers=numbers)
+        problems += found
+        ext_ids = [m.external_id for m in models if m is not None and m.external_id]
+        by_external = store.find_ids(ext_ids) if ext_ids else {}
+        given_ids = [m.id for m in models if m is not None and m.id]
+        existing = store.get_many(list(set(given_ids) | set(by_external.values())))
+        creates, updates, skipped = [], [], 0
+        for number, model in zip(numbers, models, strict=True):
+            if model is None:
+                continue
+            target = model.id or by_external.get(model.external_id or "")
+            current = existing.get(target) if target else None
+            if current is not None and only_new:
+                skipped += 1
+                continue
+            try:
+                if current is None:
+                    require(actor, "create", new_status=model.status)
+                    creates.append(model)
+                else:
+                    require(actor, "update", current, new_status=model.status)
+                    updates.append(
+                        (current["id"], model.model_copy(update={"id": None}), current["version"])
+                    )
+            except NotAllowed as exc:
+                problems.append(Problem(number, "-", exc.user_msg))
+        if problems:
+            problems.sort(key=lambda p: p.row or 0)
+            raise ValidationFailed(problems, tr("import_failed", n=len(problems)))
+        report = ImportReport(dry_run=dry_run, notes=list(raw.notes), unchanged=skipped)
+        if dry_run:
+            report.created, report.updated = len(creates), len(updates)
+            return report
+        result = store.apply_batch(creates, updates, actor.username)
+        report.created, report.updated = len(result.created), len(result.updated)
+        report.unchanged += len(result.unchanged)
+        return report
+
+    def export(
+        self,
+        path: str | Path,
+        fmt: str | None = None,
+        filters: Filters | None = None,
+        actor: Actor | None = None,
+        include_restricted: bool = False,
+        lang: str = "es",
+        dictionary: bool = True,
+        viewer: Actor | None = None,
+    ) -> builtins.list[Path]:
+        """Export the entries matching ``filters``; restricted fields only for administrators.
+
+        Returns the files written: the export and, for GeoJSON and CSV, the data dictionary
+        beside it (``NAME.dictionary.csv``; GeoPackage holds it as a table).
+        """
+        if include_restricted:
+            require(actor or Actor("?", "visitor"), "export_restricted")
+        frame = self.list(filters, viewer=viewer)
+        written = [export_frame(frame, path, fmt, include_restricted, lang)]
+        if dictionary and guess_format(path, fmt) != "gpkg":
+            target = Path(path)
+            written.append(
+                write_dictionary(target.with_name(target.stem + ".dictionary.csv"), lang)
+            )
+        return written
