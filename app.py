@@ -1,39 +1,61 @@
-"""Streamlit entry point (router). The map, filters and forms arrive with issue 4; until
-then this page shows what the registry holds, read through ``registry.api``."""
+"""Streamlit entry point: page config, shared sidebar (language, session), and the router.
+
+Run with ``make run`` or ``streamlit run app.py``. All UI code lives in ``registry/ui``.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-from registry.api import Registry
+from registry.i18n import set_language, tr
 from registry.schema.codes import label
+from registry.ui import state
+from registry.ui.assets import ensure_assets
 
-st.set_page_config(page_title="Registro IAP", layout="wide")
+st.set_page_config(page_title="Registro IAP", page_icon=":material/map:", layout="wide")
+ensure_assets(Path(__file__).parent / "static")
 
-
-@st.cache_resource
-def _registry() -> Registry:
-    reg = Registry()
-    reg.init()
-    return reg
-
-
-def _home() -> None:
-    reg = _registry()
-    st.title("Registro de iniciativas de articulación productiva")
-    st.caption("Registry of productive-articulation initiatives (IAPs) and barrios comerciales")
-    frame = reg.list()
-    st.metric("Entradas / entries", len(frame))
-    if len(frame):
-        counts = frame.groupby("kind").size().rename(index=lambda k: label("kind", k)).rename("n")
-        st.dataframe(counts)
-        st.dataframe(
-            frame[["name", "kind", "region_code", "comuna_code", "sector", "status"]],
-            hide_index=True,
-        )
-    st.info(
-        "El mapa y los formularios llegan en la próxima versión. / The map and forms come next."
+lang = st.sidebar.selectbox(
+    "Idioma / Language",
+    ["es", "en"],
+    index=["es", "en"].index(state.language()),
+    format_func=lambda code: {"es": "Español", "en": "English"}[code],
+    key=state.LANG,
+)
+set_language(lang)  # messages raised by registry.api come in the session's language
+actor = state.actor()
+if actor.role == "visitor":
+    st.sidebar.caption(tr("ui_visitor", lang=lang))
+else:
+    st.sidebar.caption(
+        tr("ui_logged_as", lang=lang, user=actor.username, role=label("role", actor.role, lang))
     )
 
-
-st.navigation([st.Page(_home, title="Inicio", default=True)]).run()
+PAGES = "registry/ui/pages"
+pages = [
+    st.Page(
+        f"{PAGES}/map.py", title=tr("ui_page_map", lang=lang), icon=":material/map:", default=True
+    ),
+    st.Page(f"{PAGES}/stats.py", title=tr("ui_page_stats", lang=lang), icon=":material/bar_chart:"),
+    st.Page(f"{PAGES}/entry.py", title=tr("ui_page_entry", lang=lang), icon=":material/edit_note:"),
+    st.Page(
+        f"{PAGES}/history.py", title=tr("ui_page_history", lang=lang), icon=":material/history:"
+    ),
+]
+if actor.role in ("manager", "admin"):
+    pages.append(
+        st.Page(
+            f"{PAGES}/review.py",
+            title=tr("ui_page_review", lang=lang),
+            icon=":material/fact_check:",
+        )
+    )
+if actor.role == "admin":
+    pages.append(
+        st.Page(f"{PAGES}/users.py", title=tr("ui_page_users", lang=lang), icon=":material/group:")
+    )
+account = "ui_page_login" if actor.role == "visitor" else "ui_page_account"
+pages.append(st.Page(f"{PAGES}/account.py", title=tr(account, lang=lang), icon=":material/key:"))
+st.navigation(pages).run()

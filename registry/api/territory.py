@@ -6,6 +6,7 @@ import builtins
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 
 from registry.api.base import RegistryBase
@@ -14,7 +15,8 @@ from registry.auth import (
     require,
 )
 from registry.errors import NotFound, UsageError
-from registry.geo.boundaries import comunas
+from registry.geo.boundaries import comunas, regions
+from registry.geo.locate import reverse_geocode
 from registry.i18n import tr
 from registry.layers.context import regional_context
 from registry.layers.derived import DERIVED, convergence, with_derived
@@ -107,6 +109,19 @@ class TerritoryMixin(RegistryBase):
         if not removed:
             raise NotFound(tr("ind_not_imported", name=name))
         return tr("ind_removed", name=name, rows=removed)
+
+    def boundaries(self, level: str, simplified: bool = True) -> gpd.GeoDataFrame:
+        """Chile's regions or comunas (``level``), simplified for display by default."""
+        if level == "region":
+            return regions(simplified=simplified)
+        if level == "comuna":
+            return comunas(simplified=simplified)
+        raise UsageError(tr("unknown_code", value=level, allowed="region, comuna"))
+
+    def locate(self, lon: float, lat: float) -> dict[str, str | None]:
+        """Region and comuna (codes and names) of a point in Chile; None values elsewhere."""
+        row = reverse_geocode([lon], [lat]).iloc[0]
+        return {k: (None if row[k] is None else str(row[k])) for k in row.index}
 
     def region_names(self) -> dict[str, str]:
         """Region names by code (``00`` = Chile)."""

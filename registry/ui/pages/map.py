@@ -1,0 +1,220 @@
+"""Map page: filtered entries over a tile-free or OpenStreetMap base, regional productivity,
+details of a clicked entry, and downloads of the view."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import folium
+import streamlit as st
+
+from registry.errors import RegistryError
+from registry.i18n import tr
+from registry.schema.fields import FIELDS_BY_NAME
+from registry.store import Filters
+from registry.ui import components, mapview, resources, state
+
+__all__ = ["page"]
+
+_ANNUAL = ("", "annual_average")
+
+
+def _regional_series(table: Any) -> dict[str, list[int]]:
+    """Indicator -> years with an annual value for most regions."""
+    annual = table[table["period"].fillna("").isin(_ANNUAL) & (table["region_code"] != "00")]
+    out: dict[str, list[int]] = {}
+    for name, group in annual.groupby("indicator"):
+        counts = group.groupby("year")["region_code"].nunique()
+        years = sorted(int(y) for y, n in counts.items() if n >= 8)
+        if len(years):
+            out[str(name)] = years
+    return out
+
+
+def _productivity_layer(lang: str, regions_fc: dict[str, Any]) -> tuple[Any, str | None]:
+    """The choropleth chosen in the controls, with its legend note (or None)."""
+    reg = resources.registry()
+    table = resources.indicators(resources.version())
+    series = _regional_series(table)
+    c1, c2, c3 = st.columns([1.2, 2, 2])
+    mode = c1.radio(
+        tr("ui_productivity", lang=lang),
+        ["none", "level", "change"],
+        format_func=lambda m: tr(f"ui_prod_{m}", lang=lang),
+        key="prod_mode",
+        horizontal=False,
+    )
+    if mode == "none" or not series:
+        return None, None
+    names = sorted(series)
+    default = names.index("va_per_employed_real") if "va_per_employed_real" in names else 0
+    name = c2.selectbox(tr("ui_indicator", lang=lang), names, index=default, key="prod_ind")
+    years = series[name]
+    rows = table[(table["indicator"] == name) & table["period"].fillna("").isin(_ANNUAL)]
+    unit = " | ".join(sorted(set(rows["unit"].astype(str))))
+    sources = sorted(set(rows["source_url"].astype(str)))
+    if mode == "level":
+        year = c3.selectbox(tr("ui_year", lang=lang), years[::-1], key="prod_year")
+        now = rows[rows["year"] == year]
+        values = {str(r): float(v) for r, v in zip(now["region_code"], now["value"], strict=True)}
+        texts = {k: f"{v:,.2f} {unit}" for k, v in values.items()}
+        diverging = False
+        title = f"{name} {year}"
+    else:
+        y0, y1 = c3.select_slider(
+            tr("ui_year", lang=lang), years, value=(years[0], years[-1]), key="prod_years"
+        )
+        if y0 == y1:
+            return None, None
+        try:
+            view = reg.convergence(name, int(y0), int(y1))
+        except RegistryError as exc:
+            st.warning(exc.user_msg)
+            return None, None
+        values = {r["region_code"]: r["change_pct"] for r in view["regions"]}
+        texts = {k: f"{v:+.1f} %" for k, v in values.items()}
+        diverging = True
+        title = f"{name} {y0}→{y1} (%)"
+    layer = mapview.ChoroplethLayer(regions_fc, values, texts, diverging)
+    group = folium.FeatureGroup(name=tr("ui_layer_productivity", lang=lang))
+    layer.add_to(group)
+    edges = [f"{b:,.2f}" for b in layer.breaks]
+    rows_legend = [
+        {"label": (f"< {edges[0]}" if i == 0 else f"≥ {edges[i - 1]}"), "color": c}
+        for i, c in enumerate(layer.palette[: len(edges) + 1])
+    ]
+    note = f"{unit}. {tr('ui_source', lang=lang)}: {' '.join(sources[:3])}"
+    st.session_state["_prod_legend"] = (title, rows_legend, note)
+    return group, note
+
+
+@st.fragment
+def _map_and_details(filters: Filters, color_by: str, lang: str, prod: Any) -> None:
+    viewer = state.actor()
+    version = resources.version()
+    frame = resources.entries(version, f"{filters!r}|{viewer!r}", filters, viewer)
+    regions_fc, comunas_fc = resources.outlines()
+    osm = resources.osm_reachable()
+    base = mapview.base_map(regions_fc, comunas_fc, osm, lang)
+    points, shapes, legend_rows = mapview.entries_payload(frame, color_by, lang)
+    group = folium.FeatureGroup(name=tr("ui_layer_entries", lang=lang))
+    mapview.EntriesLayer(points, shapes, lang).add_to(group)
+    groups = [g for g in (prod, group) if g is not None]
+    left, right = st.columns([3, 2])
+    with left:
+        event = components.show_map(
+            base,
+            key=f"main_map_{lang}_{int(osm)}",
+            feature_groups=groups,
+            layer_control=folium.LayerControl(collapsed=True),
+        )
+        if not osm:
+            st.caption(tr("ui_offline_note", lang=lang))
+    clicked = (event or {}).get("last_object_clicked")
+    if clicked:
+        ids = mapview.pick_entries(
+            frame, clicked["lat"], clicked["lng"], event.get("last_object_clicked_tooltip")
+        )
+        if ids:
+            st.session_state[state.SELECTED] = ids
+    with right:
+        selected = [i for i in st.session_state.get(state.SELECTED, []) if i in set(frame["id"])]
+        if not selected:
+            st.info(tr("ui_click_hint", lang=lang))
+        else:
+            chosen = selected[0]
+            if len(selected) > 1:
+                names = dict(zip(frame["id"], frame["name"], strict=True))
+                chosen = st.selectbox(
+                    tr("ui_several_here", lang=lang, n=len(selected)),
+                    selected,
+                    format_func=lambda i: names.get(i, i),
+                    key="pick_here",
+                )
+            reg = resources.registry()
+            try:
+                record = reg.get(chosen, viewer=viewer)
+                context = reg.context(chosen, viewer=viewer)
+            except RegistryError as exc:
+                st.warning(exc.user_msg)
+            else:
+                components.detail_panel(record, context, lang)
+                links = st.columns(2)
+                links[0].page_link(
+                    "registry/ui/pages/entry.py",
+                    label=tr("ui_edit", lang=lang),
+                    query_params={"id": chosen},
+                )
+                links[1].page_link(
+                    "registry/ui/pages/history.py",
+                    label=tr("ui_open_history", lang=lang),
+                    query_params={"id": chosen},
+                )
+        spec = FIELDS_BY_NAME[color_by]
+        components.legend(
+            spec.es if lang == "es" else spec.en,
+            legend_rows,
+            tr("ui_legend_approx", lang=lang),
+        )
+        prod_legend = st.session_state.get("_prod_legend") if prod is not None else None
+        if prod_legend:
+            components.legend(*prod_legend)
+
+
+def _export(filters: Filters, lang: str) -> None:
+    with st.expander(tr("ui_export", lang=lang)):
+        st.caption(tr("ui_export_note", lang=lang))
+        fmt = st.radio(
+            tr("ui_export_format", lang=lang), ["geojson", "gpkg", "csv"], horizontal=True
+        )
+        if st.button(tr("ui_export_prepare", lang=lang), key="export_prepare"):
+            reg = resources.registry()
+            with tempfile.TemporaryDirectory() as tmp:
+                target = Path(tmp) / f"iap-registry.{fmt}"
+                files = reg.export(target, fmt, filters, lang=lang, viewer=state.actor())
+                if len(files) == 1:
+                    data, name = files[0].read_bytes(), files[0].name
+                else:
+                    buffer = io.BytesIO()
+                    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+                        for f in files:
+                            zf.write(f, f.name)
+                    data, name = buffer.getvalue(), f"iap-registry-{fmt}.zip"
+            st.session_state["_export"] = (name, data)
+        ready = st.session_state.get("_export")
+        if ready:
+            st.download_button(
+                tr("ui_export_download", lang=lang, name=ready[0]), ready[1], file_name=ready[0]
+            )
+
+
+def page() -> None:
+    lang = state.language()
+    reg = resources.registry()
+    filters = components.filter_sidebar(reg.region_names(), reg.comuna_names())
+    viewer = state.actor()
+    frame = resources.entries(resources.version(), f"{filters!r}|{viewer!r}", filters, viewer)
+    st.title(tr("ui_title", lang=lang), anchor=False)
+    kinds = frame["kind"].value_counts()
+    m = st.columns(4)
+    m[0].metric(tr("ui_count_entries", lang=lang), f"{len(frame):,}".replace(",", "."))
+    m[1].metric(tr("ui_count_iap", lang=lang), int(kinds.get("iap", 0)))
+    m[2].metric(tr("ui_count_barrios", lang=lang), int(kinds.get("barrio_comercial", 0)))
+    m[3].metric(tr("ui_count_firms", lang=lang), int(frame["n_firms"].fillna(0).sum()))
+    color_by = st.selectbox(
+        tr("ui_color_by", lang=lang),
+        list(mapview.COLOR_FIELDS),
+        format_func=lambda f: FIELDS_BY_NAME[f].es if lang == "es" else FIELDS_BY_NAME[f].en,
+        key="color_by",
+    )
+    regions_fc, _ = resources.outlines()
+    prod, _ = _productivity_layer(lang, regions_fc)
+    _map_and_details(filters, color_by, lang, prod)
+    _export(filters, lang)
+
+
+page()

@@ -1,0 +1,42 @@
+"""Review (managers): entries submitted for review, published or rejected with a reason."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from registry.errors import RegistryError
+from registry.i18n import tr
+from registry.schema.codes import label
+from registry.store import Filters
+from registry.ui import components, resources, state
+
+
+def page() -> None:
+    lang = state.language()
+    reg = resources.registry()
+    actor = state.actor()
+    st.title(tr("ui_page_review", lang=lang), anchor=False)
+    queue = reg.list(Filters(status=("submitted",)), viewer=actor)
+    st.subheader(f"{tr('ui_review_queue', lang=lang)}: {len(queue)}", anchor=False)
+    if not len(queue):
+        st.info(tr("ui_no_entries", lang=lang))
+    for row in queue.itertuples():
+        with st.expander(f"{row.name} · {label('kind', row.kind, lang)} · {row.updated_by}"):
+            record = reg.get(row.id, viewer=actor)
+            components.detail_panel(record, None, lang)
+            reason = st.text_area(tr("ui_reject_reason", lang=lang), key=f"reason_{row.id}")
+            c1, c2 = st.columns(2)
+            try:
+                if c1.button(tr("ui_publish", lang=lang), key=f"pub_{row.id}", type="primary"):
+                    reg.publish(row.id, int(row.version), actor)
+                    st.success(tr("ui_published", lang=lang))
+                    st.rerun()
+                if c2.button(tr("ui_reject", lang=lang), key=f"rej_{row.id}"):
+                    reg.reject(row.id, int(row.version), reason, actor)
+                    st.success(tr("ui_rejected", lang=lang))
+                    st.rerun()
+            except RegistryError as exc:
+                st.error(exc.user_msg)
+
+
+page()

@@ -1,0 +1,67 @@
+"""Users (administrators): add users, change roles, disable, unlock. Hashes never shown."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from registry.errors import RegistryError
+from registry.i18n import tr
+from registry.schema.codes import code_codes, label
+from registry.ui import resources, state
+
+
+def page() -> None:
+    lang = state.language()
+    reg = resources.registry()
+    actor = state.actor()
+    st.title(tr("ui_page_users", lang=lang), anchor=False)
+    try:
+        users = reg.list_users()
+    except RegistryError as exc:
+        st.error(exc.user_msg)
+        return
+    st.dataframe(pd.DataFrame(users), hide_index=True, use_container_width=True)
+    roles = code_codes("role")
+    with st.form("add_user"):
+        st.subheader(tr("ui_add_user", lang=lang), anchor=False)
+        username = st.text_input(tr("ui_username", lang=lang))
+        role = st.selectbox(
+            tr("ui_role", lang=lang), roles, format_func=lambda r: label("role", r, lang)
+        )
+        password = st.text_input(tr("ui_password", lang=lang), type="password")
+        if st.form_submit_button(tr("ui_add_user", lang=lang)):
+            try:
+                reg.add_user(username.strip(), role, password, actor)
+            except RegistryError as exc:
+                st.error(exc.user_msg)
+            else:
+                st.success(tr("ui_user_added", lang=lang, user=username.strip()))
+                st.rerun()
+    if users:
+        names = [u["username"] for u in users]
+        who = st.selectbox(tr("ui_username", lang=lang), names, key="user_pick")
+        current = next(u for u in users if u["username"] == who)
+        c1, c2, c3 = st.columns(3)
+        new_role = c1.selectbox(
+            tr("ui_role", lang=lang),
+            roles,
+            index=roles.index(current["role"]),
+            format_func=lambda r: label("role", r, lang),
+            key="user_role",
+        )
+        disabled = c2.checkbox(
+            tr("ui_disabled", lang=lang), value=bool(current["disabled"]), key="user_dis"
+        )
+        unlock = c3.checkbox(tr("ui_unlock", lang=lang), key="user_unlock")
+        if st.button(tr("ui_apply", lang=lang), key="user_apply"):
+            try:
+                reg.update_user(who, actor, role=new_role, disabled=disabled, unlock=unlock)
+            except RegistryError as exc:
+                st.error(exc.user_msg)
+            else:
+                st.success(tr("ui_done", lang=lang))
+                st.rerun()
+
+
+page()

@@ -1,0 +1,116 @@
+"""Every ``st.session_state`` key the app uses, and the filter state in the URL.
+
+The whole filter state lives in the query string (``?sector=tourism,retail_commerce&region=08``)
+so that a view can be shared and reopened; ``filters_from_query`` drops values that are not
+valid codes instead of failing on a hand-edited URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+
+from registry.auth import VISITOR, Actor
+from registry.i18n import LANGUAGES
+from registry.schema.codes import code_codes
+from registry.store import Filters
+
+__all__ = [
+    "ACTOR",
+    "EDIT",
+    "FILTER_PARAMS",
+    "LANG",
+    "PLACE",
+    "SELECTED",
+    "actor",
+    "filters_from_query",
+    "language",
+    "query_from_filters",
+]
+
+# session keys
+ACTOR = "actor"  # the logged-in Actor (absent: visitor)
+LANG = "lang"  # "es" or "en"
+SELECTED = "selected_ids"  # ids of the entries clicked on the map
+EDIT = "edit_loaded"  # {"id": ..., "version": ..., "record": ...} the form started from
+PLACE = "place_vertices"  # [[lon, lat], ...] clicked on the form's map
+
+# filter field -> (query parameter, code list or None for free values)
+FILTER_PARAMS: dict[str, tuple[str, str | None]] = {
+    "country": ("country", "country"),
+    "region": ("region", None),
+    "comuna": ("comuna", None),
+    "kind": ("kind", "kind"),
+    "initiative_type": ("type", "initiative_type"),
+    "sector": ("sector", "sector"),
+    "focus": ("focus", "strategic_focus"),
+    "funding": ("funding", "funding_source"),
+    "program": ("program", "program"),
+    "stage": ("stage", "stage"),
+    "status": ("status", "status"),
+}
+
+
+def _codes(text: str, code_list: str | None) -> tuple[str, ...]:
+    values = [v.strip() for v in text.split(",") if v.strip()]
+    if code_list is not None:
+        allowed = set(code_codes(code_list))
+        values = [v for v in values if v in allowed]
+    else:
+        values = [v for v in values if v.isdigit() and len(v) <= 6]
+    return tuple(dict.fromkeys(values))
+
+
+def _year(text: str | None) -> int | None:
+    return int(text) if text and text.strip().isdigit() and 1900 < int(text) < 2200 else None
+
+
+def filters_from_query(params: Mapping[str, Any]) -> Filters:
+    """Return the ``Filters`` a query string describes (invalid values are dropped).
+
+    Examples
+    --------
+    >>> f = filters_from_query({"sector": "tourism,nonsense", "region": "08", "from": "2015"})
+    >>> f.sector, f.region, f.start_year_min
+    (('tourism',), ('08',), 2015)
+    """
+    values: dict[str, Any] = {
+        field: _codes(str(params.get(param) or ""), code_list)
+        for field, (param, code_list) in FILTER_PARAMS.items()
+    }
+    q = str(params.get("q") or "").strip()[:200]
+    return Filters(
+        **values,
+        q=q or None,
+        start_year_min=_year(params.get("from")),
+        start_year_max=_year(params.get("to")),
+    )
+
+
+def query_from_filters(filters: Filters) -> dict[str, str]:
+    """Return the query parameters of ``filters`` (empty ones left out)."""
+    out = {
+        param: ",".join(getattr(filters, field))
+        for field, (param, _) in FILTER_PARAMS.items()
+        if getattr(filters, field)
+    }
+    if filters.q:
+        out["q"] = filters.q
+    if filters.start_year_min is not None:
+        out["from"] = str(filters.start_year_min)
+    if filters.start_year_max is not None:
+        out["to"] = str(filters.start_year_max)
+    return out
+
+
+def actor() -> Actor:
+    """Return the logged-in user, or ``VISITOR``."""
+    return st.session_state.get(ACTOR) or VISITOR
+
+
+def language() -> str:
+    """Return the session's language (query parameter ``lang``, else Spanish)."""
+    lang = st.session_state.get(LANG) or st.query_params.get("lang") or "es"
+    return lang if lang in LANGUAGES else "es"
