@@ -12,10 +12,12 @@ import streamlit as st
 from registry.i18n import set_language, tr
 from registry.schema.codes import label
 from registry.ui import state
-from registry.ui.assets import ensure_assets
+from registry.ui.resources import static_files
 
-st.set_page_config(page_title="Registro IAP", page_icon=":material/map:", layout="wide")
-ensure_assets(Path(__file__).parent / "static")
+st.set_page_config(
+    page_title="Registro IAP", layout="wide"
+)  # no icons: page icons become favicons fetched online
+static_files(str(Path(__file__).parent / "static"))  # once per process (cached)
 
 lang = st.sidebar.selectbox(
     "Idioma / Language",
@@ -35,27 +37,20 @@ else:
 
 PAGES = "registry/ui/pages"
 pages = [
-    st.Page(
-        f"{PAGES}/map.py", title=tr("ui_page_map", lang=lang), icon=":material/map:", default=True
-    ),
-    st.Page(f"{PAGES}/stats.py", title=tr("ui_page_stats", lang=lang), icon=":material/bar_chart:"),
-    st.Page(f"{PAGES}/entry.py", title=tr("ui_page_entry", lang=lang), icon=":material/edit_note:"),
-    st.Page(
-        f"{PAGES}/history.py", title=tr("ui_page_history", lang=lang), icon=":material/history:"
-    ),
+    st.Page(f"{PAGES}/map.py", title=tr("ui_page_map", lang=lang), default=True),
+    st.Page(f"{PAGES}/stats.py", title=tr("ui_page_stats", lang=lang)),
+    st.Page(f"{PAGES}/entry.py", title=tr("ui_page_entry", lang=lang)),
+    st.Page(f"{PAGES}/history.py", title=tr("ui_page_history", lang=lang)),
 ]
 if actor.role in ("manager", "admin"):
     pages.append(
         st.Page(
             f"{PAGES}/review.py",
             title=tr("ui_page_review", lang=lang),
-            icon=":material/fact_check:",
         )
     )
 if actor.role == "admin":
-    pages.append(
-        st.Page(f"{PAGES}/users.py", title=tr("ui_page_users", lang=lang), icon=":material/group:")
-    )
+    pages.append(st.Page(f"{PAGES}/users.py", title=tr("ui_page_users", lang=lang)))
 account = "ui_page_login" if actor.role == "visitor" else "ui_page_account"
-pages.append(st.Page(f"{PAGES}/account.py", title=tr(account, lang=lang), icon=":material/key:"))
+pages.append(st.Page(f"{PAGES}/account.py", title=tr(account, lang=lang)))
 st.navigation(pages).run()

@@ -123,8 +123,14 @@ def can(
     if action in ("manage_users", "export_restricted"):
         return False
     if actor.role == "manager":
-        return action in ("create", "update", "delete", "revert", "review", "set_editors") or (
-            action == "manage_indicators"
+        return action in (
+            "create",
+            "update",
+            "delete",
+            "revert",
+            "review",
+            "set_editors",
+            "manage_indicators",
         )
     if actor.role != "coordinator" or action in ("manage_indicators", "review", "revert"):
         return False

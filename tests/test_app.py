@@ -85,6 +85,10 @@ def test_map_page_counts_follow_filters_and_visibility(app_db: Registry, fake_ma
     at = run()
     assert metric(at, "Entradas") == str(published)
     assert fake_map.calls and fake_map.calls[0].startswith("main_map")
+    # a write anywhere shows at the next rerun (caches are keyed by the data version)
+    app_db.create(iap_values(name="Nueva desde otra oficina"), ADMIN)
+    at.run()
+    assert metric(at, "Entradas") == str(published + 1)
     # filters come from the URL and go back into it
     at = run(sector="tourism", region="05")
     expected = app_db.list(
@@ -186,9 +190,12 @@ def test_login_page_logs_in_and_roles_shape_the_navigation(
     at.button[0].click()
     at.run()
     assert at.session_state["actor"] == ANA
-    # a coordinator has no review page; the API refuses anyway
+    # the review page is in a manager's navigation, not in a coordinator's
     at = run("review", actor=MARIA)
     assert any("Enviadas a revisión" in s.value for s in at.subheader)
+    at = run(actor=ANA)
+    with pytest.raises(Exception, match="review"):
+        at.switch_page(f"{PAGES}/review.py").run()
 
 
 def test_manager_publishes_from_the_review_page(app_db: Registry, fake_map: FakeMap) -> None:

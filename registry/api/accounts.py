@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 from typing import Any
 
-from registry.api.base import RegistryBase, _utc
+from registry.api.base import RegistryBase
 from registry.auth import (
     LOCKOUT_MINUTES,
     MAX_FAILED_LOGINS,
@@ -21,6 +21,10 @@ from registry.i18n import tr
 from registry.schema.codes import code_codes
 
 __all__ = ["AccountsMixin"]
+
+
+def _utc(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
 @functools.lru_cache(maxsize=1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-import datetime as dt
 import getpass
 from typing import Any
 
@@ -26,10 +25,6 @@ def _for_viewer(filters: Filters | None, viewer: Actor | None) -> Filters | None
     if viewer is None:
         return filters
     return dataclasses.replace(filters or Filters(), readable_by=readable_by(viewer))
-
-
-def _utc(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
 class RegistryBase:

@@ -187,12 +187,11 @@ class GeoPackageStore(SqlStore):
         """
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         try:
+            if self._schema_version(conn) >= SCHEMA_VERSION:
+                return  # the usual case: a plain read, no write lock
             for target, script in _MIGRATIONS:
                 conn.execute("BEGIN IMMEDIATE")
-                row = conn.execute(
-                    "SELECT meta_value FROM registry_meta WHERE meta_key = 'schema_version'"
-                ).fetchone()
-                if int(row[0]) >= target:
+                if self._schema_version(conn) >= target:
                     conn.execute("ROLLBACK")
                     continue
                 for statement in script:
@@ -208,6 +207,13 @@ class GeoPackageStore(SqlStore):
             raise
         finally:
             conn.close()
+
+    @staticmethod
+    def _schema_version(conn: sqlite3.Connection) -> int:
+        row = conn.execute(
+            "SELECT meta_value FROM registry_meta WHERE meta_key = 'schema_version'"
+        ).fetchone()
+        return int(row[0])
 
     # -- geometry codec and bookkeeping -------------------------------------------------
     def _encode_geom(self, geom: Any) -> bytes | None:

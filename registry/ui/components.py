@@ -67,10 +67,6 @@ def show_map(
     )
 
 
-def _options(code_list: str) -> list[str]:
-    return code_codes(code_list)
-
-
 def filter_sidebar(region_names: dict[str, str], comuna_names: dict[str, str]) -> Filters:
     """Draw the filters in the sidebar from (and back into) the URL; return them."""
     lang = state.language()
@@ -106,7 +102,7 @@ def filter_sidebar(region_names: dict[str, str], comuna_names: dict[str, str]) -
             values[field] = multi(field, codes, lambda v: comuna_names.get(v, v))
         else:
             assert code_list is not None
-            values[field] = multi(field, _options(code_list), coded(code_list))
+            values[field] = multi(field, code_codes(code_list), coded(code_list))
     c1, c2 = sb.columns(2)
     y0 = c1.number_input(
         tr("ui_f_from", lang=lang), 1950, 2100, value=current.start_year_min, key="flt_from"
@@ -164,7 +160,7 @@ def _value(spec_name: str, value: Any, lang: str) -> str:
 
 def detail_panel(record: dict[str, Any], context: dict[str, Any] | None, lang: str) -> None:
     """An entry's fields (as text), location precision and source, and its regional context."""
-    st.subheader(record["name"], anchor=False)  # headers render text, not HTML
+    st.subheader(plain(record["name"]), anchor=False)  # headers render Markdown
     precision = label("location_precision", record["location_precision"], lang)
     st.caption(
         f"{plain(label('kind', record['kind'], lang))} · {plain(label('status', record['status'], lang))}"

@@ -30,6 +30,7 @@ __all__ = [
     "COLOR_FIELDS",
     "ChoroplethLayer",
     "EntriesLayer",
+    "OutlineLayer",
     "base_map",
     "choropleth_classes",
     "entries_payload",
@@ -86,16 +87,33 @@ def _offline(element: Any, js: tuple[str, ...], css: tuple[str, ...]) -> Any:
     return element
 
 
-def _outline(data: dict[str, Any], style: dict[str, Any], parent: Any) -> None:
-    folium.GeoJson(data, style_function=lambda _: style, control=False, smooth_factor=0.5).add_to(
-        parent
+class OutlineLayer(MacroElement):
+    """A GeoJSON file the browser fetches from the app (not embedded in the map script)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJSON(null, {
+            style: {{ this.style }}, interactive: false, smoothFactor: 0.5
+        });
+        fetch({{ this.url }}).then(function (r) { return r.json(); })
+            .then(function (data) { {{ this.get_name() }}.addData(data); });
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
     )
 
+    def __init__(self, url: str, style: dict[str, Any]):
+        super().__init__()
+        self._name = "OutlineLayer"
+        self.url = js_json(url)
+        self.style = js_json(style)
 
-def base_map(regions: dict[str, Any], comunas: dict[str, Any], osm: bool, lang: str) -> Any:
+
+def base_map(outlines: dict[str, str], osm: bool, lang: str) -> Any:
     """Return the constant part of the map: the two base layers and the outlines.
 
-    ``regions`` and ``comunas`` are GeoJSON FeatureCollections of the simplified outlines.
+    ``outlines`` maps ``region`` and ``comuna`` to the URLs of their simplified GeoJSON.
     ``osm`` picks OpenStreetMap as the first base layer (when its tiles are reachable);
     otherwise the tile-free outlines come first, drawn as land on a sea-blue background.
     """
@@ -118,8 +136,10 @@ def base_map(regions: dict[str, Any], comunas: dict[str, Any], osm: bool, lang: 
     offline = folium.FeatureGroup(
         name=tr("ui_base_outlines", lang=lang), overlay=False, show=not osm
     )
-    _outline(regions, {"fillColor": "#f3efe6", "fillOpacity": 1, "stroke": False}, offline)
-    _outline(comunas, {"color": "#c4bcaa", "weight": 0.6, "fill": False}, offline)
+    land = {"fillColor": "#f3efe6", "fillOpacity": 1, "stroke": False}
+    OutlineLayer(outlines["region"], land).add_to(offline)
+    lines = {"color": "#c4bcaa", "weight": 0.6, "fill": False}
+    OutlineLayer(outlines["comuna"], lines).add_to(offline)
     tiles = folium.TileLayer(
         "OpenStreetMap", name=tr("ui_base_osm", lang=lang), overlay=False, show=osm
     )
@@ -130,7 +150,8 @@ def base_map(regions: dict[str, Any], comunas: dict[str, Any], osm: bool, lang: 
         offline.add_to(m)
         tiles.add_to(m)
     borders = folium.FeatureGroup(name=tr("ui_layer_region_borders", lang=lang))
-    _outline(regions, {"color": "#7b7468", "weight": 1.2, "fill": False}, borders)
+    border = {"color": "#7b7468", "weight": 1.2, "fill": False}
+    OutlineLayer(outlines["region"], border).add_to(borders)
     borders.add_to(m)
     return m
 
@@ -274,28 +295,38 @@ def choropleth_classes(values: list[float], diverging: bool) -> list[float]:
 
 
 class ChoroplethLayer(MacroElement):
-    """Regions filled by a value; tooltips (region name and value) as ``textContent``."""
+    """Regions (fetched from ``url``) filled by a value; only the per-region colour, name and
+    value text are embedded. Tooltips are filled with ``textContent``."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJSON({{ this.data }}, {
-            style: function (f) {
-                return {fillColor: f.properties.c, fillOpacity: 0.75, color: '#555', weight: 0.8};
-            },
-            onEachFeature: function (f, l) {
-                l.bindTooltip(function () {
-                    var box = document.createElement('div');
-                    box.className = 'iap-tip';
-                    var name = document.createElement('b');
-                    name.textContent = f.properties.n;
-                    var value = document.createElement('span');
-                    value.textContent = f.properties.v;
-                    box.appendChild(name); box.appendChild(value);
-                    return box;
-                }, {sticky: true});
-            }
-        });
+        var {{ this.get_name() }} = (function () {
+            var byCode = {{ this.data }};
+            var layer = L.geoJSON(null, {
+                filter: function (f) { return byCode[f.properties.region_code] !== undefined; },
+                style: function (f) {
+                    return {fillColor: byCode[f.properties.region_code].c, fillOpacity: 0.75,
+                            color: '#555', weight: 0.8};
+                },
+                onEachFeature: function (f, l) {
+                    var p = byCode[f.properties.region_code];
+                    l.bindTooltip(function () {
+                        var box = document.createElement('div');
+                        box.className = 'iap-tip';
+                        var name = document.createElement('b');
+                        name.textContent = p.n;
+                        var value = document.createElement('span');
+                        value.textContent = p.v;
+                        box.appendChild(name); box.appendChild(value);
+                        return box;
+                    }, {sticky: true});
+                }
+            });
+            fetch({{ this.url }}).then(function (r) { return r.json(); })
+                .then(function (data) { layer.addData(data); });
+            return layer;
+        })();
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
         {% endmacro %}
         """
@@ -303,7 +334,8 @@ class ChoroplethLayer(MacroElement):
 
     def __init__(
         self,
-        regions: dict[str, Any],
+        url: str,
+        names: dict[str, str],
         values: dict[str, float],
         texts: dict[str, str],
         diverging: bool,
@@ -312,17 +344,16 @@ class ChoroplethLayer(MacroElement):
         self._name = "ChoroplethLayer"
         breaks = choropleth_classes(list(values.values()), diverging)
         palette = DIVERGING if diverging else SEQUENTIAL
-        features = []
-        for f in regions["features"]:
-            code = f["properties"]["region_code"]
+        by_code = {}
+        for code, name in names.items():
             value = values.get(code)
             if value is None:
                 color = "#e0e0e0"
             else:
                 color = palette[int(np.searchsorted(breaks, value, side="right"))]
-            props = {"n": f["properties"]["region_name"], "v": texts.get(code, "–"), "c": color}
-            features.append({"type": "Feature", "geometry": f["geometry"], "properties": props})
-        self.data = js_json({"type": "FeatureCollection", "features": features})
+            by_code[code] = {"n": name, "v": texts.get(code, "–"), "c": color}
+        self.url = js_json(url)
+        self.data = js_json(by_code)
         self.breaks = breaks
         self.palette = palette
 

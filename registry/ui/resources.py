@@ -7,9 +7,10 @@ rerun; cached objects are never mutated.
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 import socket
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,8 +20,23 @@ import streamlit as st
 from registry.api import Registry
 from registry.seed import seed
 from registry.store import Filters
+from registry.ui.assets import ensure_assets
+from registry.ui.mapview import entries_payload
 
-__all__ = ["entries", "indicators", "osm_reachable", "outlines", "registry", "version"]
+__all__ = [
+    "STATIC_DIR",
+    "entries",
+    "indicators",
+    "map_payload",
+    "osm_reachable",
+    "outline_urls",
+    "registry",
+    "static_files",
+    "version",
+]
+
+# Streamlit serves the ``static`` folder next to the main script (``app.py``).
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
 
 @st.cache_resource
@@ -40,27 +56,52 @@ def version() -> int:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def entries(_version: int, key: str, _filters: Filters, _viewer: Any) -> Any:
+def entries(data_version: int, key: str, _filters: Filters, _viewer: Any) -> Any:
     """The entries matching the filters that the viewer may see (``key`` names both)."""
     return registry().list(_filters, viewer=_viewer)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def map_payload(data_version: int, key: str, _frame: Any, color_by: str, lang: str) -> Any:
+    """The entries' map payload (``mapview.entries_payload``) for one view (``key``)."""
+    return entries_payload(_frame, color_by, lang)
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
-def indicators(_version: int) -> Any:
+def indicators(data_version: int) -> Any:
     """The regional indicator table (bundled, imported and derived)."""
     return registry().indicators()
 
 
 @st.cache_resource
-def outlines() -> tuple[dict[str, Any], dict[str, Any]]:
-    """Simplified regions and comunas as GeoJSON, coordinates rounded to 4 decimals."""
+def static_files(static_dir: str) -> dict[str, str]:
+    """Put what the browser loads from the app into ``static_dir`` once per process: Leaflet
+    (``ensure_assets``) and the simplified region and comuna outlines as GeoJSON (rounded to
+    4 decimals). Returns the outline URLs, versioned by content so browsers never keep a
+    stale copy. The map script then stays small and constant across reruns."""
+    folder = Path(static_dir)
+    ensure_assets(folder)
+    geo = folder / "geo"
+    geo.mkdir(parents=True, exist_ok=True)
     reg = registry()
-    out = []
-    for frame in (reg.boundaries("region"), reg.boundaries("comuna")):
-        frame = frame.copy()
+    urls = {}
+    for level in ("region", "comuna"):
+        frame = reg.boundaries(level).copy()
         frame["geometry"] = shapely.transform(frame.geometry.values, lambda c: np.round(c, 4))
-        out.append(json.loads(frame.to_json(drop_id=True)))
-    return out[0], out[1]
+        text = frame.to_json(drop_id=True)
+        digest = hashlib.sha1(text.encode()).hexdigest()[:12]
+        target = geo / f"{level}.geojson"
+        if not target.exists() or target.read_text() != text:
+            tmp = target.with_suffix(".partial")
+            tmp.write_text(text)
+            tmp.replace(target)
+        urls[level] = f"/app/static/geo/{level}.geojson?v={digest}"
+    return urls
+
+
+def outline_urls() -> dict[str, str]:
+    """The outline URLs prepared by ``static_files`` (called first by ``app.py``)."""
+    return static_files(str(STATIC_DIR))
 
 
 @st.cache_resource(ttl=600)

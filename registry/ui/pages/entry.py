@@ -100,8 +100,7 @@ def _placement(lang: str, kind: str) -> Any:
         key="place_mode",
     )
     vertices: list[list[float]] = st.session_state.setdefault(state.PLACE, [])
-    regions_fc, comunas_fc = resources.outlines()
-    base = mapview.base_map(regions_fc, comunas_fc, resources.osm_reachable(), lang)
+    base = mapview.base_map(resources.outline_urls(), resources.osm_reachable(), lang)
     group = folium.FeatureGroup(name="placed")
     geom = _geometry(vertices, mode)
     if geom is not None:

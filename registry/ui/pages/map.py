@@ -35,8 +35,8 @@ def _regional_series(table: Any) -> dict[str, list[int]]:
     return out
 
 
-def _productivity_layer(lang: str, regions_fc: dict[str, Any]) -> tuple[Any, str | None]:
-    """The choropleth chosen in the controls, with its legend note (or None)."""
+def _productivity_layer(lang: str) -> tuple[Any, tuple[str, list[dict[str, str]], str] | None]:
+    """The choropleth chosen in the controls and its legend (title, rows, note), or Nones."""
     reg = resources.registry()
     table = resources.indicators(resources.version())
     series = _regional_series(table)
@@ -79,7 +79,9 @@ def _productivity_layer(lang: str, regions_fc: dict[str, Any]) -> tuple[Any, str
         texts = {k: f"{v:+.1f} %" for k, v in values.items()}
         diverging = True
         title = f"{name} {y0}→{y1} (%)"
-    layer = mapview.ChoroplethLayer(regions_fc, values, texts, diverging)
+    names = {k: v for k, v in reg.region_names().items() if k != "00"}
+    url = resources.outline_urls()["region"]
+    layer = mapview.ChoroplethLayer(url, names, values, texts, diverging)
     group = folium.FeatureGroup(name=tr("ui_layer_productivity", lang=lang))
     layer.add_to(group)
     edges = [f"{b:,.2f}" for b in layer.breaks]
@@ -88,19 +90,21 @@ def _productivity_layer(lang: str, regions_fc: dict[str, Any]) -> tuple[Any, str
         for i, c in enumerate(layer.palette[: len(edges) + 1])
     ]
     note = f"{unit}. {tr('ui_source', lang=lang)}: {' '.join(sources[:3])}"
-    st.session_state["_prod_legend"] = (title, rows_legend, note)
-    return group, note
+    return group, (title, rows_legend, note)
 
 
 @st.fragment
-def _map_and_details(filters: Filters, color_by: str, lang: str, prod: Any) -> None:
+def _map_and_details(
+    filters: Filters, color_by: str, lang: str, prod: Any, prod_legend: Any
+) -> None:
     viewer = state.actor()
     version = resources.version()
     frame = resources.entries(version, f"{filters!r}|{viewer!r}", filters, viewer)
-    regions_fc, comunas_fc = resources.outlines()
     osm = resources.osm_reachable()
-    base = mapview.base_map(regions_fc, comunas_fc, osm, lang)
-    points, shapes, legend_rows = mapview.entries_payload(frame, color_by, lang)
+    base = mapview.base_map(resources.outline_urls(), osm, lang)
+    points, shapes, legend_rows = resources.map_payload(
+        version, f"{filters!r}|{viewer!r}|{color_by}|{lang}", frame, color_by, lang
+    )
     group = folium.FeatureGroup(name=tr("ui_layer_entries", lang=lang))
     mapview.EntriesLayer(points, shapes, lang).add_to(group)
     groups = [g for g in (prod, group) if g is not None]
@@ -160,7 +164,6 @@ def _map_and_details(filters: Filters, color_by: str, lang: str, prod: Any) -> N
             legend_rows,
             tr("ui_legend_approx", lang=lang),
         )
-        prod_legend = st.session_state.get("_prod_legend") if prod is not None else None
         if prod_legend:
             components.legend(*prod_legend)
 
@@ -171,6 +174,7 @@ def _export(filters: Filters, lang: str) -> None:
         fmt = st.radio(
             tr("ui_export_format", lang=lang), ["geojson", "gpkg", "csv"], horizontal=True
         )
+        view = f"{resources.version()}|{filters!r}|{state.actor()!r}|{fmt}|{lang}"
         if st.button(tr("ui_export_prepare", lang=lang), key="export_prepare"):
             reg = resources.registry()
             with tempfile.TemporaryDirectory() as tmp:
@@ -184,12 +188,11 @@ def _export(filters: Filters, lang: str) -> None:
                         for f in files:
                             zf.write(f, f.name)
                     data, name = buffer.getvalue(), f"iap-registry-{fmt}.zip"
-            st.session_state["_export"] = (name, data)
+            st.session_state["_export"] = (view, name, data)
         ready = st.session_state.get("_export")
-        if ready:
-            st.download_button(
-                tr("ui_export_download", lang=lang, name=ready[0]), ready[1], file_name=ready[0]
-            )
+        if ready and ready[0] == view:  # a file prepared for another view is not offered
+            _, name, data = ready
+            st.download_button(tr("ui_export_download", lang=lang, name=name), data, file_name=name)
 
 
 def page() -> None:
@@ -211,9 +214,8 @@ def page() -> None:
         format_func=lambda f: FIELDS_BY_NAME[f].es if lang == "es" else FIELDS_BY_NAME[f].en,
         key="color_by",
     )
-    regions_fc, _ = resources.outlines()
-    prod, _ = _productivity_layer(lang, regions_fc)
-    _map_and_details(filters, color_by, lang, prod)
+    prod, prod_legend = _productivity_layer(lang)
+    _map_and_details(filters, color_by, lang, prod, prod_legend)
     _export(filters, lang)
 
 

@@ -21,7 +21,8 @@ def page() -> None:
     if not len(queue):
         st.info(tr("ui_no_entries", lang=lang))
     for row in queue.itertuples():
-        with st.expander(f"{row.name} · {label('kind', row.kind, lang)} · {row.updated_by}"):
+        title = f"{row.name} · {label('kind', row.kind, lang)} · {row.updated_by}"
+        with st.expander(components.plain(title)):  # labels render Markdown
             record = reg.get(row.id, viewer=actor)
             components.detail_panel(record, None, lang)
             reason = st.text_area(tr("ui_reject_reason", lang=lang), key=f"reason_{row.id}")
