@@ -7,6 +7,7 @@ replaced by one that returns the event a click would; the browser tests click th
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,9 @@ MARIA = Actor("maria", "manager")
 @pytest.fixture
 def app_db(_seeded_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Registry:
     """A seeded registry the app opens (``IAP_REGISTRY_DB``), with a coordinator and a manager."""
+    # AppTest installs app.py as sys.modules["__main__"] and leaves it there; processes
+    # spawned later in the session (tests/test_concurrency.py) would then run app.py.
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     path = tmp_path / "app.gpkg"
     shutil.copy(_seeded_template, path)
     monkeypatch.setenv("IAP_REGISTRY_DB", str(path))
