@@ -8,12 +8,15 @@ PORT   ?= 8501
 
 .PHONY: run test lint bench e2e sysdeps install clean
 
-# System packages the tests use (GDAL's own ogrinfo reads what we write).
+# System packages the tests use: GDAL's own ogrinfo reads what we write; Debian's Chromium
+# runs the browser tests (Playwright drives it; no browser download).
+APT_NEEDS := $(if $(shell command -v ogrinfo),,gdal-bin) $(if $(shell command -v chromium),,chromium)
 sysdeps:
-	@command -v ogrinfo >/dev/null 2>&1 || { \
-	  echo "Installing gdal-bin (ogrinfo) with apt-get..."; \
+	@if [ -n "$(strip $(APT_NEEDS))" ]; then \
+	  echo "Installing $(strip $(APT_NEEDS)) with apt-get..."; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gdal-bin >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_NEEDS) >/dev/null; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -78,7 +78,7 @@ def counts(
     --------
     >>> import pandas as pd
     >>> counts(pd.DataFrame({"kind": ["iap", "iap", None]}), "kind", lang="en")[0]
-    {'value': 'iap', 'label': 'Productive-articulation initiative (IAP)', 'count': 2, 'share': 0.6666666666666666}
+    {'value': 'iap', 'label': 'Productive-articulation initiative', 'count': 2, 'share': 0.6666666666666666}
     """
     if by not in BY_FIELDS:
         raise ValueError(by)

@@ -39,8 +39,17 @@ class TerritoryMixin(RegistryBase):
         Columns ``region_code, year, period, indicator, value, unit, source_url, notes``,
         ``origin`` (``bundled``, ``imported`` or ``derived``) and ``inputs`` (for derived
         rows, the rows they were computed from). An imported series replaces the bundled
-        series of the same name.
+        series of the same name. Built once per data version (any write changes it).
         """
+        version = self._ready().data_version()
+        cached = getattr(self, "_indicators_cache", None)
+        if cached is not None and cached[0] == version:
+            return cached[1].copy()
+        table = self._build_indicators()
+        self._indicators_cache = (version, table)
+        return table.copy()
+
+    def _build_indicators(self) -> pd.DataFrame:
         bundled = bundled_indicators(geodata_dir())
         bundled["origin"] = "bundled"
         imported = self._ready().indicator_rows()
@@ -149,9 +158,12 @@ class TerritoryMixin(RegistryBase):
         productivity figures and trend, and the entries, initiatives, barrios and firms in
         the same region and comuna."""
         record = self.get(record_id, viewer)
+        region = record.get("region_code")
+        # only the entry's region and comuna are counted: read just that region
+        nearby = self.list(Filters(region=(region,)), viewer=viewer) if region else pd.DataFrame()
         return regional_context(
             record,
-            self.list(viewer=viewer),
+            nearby,
             self.indicators(),
             self.region_names(),
             self.comuna_names(),

@@ -14,9 +14,20 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from registry.i18n.core import MESSAGES as _CORE
+from registry.i18n.formats import date_text, number, timestamp_text
 from registry.i18n.ui import MESSAGES as _UI
 
-__all__ = ["LANGUAGES", "current_language", "has", "set_language", "tr", "use_language"]
+__all__ = [
+    "LANGUAGES",
+    "current_language",
+    "date_text",
+    "has",
+    "number",
+    "set_language",
+    "timestamp_text",
+    "tr",
+    "use_language",
+]
 
 LANGUAGES = ("es", "en")
 

@@ -180,6 +180,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "ui_pick_entry": {"es": "Entrada", "en": "Entry"},
     "ui_no_entries": {"es": "No hay entradas.", "en": "No entries."},
+    "ui_employed_thousands": {"es": "Ocupados (miles)", "en": "Employed (thousands)"},
+    "ui_per_100k": {"es": "Entradas por 100.000 ocupados", "en": "Entries per 100,000 employed"},
+    "ui_quadrant": {"es": "Cuadrante", "en": "Quadrant"},
+    "ui_quadrant_high_growing": {"es": "Alta y creciente", "en": "High, growing"},
+    "ui_quadrant_high_declining": {"es": "Alta y decreciente", "en": "High, declining"},
+    "ui_quadrant_low_declining": {"es": "Baja y decreciente", "en": "Low, declining"},
+    "ui_quadrant_low_growing": {"es": "Baja y creciente", "en": "Low, growing"},
+    "ui_op_create": {"es": "creación", "en": "created"},
+    "ui_op_update": {"es": "modificación", "en": "updated"},
+    "ui_op_delete": {"es": "archivada", "en": "archived"},
+    "ui_op_revert": {"es": "restauración", "en": "restored"},
+    "ui_before": {"es": "Antes", "en": "Before"},
+    "ui_after": {"es": "Después", "en": "After"},
     "ui_history_version": {
         "es": "Versión {version} · {op} · {actor} · {at}",
         "en": "Version {version} · {op} · {actor} · {at}",
@@ -205,4 +218,50 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ui_done": {"es": "Hecho.", "en": "Done."},
     "ui_edit": {"es": "Editar", "en": "Edit"},
     "ui_open_history": {"es": "Ver historial", "en": "See history"},
+    # names of the bundled regional series (the code is shown where a series has no name)
+    "indicator_va_per_employed_real": {
+        "es": "Productividad: valor agregado real por ocupado",
+        "en": "Productivity: real value added per employed person",
+    },
+    "indicator_va_per_employed_nominal": {
+        "es": "Valor agregado nominal por ocupado",
+        "en": "Nominal value added per employed person",
+    },
+    "indicator_gdp_real_ref2018_per_employed": {
+        "es": "PIB real (ref. 2018) por ocupado",
+        "en": "Real GDP (ref. 2018) per employed person",
+    },
+    "indicator_labour_productivity_ratio_to_national_avg": {
+        "es": "Productividad relativa al promedio nacional",
+        "en": "Productivity relative to the national average",
+    },
+    "indicator_gdp_nominal_ref2018": {
+        "es": "PIB regional nominal (ref. 2018)",
+        "en": "Regional GDP, nominal (ref. 2018)",
+    },
+    "indicator_gdp_real_chained_ref2018": {
+        "es": "PIB regional real encadenado (ref. 2018)",
+        "en": "Regional GDP, real chained (ref. 2018)",
+    },
+    "indicator_gdp_real_chained_ref2013": {
+        "es": "PIB regional real encadenado (ref. 2013)",
+        "en": "Regional GDP, real chained (ref. 2013)",
+    },
+    "indicator_gdp_real_growth_pct": {
+        "es": "Crecimiento real del PIB regional",
+        "en": "Real regional GDP growth",
+    },
+    "indicator_employed_thousands": {"es": "Ocupados (miles)", "en": "Employed (thousands)"},
+    "indicator_employed_thousands_annual_avg": {
+        "es": "Ocupados, promedio anual (miles)",
+        "en": "Employed, annual average (thousands)",
+    },
+    "indicator_employment_rate_15_64_pct": {
+        "es": "Tasa de ocupación 15-64 años",
+        "en": "Employment rate, ages 15-64",
+    },
+    "indicator_exchange_rate_clp_per_usd": {
+        "es": "Tipo de cambio (CLP por USD)",
+        "en": "Exchange rate (CLP per USD)",
+    },
 }

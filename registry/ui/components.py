@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from registry.i18n import tr
+from registry.i18n import date_text, has, number, timestamp_text, tr
 from registry.schema.codes import code_codes, label
 from registry.schema.fields import FIELDS, FIELDS_BY_NAME
 from registry.store import Filters
@@ -25,12 +25,14 @@ __all__ = [
     "MAP_EVENTS",
     "detail_panel",
     "filter_sidebar",
+    "indicator_label",
     "legend",
     "plain",
     "show_map",
 ]
 
 MAP_EVENTS = ["last_object_clicked", "last_object_clicked_tooltip", "last_clicked"]
+_ROW_PX = 35  # height of a data grid row
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
@@ -50,7 +52,7 @@ def show_map(
     key: str,
     feature_groups: list[Any] | None = None,
     layer_control: Any = None,
-    height: int = 560,
+    height: int = 640,
 ) -> dict[str, Any]:
     """Render a folium map and return the events in ``MAP_EVENTS`` (the adapter)."""
     return (
@@ -58,7 +60,7 @@ def show_map(
             m,
             key=key,
             height=height,
-            use_container_width=True,
+            use_container_width=True,  # streamlit-folium's own option
             feature_group_to_add=feature_groups,
             layer_control=layer_control,
             returned_objects=MAP_EVENTS,
@@ -67,21 +69,52 @@ def show_map(
     )
 
 
+_FLT_TEXT, _FLT_FROM, _FLT_TO = "flt_q", "flt_from", "flt_to"
+
+
+def _filter_state(current: Filters) -> None:
+    """Fill the filter widgets' state from the URL once per session (and after clearing)."""
+    if st.session_state.get("_flt_ready"):
+        return
+    for field in state.FILTER_PARAMS:
+        st.session_state[f"flt_{field}"] = list(getattr(current, field))
+    st.session_state[_FLT_TEXT] = current.q or ""
+    st.session_state[_FLT_FROM] = current.start_year_min
+    st.session_state[_FLT_TO] = current.start_year_max
+    st.session_state["_flt_ready"] = True
+
+
+def _clear_filters() -> None:
+    """Button callback: empty every filter widget and the URL's filter parameters."""
+    for field in state.FILTER_PARAMS:
+        st.session_state[f"flt_{field}"] = []
+    st.session_state[_FLT_TEXT] = ""
+    st.session_state[_FLT_FROM] = None
+    st.session_state[_FLT_TO] = None
+    keep = {k: v for k, v in st.query_params.to_dict().items() if k in ("lang", "id")}
+    st.query_params.from_dict(keep)
+
+
 def filter_sidebar(region_names: dict[str, str], comuna_names: dict[str, str]) -> Filters:
-    """Draw the filters in the sidebar from (and back into) the URL; return them."""
+    """Draw the filters in the sidebar from (and back into) the URL; return them.
+
+    The widgets hold their values in session state only (filled from the URL when the
+    session starts), so that clearing them changes what the browser shows as well.
+    """
     lang = state.language()
-    current = state.filters_from_query(st.query_params.to_dict())
+    _filter_state(state.filters_from_query(st.query_params.to_dict()))
     sb = st.sidebar
     sb.subheader(tr("ui_filters", lang=lang))
 
     def multi(field: str, options: list[str], fmt: Any) -> tuple[str, ...]:
-        name = tr(f"ui_f_{field}", lang=lang)
+        key = f"flt_{field}"
+        allowed = set(options)
+        st.session_state[key] = [v for v in st.session_state.get(key) or [] if v in allowed]
         chosen = sb.multiselect(
-            name,
+            tr(f"ui_f_{field}", lang=lang),
             options,
-            default=[v for v in getattr(current, field) if v in options],
             format_func=fmt,
-            key=f"flt_{field}",
+            key=key,
             placeholder=tr("ui_choose", lang=lang),
         )
         return tuple(chosen)
@@ -89,13 +122,12 @@ def filter_sidebar(region_names: dict[str, str], comuna_names: dict[str, str]) -
     def coded(code_list: str) -> Any:
         return lambda v: label(code_list, v, lang)
 
-    q = sb.text_input(tr("ui_f_q", lang=lang), value=current.q or "", key="flt_q")
+    q = sb.text_input(tr("ui_f_q", lang=lang), key=_FLT_TEXT)
     values: dict[str, Any] = {}
     for field, (_, code_list) in state.FILTER_PARAMS.items():
         if field == "region":
-            values[field] = multi(
-                field, sorted(region_names), lambda v: f"{v} {region_names.get(v, '')}"
-            )
+            codes = sorted(c for c in region_names if c != "00")  # 00: the whole country
+            values[field] = multi(field, codes, lambda v: f"{v} {region_names.get(v, '')}")
         elif field == "comuna":
             chosen_regions = values.get("region") or ()
             codes = sorted(c for c in comuna_names if not chosen_regions or c[:2] in chosen_regions)
@@ -104,15 +136,11 @@ def filter_sidebar(region_names: dict[str, str], comuna_names: dict[str, str]) -
             assert code_list is not None
             values[field] = multi(field, code_codes(code_list), coded(code_list))
     c1, c2 = sb.columns(2)
-    y0 = c1.number_input(
-        tr("ui_f_from", lang=lang), 1950, 2100, value=current.start_year_min, key="flt_from"
-    )
-    y1 = c2.number_input(
-        tr("ui_f_to", lang=lang), 1950, 2100, value=current.start_year_max, key="flt_to"
-    )
+    y0 = c1.number_input(tr("ui_f_from", lang=lang), 1950, 2100, value=None, key=_FLT_FROM)
+    y1 = c2.number_input(tr("ui_f_to", lang=lang), 1950, 2100, value=None, key=_FLT_TO)
     filters = Filters(
         **values,
-        q=q.strip() or None,
+        q=(q or "").strip() or None,
         start_year_min=int(y0) if y0 is not None else None,
         start_year_max=int(y1) if y1 is not None else None,
     )
@@ -120,12 +148,8 @@ def filter_sidebar(region_names: dict[str, str], comuna_names: dict[str, str]) -
     keep = {k: v for k, v in st.query_params.to_dict().items() if k in ("lang", "id")}
     if {**query, **keep} != st.query_params.to_dict():
         st.query_params.from_dict({**query, **keep})
-    if not filters.is_empty() and sb.button(tr("ui_clear_filters", lang=lang)):
-        for key in list(st.session_state):
-            if str(key).startswith("flt_"):
-                del st.session_state[key]
-        st.query_params.from_dict(keep)
-        st.rerun()
+    if not filters.is_empty():
+        sb.button(tr("ui_clear_filters", lang=lang), on_click=_clear_filters)
     return filters
 
 
@@ -138,9 +162,15 @@ def legend(title: str, rows: list[dict[str, str]], note: str | None = None) -> N
     styled = frame.style.apply(
         lambda _: [f"color: {c}; font-size: 18px" for c in colors], subset=[""]
     )
-    st.dataframe(styled, hide_index=True, use_container_width=True)
+    st.dataframe(styled, hide_index=True, width="stretch", height=_ROW_PX * (len(rows) + 1) + 3)
     if note:
-        st.caption(note)
+        st.caption(plain(note))
+
+
+def indicator_label(name: str, lang: str) -> str:
+    """The name of a regional series in ``lang`` (its code when the catalogue has none)."""
+    key = f"indicator_{name}"
+    return tr(key, lang=lang) if has(key) else name
 
 
 def _value(spec_name: str, value: Any, lang: str) -> str:
@@ -153,6 +183,14 @@ def _value(spec_name: str, value: Any, lang: str) -> str:
         return label(spec.code_list, value, lang)
     if isinstance(value, bool):
         return tr("ui_yes" if value else "ui_no", lang=lang)
+    if spec is not None and spec.type == "date":
+        return date_text(value, lang)
+    if spec_name in ("created_at", "updated_at"):
+        return timestamp_text(value, lang)
+    if spec is not None and spec.type == "int" and not spec_name.endswith("year"):
+        return number(value, lang)
+    if isinstance(value, float):
+        return number(value, lang)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
@@ -168,18 +206,23 @@ def detail_panel(record: dict[str, Any], context: dict[str, Any] | None, lang: s
     )
     if record["location_precision"] in ("comuna", "region", "country"):
         st.info(tr("ui_approximate_note", lang=lang))
-    rows = []
+    rows, long_texts = [], []
     for spec in FIELDS:
         if spec.name in ("name", "geometry", "id") or spec.restricted:
             continue
         text = _value(spec.name, record.get(spec.name), lang)
         if text:
-            rows.append((spec.es if lang == "es" else spec.en, text))
-    st.dataframe(
+            item = (spec.es if lang == "es" else spec.en, text)
+            (long_texts if spec.type == "longtext" else rows).append(item)
+    st.dataframe(  # tall enough for every row: no scrolling inside the panel
         pd.DataFrame(rows, columns=[tr("ui_field", lang=lang), tr("ui_value", lang=lang)]),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
+        height=_ROW_PX * (len(rows) + 1) + 3,
     )
+    for name, text in long_texts:  # whole paragraphs, as plain text
+        st.markdown(f"**{plain(name)}**")
+        st.text(text)
     if context is not None:
         st.markdown(f"**{plain(tr('ctx_title', lang=lang))}**")
         if context.get("note"):
@@ -207,13 +250,13 @@ def detail_panel(record: dict[str, Any], context: dict[str, Any] | None, lang: s
             table = pd.DataFrame(
                 [
                     {
-                        tr("ui_indicator", lang=lang): f["indicator"],
+                        tr("ui_indicator", lang=lang): indicator_label(f["indicator"], lang),
                         tr("ui_year", lang=lang): f["year"],
-                        tr("ui_value", lang=lang): f["value"],
-                        tr("ui_change_pct", lang=lang): f.get("change_pct"),
+                        tr("ui_value", lang=lang): number(f["value"], lang, 2),
+                        tr("ui_change_pct", lang=lang): number(f.get("change_pct"), lang, 1),
                         tr("ui_unit", lang=lang): f.get("unit"),
                     }
                     for f in figures
                 ]
             )
-            st.dataframe(table, hide_index=True, use_container_width=True)
+            st.dataframe(table, hide_index=True, width="stretch")

@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 CENTER = (-37.5, -71.0)
+CHILE = [[-56.0, -76.0], [-17.5, -66.4]]  # the first view: mainland Chile
 CLUSTER_ABOVE = 2_000  # more points than this are clustered at low zoom
 APPROXIMATE = ("comuna", "region", "country")  # location precisions drawn as approximate
 COLOR_FIELDS = (
@@ -125,7 +126,12 @@ def base_map(outlines: dict[str, str], osm: bool, lang: str) -> Any:
         tiles=None,
         prefer_canvas=True,
         control_scale=True,
+        zoom_snap=0.5,
     )
+    # with tiles=None folium leaves the zoom limits to the tile layers; marker clustering
+    # needs them on the map itself ("Map has no maxZoom specified")
+    m.options.update(minZoom=3, maxZoom=18)
+    m.fit_bounds(CHILE)
     _offline(m, ("leaflet",), ("leaflet",))
     m.get_root().header.add_child(
         Element(

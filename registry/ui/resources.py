@@ -55,13 +55,16 @@ def version() -> int:
     return registry().data_version()
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+# Frames and payloads are cached as shared objects (cache_resource), not copies: cache_data
+# would unpickle a 10,000-row frame and its 2 MB payload on every rerun. Callers only read.
+@st.cache_resource(max_entries=32, show_spinner=False)
 def entries(data_version: int, key: str, _filters: Filters, _viewer: Any) -> Any:
-    """The entries matching the filters that the viewer may see (``key`` names both)."""
+    """The entries matching the filters that the viewer may see (``key`` names both);
+    shared between sessions, so read-only."""
     return registry().list(_filters, viewer=_viewer)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def map_payload(data_version: int, key: str, _frame: Any, color_by: str, lang: str) -> Any:
     """The entries' map payload (``mapview.entries_payload``) for one view (``key``)."""
     return entries_payload(_frame, color_by, lang)

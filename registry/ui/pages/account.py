@@ -6,7 +6,7 @@ import streamlit as st
 
 from registry.errors import RegistryError
 from registry.i18n import tr
-from registry.ui import resources, state
+from registry.ui import components, resources, state
 
 
 def page() -> None:
@@ -24,7 +24,7 @@ def page() -> None:
                 try:
                     st.session_state[state.ACTOR] = reg.login(username.strip(), password)
                 except RegistryError as exc:
-                    st.error(exc.user_msg)
+                    st.error(components.plain(exc.user_msg))
                 else:
                     st.rerun()
         return
@@ -40,7 +40,7 @@ def page() -> None:
             try:
                 reg.set_password(actor.username, new, actor)
             except RegistryError as exc:
-                st.error(exc.user_msg)
+                st.error(components.plain(exc.user_msg))
             else:
                 st.success(tr("ui_password_changed", lang=lang))
 

@@ -14,7 +14,7 @@ import shapely
 import streamlit as st
 
 from registry.errors import Conflict, RegistryError, ValidationFailed
-from registry.i18n import tr
+from registry.i18n import timestamp_text, tr
 from registry.schema.codes import code_codes, label
 from registry.schema.fields import FIELDS, FieldSpec
 from registry.ui import components, mapview, resources, state
@@ -73,6 +73,7 @@ def _widget(spec: FieldSpec, value: Any, lang: str) -> Any:
             format_func=lambda v: label(spec.code_list, v, lang),
             help=help_text,
             key=key,
+            placeholder=tr("ui_choose", lang=lang),
         )
     if spec.type == "usernames":
         return st.text_input(name, ", ".join(value or []), help=help_text, key=key)
@@ -131,11 +132,13 @@ def _placement(lang: str, kind: str) -> Any:
         where = resources.registry().locate(anchor.x, anchor.y)
         if where["comuna_code"]:
             st.success(
-                tr(
-                    "ui_location_found",
-                    lang=lang,
-                    comuna=f"{where['comuna_name']} ({where['comuna_code']})",
-                    region=f"{where['region_name']} ({where['region_code']})",
+                components.plain(
+                    tr(
+                        "ui_location_found",
+                        lang=lang,
+                        comuna=f"{where['comuna_name']} ({where['comuna_code']})",
+                        region=f"{where['region_name']} ({where['region_code']})",
+                    )
                 )
             )
         else:
@@ -228,19 +231,21 @@ def page() -> None:
     try:
         record = _load(st.query_params.get("id"))
     except RegistryError as exc:
-        st.error(exc.user_msg)
+        st.error(components.plain(exc.user_msg))
         return
     record = record or {}
     conflict = st.session_state.get(_CONFLICT)
     if conflict:
         theirs = conflict["theirs"]
         st.warning(
-            tr(
-                "ui_conflict",
-                lang=lang,
-                who=theirs.get("updated_by"),
-                when=theirs.get("updated_at"),
-                version=theirs.get("version"),
+            components.plain(
+                tr(
+                    "ui_conflict",
+                    lang=lang,
+                    who=theirs.get("updated_by"),
+                    when=timestamp_text(theirs.get("updated_at"), lang),
+                    version=theirs.get("version"),
+                )
             )
         )
         st.dataframe(_diff(conflict["mine"], theirs, lang), hide_index=True)
@@ -259,7 +264,7 @@ def page() -> None:
             st.session_state.pop(state.EDIT, None)
             st.rerun()
     if record.get("review_note") and record.get("status") == "rejected":
-        st.error(tr("ui_review_note", lang=lang, note=record["review_note"]))
+        st.error(components.plain(tr("ui_review_note", lang=lang, note=record["review_note"])))
     kinds = code_codes("kind")
     kind = st.radio(
         tr("ui_f_kind", lang=lang),
@@ -275,7 +280,7 @@ def page() -> None:
     if errors:
         st.error(tr("ui_fix_errors", lang=lang))
         if "-" in errors:
-            st.error(errors["-"])
+            st.error(components.plain(errors["-"]))
     values: dict[str, Any] = {"kind": kind, "geometry": geom}
     with st.form("entry_form"):
         for spec in FIELDS:
@@ -290,9 +295,9 @@ def page() -> None:
                 default = "CL"
             values[spec.name] = _widget(spec, default, lang)
             if spec.name in errors:
-                st.error(errors[spec.name])
+                st.error(components.plain(errors[spec.name]))
         if "geometry" in errors:
-            st.error(errors["geometry"])
+            st.error(components.plain(errors["geometry"]))
         if actor.role in ("manager", "admin"):
             buttons = {"save": st.form_submit_button(tr("ui_save", lang=lang), type="primary")}
         else:

@@ -3,28 +3,40 @@
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from registry.errors import RegistryError
-from registry.i18n import tr
-from registry.ui import resources, state
+from registry.i18n import has, timestamp_text, tr
+from registry.schema.fields import FIELDS, FIELDS_BY_NAME
+from registry.ui import components, resources, state
+
+_ORDER = {spec.name: i for i, spec in enumerate(FIELDS)}
+_SKIP = ("version", "updated_at", "updated_by")
 
 
-def _changes(before: dict | None, after: dict | None) -> pd.DataFrame:
+def _text(value: Any) -> str:
+    """A stored value as the text the user typed (lists joined, geometry as WKT)."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _changes(before: dict | None, after: dict | None, lang: str) -> pd.DataFrame:
     before, after = before or {}, after or {}
-    rows = [
-        {
-            "field": k,
-            "before": json.dumps(before.get(k), ensure_ascii=False, default=str),
-            "after": json.dumps(after.get(k), ensure_ascii=False, default=str),
-        }
-        for k in sorted(set(before) | set(after))
-        if before.get(k) != after.get(k) and k not in ("version", "updated_at", "updated_by")
-    ]
-    return pd.DataFrame(rows, columns=["field", "before", "after"])
+    columns = [tr(k, lang=lang) for k in ("ui_field", "ui_before", "ui_after")]
+    rows = []
+    for k in sorted(set(before) | set(after), key=lambda k: (_ORDER.get(k, 999), k)):
+        if before.get(k) == after.get(k) or k in _SKIP:
+            continue
+        spec = FIELDS_BY_NAME.get(k)
+        name = k if spec is None else (spec.es if lang == "es" else spec.en)
+        rows.append((name, _text(before.get(k)), _text(after.get(k))))
+    return pd.DataFrame(rows, columns=columns)
 
 
 def page() -> None:
@@ -49,25 +61,30 @@ def page() -> None:
     try:
         versions = reg.history(record_id, viewer=actor)
     except RegistryError as exc:
-        st.error(exc.user_msg)
+        st.error(components.plain(exc.user_msg))
         return
     for h in reversed(versions):
         title = tr(
             "ui_history_version",
             lang=lang,
             version=h["version"],
-            op=h["operation"],
+            op=tr(f"ui_op_{h['operation']}", lang=lang)
+            if has(f"ui_op_{h['operation']}")
+            else h["operation"],
             actor=h["actor"],
-            at=h["at"],
+            at=timestamp_text(h["at"], lang),
         )
-        with st.expander(title, expanded=h is versions[-1]):
-            st.dataframe(_changes(h.get("before"), h.get("after")), hide_index=True)
+        with st.expander(components.plain(title), expanded=h is versions[-1]):
+            changes = _changes(h.get("before"), h.get("after"), lang)
+            st.dataframe(  # every changed field in view, no scrolling inside
+                changes, hide_index=True, width="stretch", height=35 * (len(changes) + 1) + 3
+            )
             if actor.role in ("manager", "admin") and h is not versions[-1]:
                 if st.button(tr("ui_restore", lang=lang), key=f"restore_{h['version']}"):
                     try:
                         done = reg.revert(record_id, h["version"], actor)
                     except RegistryError as exc:
-                        st.error(exc.user_msg)
+                        st.error(components.plain(exc.user_msg))
                     else:
                         st.success(tr("ui_restored", lang=lang, version=done["version"]))
                         st.rerun()

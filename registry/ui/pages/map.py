@@ -13,7 +13,7 @@ import folium
 import streamlit as st
 
 from registry.errors import RegistryError
-from registry.i18n import tr
+from registry.i18n import number, tr
 from registry.schema.fields import FIELDS_BY_NAME
 from registry.store import Filters
 from registry.ui import components, mapview, resources, state
@@ -35,24 +35,32 @@ def _regional_series(table: Any) -> dict[str, list[int]]:
     return out
 
 
-def _productivity_layer(lang: str) -> tuple[Any, tuple[str, list[dict[str, str]], str] | None]:
-    """The choropleth chosen in the controls and its legend (title, rows, note), or Nones."""
+def _productivity_layer(
+    lang: str, c1: Any, c2: Any, c3: Any
+) -> tuple[Any, tuple[str, list[dict[str, str]], str] | None]:
+    """The choropleth chosen in the controls (columns ``c1``..``c3``) and its legend
+    (title, rows, note), or Nones."""
     reg = resources.registry()
     table = resources.indicators(resources.version())
     series = _regional_series(table)
-    c1, c2, c3 = st.columns([1.2, 2, 2])
     mode = c1.radio(
         tr("ui_productivity", lang=lang),
         ["none", "level", "change"],
         format_func=lambda m: tr(f"ui_prod_{m}", lang=lang),
         key="prod_mode",
-        horizontal=False,
+        horizontal=True,
     )
     if mode == "none" or not series:
         return None, None
     names = sorted(series)
     default = names.index("va_per_employed_real") if "va_per_employed_real" in names else 0
-    name = c2.selectbox(tr("ui_indicator", lang=lang), names, index=default, key="prod_ind")
+    name = c2.selectbox(
+        tr("ui_indicator", lang=lang),
+        names,
+        index=default,
+        format_func=lambda n: components.indicator_label(n, lang),
+        key="prod_ind",
+    )
     years = series[name]
     rows = table[(table["indicator"] == name) & table["period"].fillna("").isin(_ANNUAL)]
     unit = " | ".join(sorted(set(rows["unit"].astype(str))))
@@ -61,9 +69,9 @@ def _productivity_layer(lang: str) -> tuple[Any, tuple[str, list[dict[str, str]]
         year = c3.selectbox(tr("ui_year", lang=lang), years[::-1], key="prod_year")
         now = rows[rows["year"] == year]
         values = {str(r): float(v) for r, v in zip(now["region_code"], now["value"], strict=True)}
-        texts = {k: f"{v:,.2f} {unit}" for k, v in values.items()}
+        texts = {k: f"{number(v, lang, 2)} {unit}" for k, v in values.items()}
         diverging = False
-        title = f"{name} {year}"
+        title = f"{components.indicator_label(name, lang)}, {year}"
     else:
         y0, y1 = c3.select_slider(
             tr("ui_year", lang=lang), years, value=(years[0], years[-1]), key="prod_years"
@@ -73,18 +81,18 @@ def _productivity_layer(lang: str) -> tuple[Any, tuple[str, list[dict[str, str]]
         try:
             view = reg.convergence(name, int(y0), int(y1))
         except RegistryError as exc:
-            st.warning(exc.user_msg)
+            st.warning(components.plain(exc.user_msg))
             return None, None
         values = {r["region_code"]: r["change_pct"] for r in view["regions"]}
-        texts = {k: f"{v:+.1f} %" for k, v in values.items()}
+        texts = {k: ("+" if v > 0 else "") + f"{number(v, lang, 1)} %" for k, v in values.items()}
         diverging = True
-        title = f"{name} {y0}→{y1} (%)"
+        title = f"{components.indicator_label(name, lang)}, {y0}→{y1} (%)"
     names = {k: v for k, v in reg.region_names().items() if k != "00"}
     url = resources.outline_urls()["region"]
     layer = mapview.ChoroplethLayer(url, names, values, texts, diverging)
     group = folium.FeatureGroup(name=tr("ui_layer_productivity", lang=lang))
     layer.add_to(group)
-    edges = [f"{b:,.2f}" for b in layer.breaks]
+    edges = [number(b, lang, 2) for b in layer.breaks]
     rows_legend = [
         {"label": (f"< {edges[0]}" if i == 0 else f"≥ {edges[i - 1]}"), "color": c}
         for i, c in enumerate(layer.palette[: len(edges) + 1])
@@ -144,7 +152,7 @@ def _map_and_details(
                 record = reg.get(chosen, viewer=viewer)
                 context = reg.context(chosen, viewer=viewer)
             except RegistryError as exc:
-                st.warning(exc.user_msg)
+                st.warning(components.plain(exc.user_msg))
             else:
                 components.detail_panel(record, context, lang)
                 links = st.columns(2)
@@ -204,17 +212,22 @@ def page() -> None:
     st.title(tr("ui_title", lang=lang), anchor=False)
     kinds = frame["kind"].value_counts()
     m = st.columns(4)
-    m[0].metric(tr("ui_count_entries", lang=lang), f"{len(frame):,}".replace(",", "."))
-    m[1].metric(tr("ui_count_iap", lang=lang), int(kinds.get("iap", 0)))
-    m[2].metric(tr("ui_count_barrios", lang=lang), int(kinds.get("barrio_comercial", 0)))
-    m[3].metric(tr("ui_count_firms", lang=lang), int(frame["n_firms"].fillna(0).sum()))
-    color_by = st.selectbox(
+    m[0].metric(tr("ui_count_entries", lang=lang), number(len(frame), lang))
+    m[1].metric(tr("ui_count_iap", lang=lang), number(int(kinds.get("iap", 0)), lang))
+    m[2].metric(
+        tr("ui_count_barrios", lang=lang), number(int(kinds.get("barrio_comercial", 0)), lang)
+    )
+    m[3].metric(
+        tr("ui_count_firms", lang=lang), number(int(frame["n_firms"].fillna(0).sum()), lang)
+    )
+    controls = st.columns([1.4, 1.9, 2.2, 1.5])
+    color_by = controls[0].selectbox(
         tr("ui_color_by", lang=lang),
         list(mapview.COLOR_FIELDS),
         format_func=lambda f: FIELDS_BY_NAME[f].es if lang == "es" else FIELDS_BY_NAME[f].en,
         key="color_by",
     )
-    prod, prod_legend = _productivity_layer(lang)
+    prod, prod_legend = _productivity_layer(lang, *controls[1:])
     _map_and_details(filters, color_by, lang, prod, prod_legend)
     _export(filters, lang)
 

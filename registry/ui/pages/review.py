@@ -37,7 +37,7 @@ def page() -> None:
                     st.success(tr("ui_rejected", lang=lang))
                     st.rerun()
             except RegistryError as exc:
-                st.error(exc.user_msg)
+                st.error(components.plain(exc.user_msg))
 
 
 page()

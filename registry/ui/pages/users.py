@@ -8,7 +8,7 @@ import streamlit as st
 from registry.errors import RegistryError
 from registry.i18n import tr
 from registry.schema.codes import code_codes, label
-from registry.ui import resources, state
+from registry.ui import components, resources, state
 
 
 def page() -> None:
@@ -19,9 +19,9 @@ def page() -> None:
     try:
         users = reg.list_users()
     except RegistryError as exc:
-        st.error(exc.user_msg)
+        st.error(components.plain(exc.user_msg))
         return
-    st.dataframe(pd.DataFrame(users), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(users), hide_index=True, width="stretch")
     roles = code_codes("role")
     with st.form("add_user"):
         st.subheader(tr("ui_add_user", lang=lang), anchor=False)
@@ -34,7 +34,7 @@ def page() -> None:
             try:
                 reg.add_user(username.strip(), role, password, actor)
             except RegistryError as exc:
-                st.error(exc.user_msg)
+                st.error(components.plain(exc.user_msg))
             else:
                 st.success(tr("ui_user_added", lang=lang, user=username.strip()))
                 st.rerun()
@@ -58,7 +58,7 @@ def page() -> None:
             try:
                 reg.update_user(who, actor, role=new_role, disabled=disabled, unlock=unlock)
             except RegistryError as exc:
-                st.error(exc.user_msg)
+                st.error(components.plain(exc.user_msg))
             else:
                 st.success(tr("ui_done", lang=lang))
                 st.rerun()

@@ -1,0 +1,163 @@
+"""The app in headless Chromium at N entries: page open to map drawn, filter change to map
+redrawn, map click to details shown. Each is the median of several runs (min-max).
+
+Run: ``.venv/bin/python -m bench.app_browser [N] [RUNS]`` (default 10,000 entries, 5 runs).
+The registry is synthetic (``bench/generate.py``); the app runs offline on a free port.
+Prints a table and writes ``bench/results/app_browser.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.generate import build_registry
+from registry.auth import VISITOR
+from registry.i18n import tr
+from registry.store import Filters
+from tests.e2e.harness import (
+    CHROMIUM_ARGS,
+    MAP_FRAME,
+    chromium_path,
+    entry_markers,
+    map_frame,
+    start_app,
+    wait_idle,
+    wait_map,
+)
+
+RESULTS = Path(__file__).parent / "results"
+# Entries in the map's entries layer: points (clustered or not), lines and polygons.
+COUNT_JS = """() => {
+    const m = window.map_div;
+    if (!m) return null;
+    let n = 0;
+    m.eachLayer(l => {
+        if (L.MarkerClusterGroup && l instanceof L.MarkerClusterGroup) n += l.getLayers().length;
+        else if (l.feature && l.feature.properties && l.feature.properties.id && !l.__parent) n += 1;
+    });
+    return n;
+}"""
+
+
+def _summary(times: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(times), "min": min(times), "max": max(times)}
+
+
+def _wait_count(page: Any, expected: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if map_frame(page).locator("body").evaluate(COUNT_JS) == expected:
+                return
+        except Exception:  # the map is being replaced
+            pass
+        page.wait_for_timeout(20)
+    raise AssertionError(f"the map never showed {expected} entries")
+
+
+def main(n: int = 10_000, runs: int = 5) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    folder = Path(tempfile.mkdtemp(prefix="iap-bench-app-"))
+    reg = build_registry(n, folder / "app.gpkg")
+    frame = reg.list(None, viewer=VISITOR)  # what a visitor sees: published entries
+    visible = int(frame.geometry.notna().sum())
+    region = frame["region_code"].value_counts().index[1]  # the second-largest region
+    in_region = len(reg.list(Filters(region=(region,)), viewer=VISITOR).dropna(subset=["geometry"]))
+    app = start_app(folder / "app.gpkg", folder / "streamlit.log")
+    results: dict[str, Any] = {"n": n, "published_drawn": visible, "runs": runs}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 1100})
+            page.set_default_timeout(120_000)
+            page.goto(app.url)  # warm the app's caches once, as any running server has them
+            wait_map(page)
+            _wait_count(page, visible)
+            opened = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                page.goto(app.url)
+                wait_map(page)
+                _wait_count(page, visible)
+                opened.append(time.perf_counter() - start)
+            wait_idle(page)
+            filtered = []
+            names = {"region": tr("ui_f_region", lang="es")}
+            box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
+                has=page.get_by_text(names["region"], exact=True)
+            )
+            for _ in range(runs):
+                wait_idle(page)
+                box.locator("input").click()
+                box.locator("input").fill(reg.region_names()[region])
+                option = page.get_by_role("option", name=reg.region_names()[region]).first
+                option.wait_for()
+                start = time.perf_counter()
+                option.click()
+                _wait_count(page, in_region)
+                filtered.append(time.perf_counter() - start)
+                page.keyboard.press("Escape")
+                wait_idle(page)
+                clear = page.get_by_role("button", name=tr("ui_clear_filters", lang="es"))
+                start = time.perf_counter()
+                clear.click()
+                _wait_count(page, visible)
+                filtered.append(time.perf_counter() - start)
+                wait_idle(page)
+            clicks = []
+            frame_loc = map_frame(page)
+            frame_loc.locator("body").evaluate(
+                "() => { window.map_div.setView([-33.45, -70.65], 13, {animate: false}); }"
+            )
+            page.wait_for_timeout(500)
+            markers = entry_markers(page)
+            size = page.locator(MAP_FRAME).bounding_box()
+            lone = [
+                m
+                for m in markers
+                if 30 < m["x"] < size["width"] - 30
+                and 30 < m["y"] < size["height"] - 30
+                and all(
+                    abs(m["x"] - o["x"]) + abs(m["y"] - o["y"]) > 14 for o in markers if o is not m
+                )
+            ]
+            page.locator(MAP_FRAME).scroll_into_view_if_needed()
+            size = page.locator(MAP_FRAME).bounding_box()
+            for m in lone[:runs]:
+                page.mouse.move(size["x"] + m["x"], size["y"] + m["y"])  # hover, as users do
+                page.wait_for_timeout(200)
+                start = time.perf_counter()
+                page.mouse.click(size["x"] + m["x"], size["y"] + m["y"])
+                page.get_by_role("heading", name=m["name"], exact=True).wait_for()
+                clicks.append(time.perf_counter() - start)
+                wait_idle(page)
+            browser.close()
+    finally:
+        app.process.terminate()
+        app.process.wait(10)
+    results["page_open_to_map_drawn_s"] = _summary(opened)
+    results["filter_change_to_map_redrawn_s"] = _summary(filtered)
+    results["map_click_to_details_s"] = _summary(clicks)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "app_browser.json").write_text(json.dumps(results, indent=2))
+    print(f"app in Chromium, N = {n:,} ({visible:,} published entries drawn), {runs} runs")
+    for key in (
+        "page_open_to_map_drawn_s",
+        "filter_change_to_map_redrawn_s",
+        "map_click_to_details_s",
+    ):
+        s = results[key]
+        print(f"  {key:34s} {s['median']:.2f} s  ({s['min']:.2f}-{s['max']:.2f})")
+    return results
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:]]
+    main(*args)

@@ -1,0 +1,96 @@
+"""Numbers and dates in the reader's language (Babel's CLDR data).
+
+Spanish uses Chile's conventions (``1.234,5``; ``24-11-2026``), English the international
+ones (``1,234.5``; ``Nov 24, 2026``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+__all__ = ["date_text", "number", "timestamp_text"]
+
+LOCALES = {"es": "es_CL", "en": "en"}
+
+
+def _locale(lang: str | None) -> str:
+    from registry.i18n import current_language
+
+    return LOCALES.get(lang or current_language(), "es_CL")
+
+
+def number(value: Any, lang: str | None = None, decimals: int | None = None) -> str:
+    """Return ``value`` written in ``lang``; ``decimals`` fixes the digits after the mark.
+
+    Missing values (None, NaN) give an empty string.
+
+    Examples
+    --------
+    >>> number(1234567.891, "es", 1)
+    '1.234.567,9'
+    >>> number(1234567.891, "en", 1)
+    '1,234,567.9'
+    >>> number(81, "es")
+    '81'
+    """
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if decimals is None:
+        pattern = "#,##0.###"
+    else:
+        pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return str(format_decimal(value, format=pattern, locale=_locale(lang)))
+
+
+def _parse(value: Any) -> dt.datetime | dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        return value
+    text = str(value)
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def date_text(value: Any, lang: str | None = None) -> str:
+    """Return a date (or ISO text) as a date in ``lang``; text that is no date is returned as is.
+
+    Examples
+    --------
+    >>> date_text("2026-11-24", "es"), date_text("2026-11-24", "en")
+    ('24-11-2026', 'Nov 24, 2026')
+    """
+    parsed = _parse(value)
+    if parsed is None:
+        return "" if value is None else str(value)
+    day = parsed.date() if isinstance(parsed, dt.datetime) else parsed
+    return str(format_date(day, "medium", locale=_locale(lang)))
+
+
+def timestamp_text(value: Any, lang: str | None = None) -> str:
+    """Return a timestamp (or ISO text, UTC) as date and time in ``lang``, marked UTC.
+
+    Examples
+    --------
+    >>> timestamp_text("2026-11-24T13:05:00Z", "es")
+    '24-11-2026, 13:05 UTC'
+    >>> timestamp_text("2026-11-24T13:05:00Z", "en")
+    'Nov 24, 2026, 1:05 PM UTC'
+    """
+    parsed = _parse(value)
+    if parsed is None:
+        return "" if value is None else str(value)
+    if not isinstance(parsed, dt.datetime):
+        return date_text(parsed, lang)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    locale = _locale(lang)
+    pattern = "dd-MM-yyyy, HH:mm" if locale == "es_CL" else "MMM d, yyyy, h:mm a"
+    return str(format_datetime(parsed, pattern, locale=locale)) + " UTC"

@@ -1,0 +1,284 @@
+"""What the browser tests and the app benchmark share: start the app, drive Chromium, read
+the Leaflet map inside streamlit-folium's iframe."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from registry.api import Registry
+from registry.auth import Actor
+from registry.i18n import tr
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "contraseña segura"
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+ARTEFACTS = Path(os.environ.get("IAP_REGISTRY_ARTEFACTS", ROOT / "artefacts" / "e2e"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+]
+ADMIN = Actor("admin", "admin")
+
+
+@dataclass
+class Watch:
+    """What a page did that a test must know about."""
+
+    external: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+
+def chromium_path() -> str:
+    """Debian's Chromium; the tests fail (never skip) without it."""
+    path = os.environ.get("IAP_REGISTRY_CHROMIUM") or shutil.which("chromium")
+    assert path, "Chromium is required by the browser tests (make test installs it with apt)"
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class App:
+    """A running ``streamlit run app.py`` on ``db``."""
+
+    db: Path
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def registry(self) -> Registry:
+        return Registry(str(self.db))
+
+
+def start_app(db: Path, log: Path) -> App:
+    """Start the app on ``db`` and wait until it answers its health check."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "IAP_REGISTRY_DB": str(db),
+        "IAP_REGISTRY_OFFLINE": "1",
+        "IAP_REGISTRY_LANG": "es",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless=true",
+        f"--server.port={port}",
+        "--server.address=127.0.0.1",
+        "--browser.gatherUsageStats=false",
+        "--server.fileWatcherType=none",
+    ]
+    out = log.open("wb")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    app = App(db, port, process, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the app exited:\n{log.read_text()}"
+        try:
+            with urllib.request.urlopen(f"{app.url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return app
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise AssertionError(f"the app did not start in 60 s:\n{log.read_text()}")
+
+
+def make_db(template: Path, folder: Path) -> Path:
+    """A copy of ``template`` with a coordinator, a manager and an admin."""
+    path = folder / "app.gpkg"
+    shutil.copy(template, path)
+    reg = Registry(str(path))
+    reg.add_user("ana", "coordinator", PASSWORD, ADMIN)
+    reg.add_user("maria", "manager", PASSWORD, ADMIN)
+    reg.add_user("root", "admin", PASSWORD, ADMIN)
+    return path
+
+
+def shot(page: Any, name: str, full_page: bool = True) -> Path:
+    """Write a screenshot artefact and return its path."""
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTEFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def wait_idle(page: Any, timeout: float = 60) -> None:
+    """Wait until Streamlit has finished running the script (no running indicator)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=timeout * 1000,
+    )
+
+
+def map_frame(page: Any, index: int = 0) -> Any:
+    return page.frame_locator(MAP_FRAME).nth(index)
+
+
+ENTRY_MARKERS_JS = """() => {
+    const out = [];
+    const m = window.map_div;
+    if (!m) return null;
+    m.eachLayer(l => {
+        if (l instanceof L.CircleMarker && l.feature && l.feature.properties && l.feature.properties.id) {
+            const p = m.latLngToContainerPoint(l.getLatLng());
+            out.push({id: l.feature.properties.id, name: l.feature.properties.n,
+                      x: p.x, y: p.y, lat: l.getLatLng().lat, lng: l.getLatLng().lng});
+        }
+    });
+    return out;
+}"""
+
+
+def wait_map(page: Any, index: int = 0) -> Any:
+    """Wait for the map in iframe ``index`` to be drawn (canvas, outlines loaded); return it."""
+    frame = map_frame(page, index)
+    frame.locator(".leaflet-container").wait_for()
+    frame.locator("body").evaluate(
+        """() => new Promise((resolve, reject) => {
+            const t0 = Date.now();
+            const tick = () => {
+                let outlines = 0;
+                if (window.map_div) window.map_div.eachLayer(l => {
+                    if (l.feature && l.feature.properties && l.feature.properties.comuna_code) outlines++;
+                });
+                if (outlines > 300) return resolve(outlines);
+                if (Date.now() - t0 > 30000) return reject(new Error('outlines not drawn'));
+                setTimeout(tick, 100);
+            };
+            tick();
+        })"""
+    )
+    return frame
+
+
+def entry_markers(page: Any, index: int = 0) -> list[dict[str, Any]]:
+    """The entries drawn as circle markers, with their pixel position in the map."""
+    markers = map_frame(page, index).locator("body").evaluate(ENTRY_MARKERS_JS)
+    assert markers is not None, "no Leaflet map in the frame"
+    return list(markers)
+
+
+def wait_markers(page: Any, ids: set[str], timeout: float = 30) -> None:
+    """Wait until the map draws exactly the entries ``ids`` as markers."""
+    deadline = time.monotonic() + timeout
+    drawn: set[str] = set()
+    while time.monotonic() < deadline:
+        try:
+            drawn = {m["id"] for m in entry_markers(page)}
+        except AssertionError:  # the map is being replaced
+            drawn = set()
+        if drawn == ids:
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"map shows {len(drawn)} entries, expected {len(ids)}")
+
+
+def click_map(page: Any, x: float, y: float, index: int = 0) -> None:
+    """Click the map at pixel ``x, y`` of its container (hovering first, as a user does).
+
+    The map is scrolled fully into view first: pressing the mouse on a partly hidden iframe
+    focuses it and scrolls it into view, and the click would land that many pixels off.
+    """
+    frame = page.locator(MAP_FRAME).nth(index)
+    frame.scroll_into_view_if_needed()
+    page.wait_for_timeout(100)
+    box = frame.bounding_box()
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    page.wait_for_timeout(150)
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+def point_of(page: Any, lat: float, lng: float, index: int = 0) -> tuple[float, float]:
+    """Pixel position of ``lat, lng`` in the map container."""
+    p = (
+        map_frame(page, index)
+        .locator("body")
+        .evaluate(
+            "(_, [lat, lng]) => { const p = window.map_div.latLngToContainerPoint([lat, lng]);"
+            " return [p.x, p.y]; }",
+            [lat, lng],
+        )
+    )
+    return float(p[0]), float(p[1])
+
+
+def choose(page: Any, label: str, option: str) -> None:
+    """Pick the option containing ``option`` in the sidebar multiselect called ``label``
+    (typed first: the list only draws the options in view)."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
+        has=page.get_by_text(label, exact=True)
+    )
+    box.locator("input").click()
+    box.locator("input").fill(option)
+    page.get_by_role("option", name=option).first.click()
+    page.keyboard.press("Escape")
+
+
+def select(page: Any, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox called ``label`` (in the page, not the sidebar)."""
+    box = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(
+        has=page.get_by_text(label, exact=True)
+    )
+    box.locator("input").click()
+    box.locator("input").fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def login(page: Any, app: App, username: str) -> None:
+    """Log in through the log-in page."""
+    page.goto(f"{app.url}/account")
+    page.get_by_label(tr("ui_username", lang="es")).fill(username)
+    page.get_by_label(tr("ui_password", lang="es")).fill(PASSWORD)
+    page.get_by_role("button", name=tr("ui_login", lang="es")).click()
+    page.get_by_text(f"Sesión: {username} (").wait_for()
+
+
+def download_view(page: Any, folder: Path) -> tuple[list[str], dict[str, Any]]:
+    """Download the map page's view as GeoJSON through the export panel; return the names in
+    the zip and the GeoJSON."""
+    page.get_by_text(tr("ui_export", lang="es")).click()
+    prepare = page.get_by_role("button", name=tr("ui_export_prepare", lang="es"))
+    prepare.scroll_into_view_if_needed()
+    wait_idle(page)
+    prepare.click()
+    wait_idle(page)
+    button = page.get_by_role(
+        "button", name=re.compile("^" + tr("ui_export_download", lang="es", name=""))
+    )
+    with page.expect_download() as info:
+        button.click()
+    target = folder / info.value.suggested_filename
+    info.value.save_as(target)
+    with zipfile.ZipFile(target) as zf:
+        names = zf.namelist()
+        data = json.loads(zf.read(next(n for n in names if n.endswith(".geojson"))))
+    return names, data

@@ -1,0 +1,180 @@
+"""Hostile text typed into every text field runs nowhere and is shown literally, on every page
+that shows it (map tooltip, detail panel, review queue, history, statistics table, form).
+
+Each payload calls ``alert``: the ``page`` fixture fails the test if any dialog opens, and
+a script that broke the page would show up as a page error or a missing map.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry.i18n import tr
+from registry.schema.codes import label
+from registry.schema.fields import FIELDS
+from registry.store import Filters
+from tests.e2e.harness import (
+    MAP_FRAME,
+    App,
+    Watch,
+    click_map,
+    entry_markers,
+    login,
+    point_of,
+    select,
+    wait_idle,
+    wait_map,
+)
+
+PAYLOADS = (
+    "<img src=x onerror=\"alert('img')\">",
+    "${alert('template')}",
+    "`;alert('backtick');`",
+    "</script><script>alert('script')</script>",
+    "\"><svg onload=alert('svg')>",
+    "'); alert('quote');// \\u2028 {{7*7}}",
+    "[enlace](javascript:alert('md')) **negrita** $x^2$ <b>b</b>",
+)
+NAME = PAYLOADS[0] + " " + PAYLOADS[3] + " ${x} `y`"
+SPOT = (-33.45694, -70.64827)  # Santiago, comuna 13101
+
+
+def text_fields() -> list[Any]:
+    """The free-text fields of an initiative in the form (all but the name)."""
+    return [
+        f
+        for f in FIELDS
+        if f.type in ("text", "longtext")
+        and f.name not in ("name", "region_code", "comuna_code", "review_note")
+        and not f.barrio_only
+    ]
+
+
+def value_of(i: int, field: str) -> str:
+    return f"{PAYLOADS[i % len(PAYLOADS)]} #{field}"
+
+
+def field_label(f: Any) -> str:
+    return f.es + (" *" if f.required else "")
+
+
+def rendered_texts(page: Any) -> str:
+    """All text of the page, including the cells of data grids (drawn on a canvas, with an
+    accessible table behind) and the values of form inputs."""
+    return str(
+        page.evaluate(
+            """() => {
+                const parts = [document.body.innerText];
+                document.querySelectorAll('[data-testid="stDataFrame"] td, [data-testid="stDataFrame"] th')
+                    .forEach(c => parts.push(c.textContent));
+                document.querySelectorAll('input, textarea').forEach(i => parts.push(i.value));
+                return parts.join('\\n');
+            }"""
+        )
+    )
+
+
+def test_hostile_text_in_every_field_never_runs_and_shows_literally(
+    page: Any, app: App, watch: Watch, browser: Any
+) -> None:
+    fields = text_fields()
+    assert len(fields) >= 8
+    # a coordinator types the payloads into every text field of the form
+    login(page, app, "ana")
+    page.get_by_role("link", name=tr("ui_page_entry", lang="es")).click()
+    frame = wait_map(page)
+    frame.locator("body").evaluate(
+        "(_, [lat, lng]) => { window.map_div.setView([lat, lng], 14, {animate: false}); }",
+        list(SPOT),
+    )
+    click_map(page, *point_of(page, *SPOT))
+    wait_idle(page)
+    page.get_by_text("Santiago (13101)").first.wait_for()
+    page.get_by_label("Nombre *").fill(NAME)
+    for i, f in enumerate(fields):
+        page.get_by_label(field_label(f), exact=True).fill(value_of(i, f.name))
+    select(page, "Tipo de iniciativa *", label("initiative_type", "cluster", "es"))
+    select(page, "Precisión de la ubicación *", label("location_precision", "exact", "es"))
+    select(page, "Sector *", label("sector", "tourism", "es"))
+    page.get_by_role("button", name=tr("ui_submit", lang="es")).click()
+    page.get_by_text(tr("ui_saved", lang="es", version=1)).wait_for()
+    wait_idle(page)
+
+    # stored exactly as typed
+    rows = app.registry().list(Filters(status=("submitted",)))
+    record = app.registry().get(rows[rows["name"] == NAME]["id"].iloc[0])
+    for i, f in enumerate(fields):
+        assert record[f.name] == value_of(i, f.name), f.name
+
+    # the form shows the values back literally
+    texts = rendered_texts(page)
+    assert NAME in texts
+    for i, f in enumerate(fields):
+        assert value_of(i, f.name) in texts, f.name
+
+    # the map: the marker's tooltip and the detail panel show the name as typed
+    page.get_by_role("link", name=tr("ui_page_map", lang="es")).click()
+    wait_map(page)
+    wait_idle(page)
+    marker = next(m for m in entry_markers(page) if m["id"] == record["id"])
+    assert marker["name"] == NAME
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator("body").evaluate(
+        "(_, [lat, lng]) => { window.map_div.setView([lat, lng], 12, {animate: false}); }",
+        [marker["lat"], marker["lng"]],
+    )
+    page.wait_for_timeout(300)
+    marker = next(m for m in entry_markers(page) if m["id"] == record["id"])
+    click_map(page, marker["x"], marker["y"])
+    tip = frame.locator(".leaflet-tooltip b")
+    assert tip.first.text_content() == NAME
+    page.get_by_role("heading", name=NAME).wait_for()
+    page.get_by_text(tr("ctx_title", lang="es")).wait_for()
+    wait_idle(page)
+    texts = rendered_texts(page)
+    public = [(i, f) for i, f in enumerate(fields) if not f.restricted]
+    for i, f in public:
+        assert value_of(i, f.name) in texts, f.name
+
+    # a manager sees it in the review queue and publishes it; the history shows the values
+    manager = browser.new_context(viewport={"width": 1440, "height": 1400})
+    manager.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if "127.0.0.1" in r.request.url
+            else (watch.external.append(r.request.url), r.abort())
+        ),
+    )
+    second = manager.new_page()
+    second.set_default_timeout(60_000)
+    second.on("dialog", lambda d: (watch.dialogs.append(d.message), d.dismiss()))
+    second.on("pageerror", lambda e: watch.errors.append(str(e)))
+    login(second, app, "maria")
+    second.get_by_role("link", name=tr("ui_page_review", lang="es")).click()
+    title = second.get_by_text(NAME, exact=False).first
+    title.wait_for()
+    title.click()
+    second.get_by_role("heading", name=NAME).wait_for()
+    second.get_by_role("button", name=tr("ui_publish", lang="es")).click()
+    second.get_by_text(tr("ui_no_entries", lang="es")).wait_for()
+    # (in-app navigation: reloading the page would start a new, logged-out session)
+    second.get_by_role("link", name=tr("ui_page_history", lang="es")).click()
+    select(second, tr("ui_pick_entry", lang="es"), NAME)
+    second.get_by_text(tr("ui_op_create", lang="es")).first.wait_for()
+    second.locator('[data-testid="stExpander"] summary').first.wait_for()
+    for summary in second.locator('[data-testid="stExpander"] summary').all():
+        if summary.get_attribute("aria-expanded") != "true":
+            summary.click()
+    wait_idle(second)
+    texts = rendered_texts(second)
+    for i, f in enumerate(fields):
+        assert value_of(i, f.name) in texts, f.name
+    # the statistics table lists it among the published entries
+    second.get_by_role("link", name=tr("ui_page_stats", lang="es")).click()
+    second.get_by_text(tr("ui_stats_table", lang="es")).wait_for()
+    wait_idle(second)
+    assert NAME in rendered_texts(second)
+    manager.close()
+    assert app.registry().get(record["id"])["status"] == "published"
+    assert not watch.errors, watch.errors

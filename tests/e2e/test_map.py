@@ -1,0 +1,166 @@
+"""The map and statistics pages in a real headless Chromium, with no network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from registry.auth import VISITOR
+from registry.i18n import tr
+from registry.store import Filters
+from tests.e2e.harness import (
+    MAP_FRAME,
+    App,
+    Watch,
+    choose,
+    click_map,
+    download_view,
+    entry_markers,
+    shot,
+    wait_idle,
+    wait_map,
+    wait_markers,
+)
+
+
+def published(app: App, points: bool = False, **filters: Any) -> dict[str, str]:
+    """id -> name of the entries a visitor may see under ``filters`` (only points if asked)."""
+    frame = app.registry().list(Filters(**filters), viewer=VISITOR)
+    if points:
+        frame = frame[frame.geometry.geom_type == "Point"]
+    return dict(zip(frame["id"], frame["name"], strict=True))
+
+
+def test_map_draws_entries_layers_and_legend(page: Any, app: App, watch: Watch) -> None:
+    page.goto(app.url)
+    frame = wait_map(page)
+    wait_idle(page)
+    markers = entry_markers(page)
+    points = published(app, points=True)
+    # every published point entry is one circle marker; nothing else is drawn as one
+    assert {m["id"] for m in markers} == set(points)
+    assert {m["name"] for m in markers} == set(points.values())
+    # the layer control lists both base layers and the overlays
+    frame.locator(".leaflet-control-layers").hover()
+    names = frame.locator(".leaflet-control-layers-list label").all_inner_texts()
+    names = [n.strip() for n in names]
+    for key in ("ui_base_outlines", "ui_base_osm", "ui_layer_entries", "ui_layer_region_borders"):
+        assert tr(key, lang="es") in names, names
+    # the offline base was chosen and said so
+    assert frame.locator(".leaflet-tile").count() == 0
+    page.get_by_text(tr("ui_offline_note", lang="es")[:40]).wait_for()
+    # the legend names the colouring field and its categories
+    legend = page.locator('[data-testid="stDataFrame"]').filter(has_text="Sector").first
+    legend.wait_for()
+    assert page.get_by_text(tr("ui_count_entries", lang="es")).count() >= 1
+    assert not watch.errors, watch.errors
+    page.mouse.move(10, 10)
+    shot(page, "map")
+
+
+def test_productivity_choropleth_with_legend_and_source(page: Any, app: App) -> None:
+    page.goto(app.url)
+    wait_map(page)
+    page.get_by_text(tr("ui_prod_level", lang="es"), exact=True).click()
+    wait_idle(page)
+    frame = wait_map(page)
+    regions = frame.locator("body").evaluate(
+        """() => new Promise(resolve => {
+            const count = () => { let n = 0; window.map_div.eachLayer(l => {
+                if (l.feature && l.feature.properties.region_code && l.options.fillOpacity === 0.75) n++;
+            }); return n; };
+            const tick = () => count() >= 16 ? resolve(count()) : setTimeout(tick, 100);
+            tick();
+        })"""
+    )
+    assert regions == 16
+    # legend: the series' name and year as its title, the unit and the source beneath
+    title = tr("indicator_va_per_employed_real", lang="es")
+    page.locator('[data-testid="stDataFrame"] th', has_text=title).first.wait_for(state="attached")
+    note = page.get_by_text(tr("ui_source", lang="es") + ": http").first
+    note.wait_for()
+    assert "million CLP per employed person" in note.inner_text()
+    shot(page, "map-productivity")
+
+
+def test_click_on_an_entry_opens_its_details(page: Any, app: App) -> None:
+    page.goto(app.url)
+    wait_map(page)
+    wait_idle(page)
+    markers = entry_markers(page)
+    box = page.locator(MAP_FRAME).bounding_box()
+    inside = [
+        m for m in markers if 20 < m["x"] < box["width"] - 20 and 20 < m["y"] < box["height"] - 20
+    ]
+    # a marker with no other marker within 12 px, so the click is unambiguous
+    lone = next(
+        m
+        for m in inside
+        if all(abs(m["x"] - o["x"]) + abs(m["y"] - o["y"]) > 12 for o in markers if o is not m)
+    )
+    click_map(page, lone["x"], lone["y"])
+    page.get_by_text(tr("ctx_title", lang="es")).wait_for()
+    record = app.registry().get(lone["id"])
+    page.get_by_role("heading", name=record["name"]).wait_for()
+    precision = tr("ui_precision", lang="es")
+    page.get_by_text(precision + ":").first.wait_for()
+    shot(page, "map-details")
+
+
+def test_shared_url_reopens_the_same_filtered_view(page: Any, app: App, browser: Any) -> None:
+    page.goto(app.url)
+    wait_map(page)
+    wait_idle(page)
+    choose(page, tr("ui_f_region", lang="es"), "Metropolitana")
+    wait_idle(page)
+    page.wait_for_url("**region=13**")
+    shared = page.url
+    expected = published(app, region=("13",))
+    assert 0 < len(expected) < len(published(app))
+    wait_markers(page, set(published(app, points=True, region=("13",))))
+    # a second person opens the link in a fresh browser: same filter, same entries drawn
+    other = browser.new_context(viewport={"width": 1440, "height": 1000})
+    other.route(
+        "**/*",
+        lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort(),
+    )
+    second = other.new_page()
+    second.set_default_timeout(60_000)
+    second.goto(shared)
+    wait_map(second)
+    wait_idle(second)
+    wait_markers(second, set(published(app, points=True, region=("13",))))
+    region = second.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
+        has=second.get_by_text(tr("ui_f_region", lang="es"), exact=True)
+    )
+    assert "13 Metropolitana" in region.inner_text()
+    metric = second.locator('[data-testid="stMetricValue"]').first.inner_text()
+    assert int(metric.replace(".", "")) == len(expected)
+    other.close()
+
+
+def test_statistics_page(page: Any, app: App, watch: Watch) -> None:
+    page.set_viewport_size({"width": 1440, "height": 3400})  # the whole page in one picture
+    page.goto(f"{app.url}/stats")
+    page.get_by_text(tr("ui_convergence", lang="es")).first.wait_for()
+    wait_idle(page)
+    # six bar charts of the filtered set and the convergence scatter
+    page.wait_for_function(
+        '() => document.querySelectorAll(\'[data-testid="stVegaLiteChart"] canvas,'
+        ' [data-testid="stVegaLiteChart"] svg\').length >= 7'
+    )
+    downloads = page.get_by_role("button", name=tr("ui_stats_download", lang="es"))
+    assert downloads.count() >= 8  # every chart and table has its data
+    page.wait_for_timeout(1000)  # let the charts finish their transitions
+    shot(page, "stats", full_page=False)
+    assert not watch.errors, watch.errors
+
+
+def test_geojson_download_is_the_filtered_view(page: Any, app: App, tmp_path: Path) -> None:
+    page.goto(f"{app.url}/?sector=tourism")
+    wait_map(page)
+    wait_idle(page)
+    names, data = download_view(page, tmp_path)
+    assert any("dictionary" in n or "diccionario" in n for n in names), names
+    expected = published(app, sector=("tourism",))
+    assert {f["id"] for f in data["features"]} == set(expected)  # RFC 7946 feature id
