@@ -29,6 +29,7 @@ from tests.e2e.harness import (
     start_app,
     wait_idle,
     wait_map,
+    zoom_map,
 )
 
 RESULTS = Path(__file__).parent / "results"
@@ -112,11 +113,7 @@ def main(n: int = 10_000, runs: int = 5) -> dict[str, Any]:
                 filtered.append(time.perf_counter() - start)
                 wait_idle(page)
             clicks = []
-            frame_loc = map_frame(page)
-            frame_loc.locator("body").evaluate(
-                "() => { window.map_div.setView([-33.45, -70.65], 13, {animate: false}); }"
-            )
-            page.wait_for_timeout(500)
+            zoom_map(page, -33.45, -70.65, 13)
             markers = entry_markers(page)
             size = page.locator(MAP_FRAME).bounding_box()
             lone = [

@@ -216,3 +216,49 @@ def test_manager_publishes_from_the_review_page(app_db: Registry, fake_map: Fake
     at.run()
     assert not at.exception
     assert app_db.get(rec["id"])["status"] == "published"
+
+
+def test_history_lists_versions_and_only_managers_restore(
+    app_db: Registry, fake_map: FakeMap
+) -> None:
+    rec = app_db.create(iap_values(name="Primera versión", status="draft"), ANA)
+    app_db.update(rec["id"], {"name": "Segunda versión"}, 1, ANA)
+    at = run("history", actor=ANA, id=rec["id"])
+    assert len(at.expander) == 2  # one per version, newest first
+    assert "Versión 2" in at.expander[0].label and "modificación" in at.expander[0].label
+    assert not [b for b in at.button if b.key and b.key.startswith("restore_")]
+    at = run("history", actor=MARIA, id=rec["id"])
+    at.button(key="restore_1").click()
+    at.run()
+    assert not at.exception
+    restored = app_db.get(rec["id"])
+    assert (restored["version"], restored["name"]) == (3, "Primera versión")
+    assert app_db.history(rec["id"])[-1]["actor"] == "maria"
+
+
+def test_admin_adds_a_user_and_others_cannot_open_the_users_page(
+    app_db: Registry, fake_map: FakeMap
+) -> None:
+    at = run("users", actor=ADMIN)
+    at.text_input[0].input("pedro")
+    at.text_input[1].input("otra contraseña larga")
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    users = {u["username"]: u for u in app_db.list_users()}
+    assert users["pedro"]["role"] == "coordinator"
+    assert all("hash" not in k for k in users["pedro"])  # hashes never reach the page
+    at = run(actor=MARIA)
+    with pytest.raises(Exception, match="users"):
+        at.switch_page(f"{PAGES}/users.py").run()
+
+
+def test_english_labels_numbers_and_dates(app_db: Registry, fake_map: FakeMap) -> None:
+    at = run("stats")
+    firms = app_db.stats(None, viewer=Actor("", "visitor"))["firms"]
+    assert firms >= 1000  # so that the thousands separator shows
+    assert metric(at, "Empresas informadas") == number(firms, "es")
+    at.selectbox(key="lang").set_value("en").run()
+    assert at.title[0].value == "Statistics"
+    assert metric(at, "Firms reported") == f"{firms:,}"
+    assert number(firms, "es") != f"{firms:,}"

@@ -60,7 +60,7 @@ PALETTE = (
     "#c71585", "#20b2aa", "#9acd32", "#ff7f50", "#4682b4", "#bc8f8f",
 )  # fmt: skip
 OTHER = "#bdbdbd"
-SEQUENTIAL = ("#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b")  # level, 5 classes
+SEQUENTIAL = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")  # level: ColorBrewer Blues 5
 DIVERGING = ("#b2182b", "#ef8a62", "#f7f7f7", "#67a9cf", "#2166ac")  # change: loss .. gain
 
 

@@ -217,6 +217,29 @@ def click_map(page: Any, x: float, y: float, index: int = 0) -> None:
     page.mouse.click(box["x"] + x, box["y"] + y)
 
 
+def zoom_map(page: Any, lat: float, lng: float, zoom: int, index: int = 0) -> None:
+    """Centre the map on ``lat, lng`` at ``zoom`` (as a user would before clicking) and make
+    sure it stays there: a rerun still in flight may replace the map and reset its view."""
+    wait_map(page, index)
+    wait_idle(page)
+    frame = map_frame(page, index).locator("body")
+    stable = 0
+    for _ in range(50):
+        now = frame.evaluate("() => window.map_div ? window.map_div.getZoom() : null")
+        if now == zoom:
+            stable += 1
+            if stable >= 3:
+                return
+        else:
+            stable = 0
+            frame.evaluate(
+                "(_, [lat, lng, z]) => { window.map_div.setView([lat, lng], z, {animate: false}); }",
+                [lat, lng, zoom],
+            )
+        page.wait_for_timeout(200)
+    raise AssertionError(f"the map would not stay at zoom {zoom}")
+
+
 def point_of(page: Any, lat: float, lng: float, index: int = 0) -> tuple[float, float]:
     """Pixel position of ``lat, lng`` in the map container."""
     p = (

@@ -20,20 +20,12 @@ from tests.e2e.harness import (
     wait_idle,
     wait_map,
     wait_markers,
+    zoom_map,
 )
 
 # Plaza de Armas, Santiago (comuna 13101) and two points of calle Esmeralda, Valparaíso (05101)
 SANTIAGO = (-33.43780, -70.65050)
 STREET = [(-33.03980, -71.62790), (-33.04080, -71.62540)]
-
-
-def zoom_to(page: Any, lat: float, lng: float, zoom: int = 15) -> None:
-    """Zoom the placement map in on a place, as a user would before clicking."""
-    frame = wait_map(page)
-    frame.locator("body").evaluate(
-        "(_, [lat, lng, z]) => { window.map_div.setView([lat, lng], z, {animate: false}); }",
-        [lat, lng, zoom],
-    )
 
 
 def place(page: Any, lat: float, lng: float) -> None:
@@ -57,7 +49,7 @@ def test_coordinator_places_saves_and_finds_an_initiative(
     login(page, app, "ana")
     page.get_by_role("link", name=tr("ui_page_entry", lang="es")).click()
     page.get_by_text(tr("ui_place_hint", lang="es")[:30]).wait_for()
-    zoom_to(page, *SANTIAGO)
+    zoom_map(page, *SANTIAGO, 15)
     place(page, *SANTIAGO)
     # the comuna and region found by reverse geocoding are shown before saving
     page.get_by_text(
@@ -99,7 +91,7 @@ def test_coordinator_draws_a_barrio_street(page: Any, app: App) -> None:
     wait_idle(page)
     page.get_by_text(tr("ui_geom_line", lang="es"), exact=True).click()
     wait_idle(page)
-    zoom_to(page, *STREET[0], zoom=16)
+    zoom_map(page, *STREET[0], 16)
     for lat, lng in STREET:
         place(page, lat, lng)
     page.get_by_text("LINESTRING").wait_for()

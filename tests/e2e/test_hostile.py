@@ -24,6 +24,7 @@ from tests.e2e.harness import (
     select,
     wait_idle,
     wait_map,
+    zoom_map,
 )
 
 PAYLOADS = (
@@ -82,11 +83,7 @@ def test_hostile_text_in_every_field_never_runs_and_shows_literally(
     # a coordinator types the payloads into every text field of the form
     login(page, app, "ana")
     page.get_by_role("link", name=tr("ui_page_entry", lang="es")).click()
-    frame = wait_map(page)
-    frame.locator("body").evaluate(
-        "(_, [lat, lng]) => { window.map_div.setView([lat, lng], 14, {animate: false}); }",
-        list(SPOT),
-    )
+    zoom_map(page, *SPOT, 14)
     click_map(page, *point_of(page, *SPOT))
     wait_idle(page)
     page.get_by_text("Santiago (13101)").first.wait_for()
@@ -119,11 +116,7 @@ def test_hostile_text_in_every_field_never_runs_and_shows_literally(
     marker = next(m for m in entry_markers(page) if m["id"] == record["id"])
     assert marker["name"] == NAME
     frame = page.frame_locator(MAP_FRAME)
-    frame.locator("body").evaluate(
-        "(_, [lat, lng]) => { window.map_div.setView([lat, lng], 12, {animate: false}); }",
-        [marker["lat"], marker["lng"]],
-    )
-    page.wait_for_timeout(300)
+    zoom_map(page, marker["lat"], marker["lng"], 12)
     marker = next(m for m in entry_markers(page) if m["id"] == record["id"])
     click_map(page, marker["x"], marker["y"])
     tip = frame.locator(".leaflet-tooltip b")
