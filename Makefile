@@ -33,6 +33,10 @@ run: install
 test: sysdeps install lint
 	$(PY) -m pytest
 
+# The benchmark suite (not part of `make test`; tests/test_bench.py runs it once at N = 1,000).
+bench: sysdeps install
+	$(PY) -m bench.run
+
 lint: install
 	$(PY) -m ruff check registry tests app.py bench scripts
 	$(PY) -m ruff format --check registry tests app.py bench scripts

@@ -149,8 +149,13 @@ def test_statistics_page(page: Any, app: App, watch: Watch) -> None:
         '() => document.querySelectorAll(\'[data-testid="stVegaLiteChart"] canvas,'
         ' [data-testid="stVegaLiteChart"] svg\').length >= 7'
     )
-    downloads = page.get_by_role("button", name=tr("ui_stats_download", lang="es"))
-    assert downloads.count() >= 8  # every chart and table has its data
+    # every chart and table has its data: 6 charts, the per-region table, the scatter
+    label = tr("ui_stats_download", lang="es")
+    page.wait_for_function(
+        "(label) => [...document.querySelectorAll('button')]"
+        ".filter(b => b.innerText.trim() === label).length >= 8",
+        arg=label,
+    )
     page.wait_for_timeout(1000)  # let the charts finish their transitions
     shot(page, "stats", full_page=False)
     assert not watch.errors, watch.errors

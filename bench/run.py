@@ -1,0 +1,235 @@
+"""The benchmark suite (``make bench``): the figures of issue 5 with their targets.
+
+Each figure is the median of several runs with min and max. Comparisons with a reference
+(GDAL's ``ogr2ogr`` on the same GeoPackage) are made in the same run and given as ratios,
+because the machine is shared and noisy. Prints a table and writes
+``bench/results/bench.json``.
+
+Run: ``.venv/bin/python -m bench.run [--n 100000] [--app-n 10000] [--runs 5] [--quick]``.
+``--quick`` (used by the smoke test) runs every benchmark once at small sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import folium
+
+from bench.generate import ADMIN, build_registry, write_csv
+from registry.api import Registry
+from registry.auth import VISITOR
+from registry.store import Filters
+from registry.ui import mapview
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[dict[str, float], Any]:
+    """Median, min and max seconds of ``runs`` calls of ``fn``; and the last result."""
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return {"median": statistics.median(times), "min": min(times), "max": max(times)}, result
+
+
+def map_bytes(frame: Any) -> tuple[int, Any]:
+    """Bytes the map sends to the browser for ``frame``: the base map and the entries layer
+    as streamlit-folium serialises them (its own helpers, as ``st_folium`` calls them)."""
+    import streamlit_folium as sf
+
+    base = mapview.base_map({"region": "/r.geojson", "comuna": "/c.geojson"}, False, "es")
+    points, shapes, _ = mapview.entries_payload(frame, "sector", "es")
+    group = folium.FeatureGroup(name="entries")
+    mapview.EntriesLayer(points, shapes, "es").add_to(group)
+    text = sf._get_map_string(base) + sf._get_feature_group_string(group, base)
+    return len(text.encode("utf-8")), text
+
+
+def bench_api(reg: Registry, path: Path, n: int, runs: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    frame = reg.list(None, viewer=VISITOR)
+    sector = frame["sector"].value_counts().index[0]
+    region = frame["region_code"].value_counts().index[1]
+    typical = Filters(sector=(sector,), region=(region,))
+    out["list_filtered"], hits = timed(lambda: reg.list(typical, viewer=VISITOR), runs * 4)
+    out["list_filtered"]["rows"] = len(hits)
+    out["list_unfiltered"], everything = timed(lambda: reg.list(None, viewer=None), runs)
+    out["list_unfiltered"]["rows"] = len(everything)
+
+    def national() -> int:
+        return map_bytes(reg.list(None, viewer=VISITOR))[0]
+
+    def one_region() -> int:
+        return map_bytes(reg.list(Filters(region=(region,)), viewer=VISITOR))[0]
+
+    out["map_national"], size = timed(national, runs)
+    out["map_national"]["bytes"] = size
+    out["map_region"], size = timed(one_region, runs)
+    out["map_region"]["bytes"] = size
+
+    folder = Path(tempfile.mkdtemp(prefix="iap-bench-export-"))
+    copy = folder / "registry.gpkg"
+    reg.store.backup(str(copy))  # type: ignore[attr-defined]
+    ogr2ogr = shutil.which("ogr2ogr")
+    assert ogr2ogr, "ogr2ogr (gdal-bin) is required"
+
+    def ours() -> None:
+        target = folder / "ours.geojson"
+        target.unlink(missing_ok=True)
+        reg.export(target, "geojson", None, dictionary=False)
+
+    def reference() -> None:
+        target = folder / "ogr.geojson"
+        target.unlink(missing_ok=True)
+        subprocess.run(
+            [
+                ogr2ogr,
+                "-f",
+                "GeoJSON",
+                "-lco",
+                "RFC7946=YES",
+                str(target),
+                str(copy),
+                "initiatives",
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    export_runs = []
+    ref_runs = []
+    for _ in range(runs):  # interleaved, so both see the same machine load
+        export_runs.append(timed(ours, 1)[0]["median"])
+        ref_runs.append(timed(reference, 1)[0]["median"])
+    out["export_geojson"] = {
+        "median": statistics.median(export_runs),
+        "min": min(export_runs),
+        "max": max(export_runs),
+        "reference_ogr2ogr": statistics.median(ref_runs),
+        "ratio": statistics.median(export_runs) / statistics.median(ref_runs),
+    }
+    shutil.rmtree(folder)
+
+    ids = list(everything["id"][: max(runs * 10, 20)])
+    versions = dict(zip(everything["id"], everything["version"], strict=True))
+    times = []
+    for i, rid in enumerate(ids):
+        start = time.perf_counter()
+        saved = reg.update(rid, {"n_firms": 1000 + i}, int(versions[rid]), ADMIN)
+        times.append(time.perf_counter() - start)
+        versions[rid] = saved["version"]
+    out["update_with_history"] = {
+        "median": statistics.median(times),
+        "min": min(times),
+        "max": max(times),
+        "runs": len(times),
+    }
+    return out
+
+
+def bench_import(n: int, runs: int) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="iap-bench-import-"))
+    csv_path = write_csv(n, folder / "rows.csv", seed=11)
+    times = []
+    for i in range(runs):
+        reg = Registry(str(folder / f"import{i}.gpkg"))
+        reg.init()
+        start = time.perf_counter()
+        report = reg.import_file(csv_path, ADMIN)
+        times.append(time.perf_counter() - start)
+        assert report.created == n
+    shutil.rmtree(folder)
+    return {"median": statistics.median(times), "min": min(times), "max": max(times), "rows": n}
+
+
+TARGETS = {
+    "list_filtered": ("<= 0.030 s", lambda r: r["median"] <= 0.030),
+    "list_unfiltered": ("<= 1 s", lambda r: r["median"] <= 1.0),
+    "map_national": (
+        "<= 0.5 s, <= 3 MB",
+        lambda r: r["median"] <= 0.5 and r["bytes"] <= 3_000_000,
+    ),
+    "map_region": ("(no target)", lambda r: True),
+    "export_geojson": ("<= 1.5 x ogr2ogr", lambda r: r["ratio"] <= 1.5),
+    "update_with_history": ("<= 0.015 s", lambda r: r["median"] <= 0.015),
+    "import_csv": ("<= 30 s", lambda r: r["median"] <= 30),
+    "app_rerun_filter_change": ("<= 0.3 s", lambda r: r["median"] <= 0.3),
+    "app_page_open_to_map": ("<= 3 s", lambda r: r["median"] <= 3),
+}
+
+
+def report(results: dict[str, Any]) -> str:
+    lines = [f"{'figure':26s} {'median':>9s} {'min':>9s} {'max':>9s}  {'extra':24s} target"]
+    for key, (target, ok) in TARGETS.items():
+        r = results["figures"].get(key)
+        if r is None:
+            continue
+        extra = ""
+        if "bytes" in r:
+            extra = f"{r['bytes'] / 1e6:.2f} MB"
+        if "ratio" in r:
+            extra = f"ratio {r['ratio']:.2f} (ogr2ogr {r['reference_ogr2ogr']:.2f} s)"
+        if "rows" in r and not extra:
+            extra = f"{r['rows']:,} rows"
+        mark = "met" if ok(r) else "MISSED"
+        lines.append(
+            f"{key:26s} {r['median']:9.4f} {r['min']:9.4f} {r['max']:9.4f}  {extra:24s} "
+            f"{target} {mark}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--app-n", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="each benchmark once, N = 1,000")
+    parser.add_argument("--no-app", action="store_true", help="skip the app benchmarks")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.n, args.app_n, args.runs = 1_000, 1_000, 1
+    folder = Path(tempfile.mkdtemp(prefix="iap-bench-"))
+    started = time.perf_counter()
+    reg = build_registry(args.n, folder / "registry.gpkg")
+    built = time.perf_counter() - started
+    figures: dict[str, Any] = bench_api(reg, folder / "registry.gpkg", args.n, args.runs)
+    figures["import_csv"] = bench_import(args.n, 1 if args.quick else min(args.runs, 3))
+    if not args.no_app:
+        from bench import app_browser
+
+        app = app_browser.main(args.app_n, args.runs)
+        figures["app_page_open_to_map"] = app["page_open_to_map_drawn_s"]
+        figures["app_filter_change_browser"] = app["filter_change_to_map_redrawn_s"]
+        figures["app_map_click_browser"] = app["map_click_to_details_s"]
+        figures["app_rerun_filter_change"] = app["rerun_after_filter_change_s"]
+    results = {
+        "date": time.strftime("%Y-%m-%d"),
+        "n": args.n,
+        "app_n": args.app_n,
+        "runs": args.runs,
+        "build_registry_s": built,
+        "figures": figures,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "bench.json").write_text(json.dumps(results, indent=2))
+    print(f"\nN = {args.n:,} (app: {args.app_n:,}), {args.runs} runs, {results['date']}")
+    print(report(results))
+    shutil.rmtree(folder)
+    return results
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

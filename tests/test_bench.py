@@ -1,0 +1,39 @@
+"""Smoke test of the benchmark suite: the generator and every benchmark run once at
+N = 1,000, so ``make bench`` cannot rot. No timing is asserted here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import run
+from bench.generate import generate, write_csv
+from registry.api import Registry
+from tests.conftest import ADMIN
+
+
+@pytest.mark.bench
+def test_every_benchmark_runs_once() -> None:
+    results = run.main(["--quick"])
+    figures = results["figures"]
+    for key in run.TARGETS:
+        assert key in figures, key
+        assert figures[key]["median"] > 0, key
+    assert figures["list_unfiltered"]["rows"] == 1_000
+    assert figures["import_csv"]["rows"] == 1_000
+    assert 0 < figures["map_national"]["bytes"]
+    assert figures["export_geojson"]["reference_ogr2ogr"] > 0
+    saved = json.loads((run.RESULTS / "bench.json").read_text())
+    assert saved["figures"].keys() == figures.keys()
+
+
+def test_generator_writes_valid_realistic_rows(registry: Registry, tmp_path: Path) -> None:
+    frame = generate(400, seed=5)
+    assert frame.notna().all().all()  # every field filled
+    assert 0.15 < (frame["kind"] == "barrio_comercial").mean() < 0.35
+    assert frame["wkt"].str.startswith("LINESTRING").sum() > 10  # streets for barrios
+    path = write_csv(400, tmp_path / "rows.csv", seed=5)
+    report = registry.import_file(path, ADMIN, dry_run=True)  # the importer's validation
+    assert report.created == 400
