@@ -4,6 +4,8 @@ N = 1,000, so ``make bench`` cannot rot. No timing is asserted here."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,18 @@ from tests.conftest import ADMIN
 
 @pytest.mark.bench
 def test_every_benchmark_runs_once() -> None:
-    results = run.main(["--quick"])
+    (run.RESULTS / "bench.json").unlink(missing_ok=True)  # no stale results
+    # in its own process, as `make bench` runs it (and away from AppTest's event loop)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick"],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    assert "import_csv" in done.stdout  # the table was printed
+    results = json.loads((run.RESULTS / "bench.json").read_text())
     figures = results["figures"]
     for key in run.TARGETS:
         assert key in figures, key
@@ -25,8 +38,7 @@ def test_every_benchmark_runs_once() -> None:
     assert figures["import_csv"]["rows"] == 1_000
     assert 0 < figures["map_national"]["bytes"]
     assert figures["export_geojson"]["reference_ogr2ogr"] > 0
-    saved = json.loads((run.RESULTS / "bench.json").read_text())
-    assert saved["figures"].keys() == figures.keys()
+    assert results["n"] == 1_000
 
 
 def test_generator_writes_valid_realistic_rows(registry: Registry, tmp_path: Path) -> None:
