@@ -125,3 +125,19 @@ def test_backup_is_a_consistent_registry(registry: Registry, gpkg_store, tmp_pat
     copy = Registry(str(tmp_path / "copy.gpkg"))
     assert copy.get(rec["id"])["name"] == rec["name"]
     assert len(copy.history(rec["id"])) == 1
+
+
+def test_extent_covers_every_write(registry: Registry, gpkg_store) -> None:
+    a = registry.create(iap_values(), ADMIN)  # Santiago
+    b = registry.create(barrio_values(), ADMIN)  # Valdivia, further south and west
+    moved = registry.update(a["id"], {"geometry": "POINT (-70.40 -23.65)"}, 1, ADMIN)  # north
+    registry.delete(b["id"], 1, ADMIN)
+    with sqlite3.connect(gpkg_store.path) as conn:
+        x0, y0, x1, y1 = conn.execute(
+            "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name='initiatives'"
+        ).fetchone()
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # the extent covers everything stored (it may stay larger than the data: informative)
+    for geom in (moved["geometry"], a["geometry"], b["geometry"]):
+        gx0, gy0, gx1, gy1 = geom.bounds
+        assert x0 <= gx0 and y0 <= gy0 and x1 >= gx1 and y1 >= gy1

@@ -8,6 +8,7 @@ one ``BEGIN IMMEDIATE`` transaction per write, with a busy timeout.
 
 from __future__ import annotations
 
+import builtins
 import os
 import sqlite3
 from pathlib import Path
@@ -17,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 from sqlalchemy import Boolean, Connection, Engine, Float, Integer, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
@@ -222,21 +224,52 @@ class GeoPackageStore(SqlStore):
     def _decode_geoms(self, values: list[Any]) -> np.ndarray:
         return decode_many(values)
 
-    def _after_write(self, conn: Connection) -> None:
-        conn.execute(
-            text(
-                f"""UPDATE gpkg_contents SET last_change = :now,
-                  min_x = (SELECT min(minx) FROM rtree_{_LAYER}_{GEOM_COLUMN}),
-                  max_x = (SELECT max(maxx) FROM rtree_{_LAYER}_{GEOM_COLUMN}),
-                  min_y = (SELECT min(miny) FROM rtree_{_LAYER}_{GEOM_COLUMN}),
-                  max_y = (SELECT max(maxy) FROM rtree_{_LAYER}_{GEOM_COLUMN})
-                WHERE table_name = '{_LAYER}'"""
-            ),
-            {"now": utc_now()},
-        )
+    def _after_write(self, conn: Connection, written: builtins.list[Any] | None = None) -> None:
+        """Keep ``gpkg_contents`` current: last change, and an extent that covers the data.
+
+        The extent is informative in GeoPackage; a single write only grows it to cover what
+        it stored (a full R-tree scan per write cost 30 ms at 100,000 entries), and a
+        batch recomputes it exactly.
+        """
+        now = utc_now()
+        rtree = f"rtree_{_LAYER}_{GEOM_COLUMN}"
+        if written is None:
+            conn.execute(
+                text(
+                    f"""UPDATE gpkg_contents SET last_change = :now,
+                      min_x = (SELECT min(minx) FROM {rtree}),
+                      max_x = (SELECT max(maxx) FROM {rtree}),
+                      min_y = (SELECT min(miny) FROM {rtree}),
+                      max_y = (SELECT max(maxy) FROM {rtree})
+                    WHERE table_name = '{_LAYER}'"""
+                ),
+                {"now": now},
+            )
+        else:
+            geoms = [g for g in written if g is not None and not g.is_empty]
+            if geoms:
+                x0, y0, x1, y1 = shapely.total_bounds(geoms)
+                conn.execute(
+                    text(
+                        f"""UPDATE gpkg_contents SET last_change = :now,
+                          min_x = min(coalesce(min_x, :x0), :x0),
+                          max_x = max(coalesce(max_x, :x1), :x1),
+                          min_y = min(coalesce(min_y, :y0), :y0),
+                          max_y = max(coalesce(max_y, :y1), :y1)
+                        WHERE table_name = '{_LAYER}'"""
+                    ),
+                    {"now": now, "x0": x0, "y0": y0, "x1": x1, "y1": y1},
+                )
+            else:
+                conn.execute(
+                    text(
+                        f"UPDATE gpkg_contents SET last_change = :now WHERE table_name = '{_LAYER}'"
+                    ),
+                    {"now": now},
+                )
         conn.execute(
             text("UPDATE gpkg_contents SET last_change = :now WHERE table_name = 'history'"),
-            {"now": utc_now()},
+            {"now": now},
         )
 
     def _storage_error(self, exc: OperationalError) -> Exception:

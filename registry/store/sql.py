@@ -126,8 +126,11 @@ class SqlStore:
     def _decode_geoms(self, values: list[Any]) -> np.ndarray:
         raise NotImplementedError
 
-    def _after_write(self, conn: Connection) -> None:
-        """Backend bookkeeping inside the write transaction (e.g. GeoPackage extents)."""
+    def _after_write(self, conn: Connection, written: builtins.list[Any] | None = None) -> None:
+        """Backend bookkeeping inside the write transaction (e.g. GeoPackage extents).
+
+        ``written``: the geometries this transaction stored (the extent only needs to grow to
+        cover them); ``None`` when it cannot say (recompute the extent in full)."""
 
     def _storage_error(self, exc: OperationalError) -> Exception:
         """Translate a driver error into a ``StorageError`` for the user (or re-raise)."""
@@ -236,9 +239,9 @@ class SqlStore:
         if updated.rowcount == 0:
             conn.execute(meta.insert().values(meta_key="data_version", meta_value="1"))
 
-    def _finish(self, conn: Connection) -> None:
+    def _finish(self, conn: Connection, written: builtins.list[Any] | None = None) -> None:
         self._bump_data_version(conn)
-        self._after_write(conn)
+        self._after_write(conn, written)
 
     def _history_row(
         self,
@@ -341,7 +344,7 @@ class SqlStore:
         record = self._new_record(model, actor, owner, at)
         with self._transaction() as conn:
             self._insert(conn, [record], actor, at)
-            self._finish(conn)
+            self._finish(conn, [record.get("geometry")])
         return record
 
     def update(
@@ -355,7 +358,7 @@ class SqlStore:
             after = self._replace(
                 conn, record_id, model.model_dump(), expected_version, actor, "update", at
             )
-            self._finish(conn)
+            self._finish(conn, [after.get("geometry")])
         return after
 
     def delete(self, record_id: str, expected_version: int, actor: str) -> dict[str, Any]:
@@ -367,7 +370,7 @@ class SqlStore:
             after = self._replace(
                 conn, record_id, {}, expected_version, actor, "delete", at, deleted=True
             )
-            self._finish(conn)
+            self._finish(conn, [])  # the extent may stay larger than the data: allowed
         return after
 
     def revert(
@@ -395,7 +398,7 @@ class SqlStore:
                 at,
                 deleted=bool(target.get("deleted")),
             )
-            self._finish(conn)
+            self._finish(conn, [after.get("geometry")])
         return after
 
     def apply_batch(
@@ -462,7 +465,7 @@ class SqlStore:
                 indicator_values.insert(),
                 [{**r, "imported_at": at, "imported_by": actor} for r in rows],
             )
-            self._finish(conn)
+            self._finish(conn, [])  # no geometry written
         return replaced
 
     def remove_indicator_series(self, name: str, actor: str) -> int:
@@ -472,7 +475,7 @@ class SqlStore:
                 indicator_values.delete().where(indicator_values.c.indicator == name)
             )
             if result.rowcount:
-                self._finish(conn)
+                self._finish(conn, [])
         return int(result.rowcount or 0)
 
     # -- users ---------------------------------------------------------------------------

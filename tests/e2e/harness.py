@@ -158,26 +158,33 @@ ENTRY_MARKERS_JS = """() => {
 }"""
 
 
-def wait_map(page: Any, index: int = 0) -> Any:
-    """Wait for the map in iframe ``index`` to be drawn (canvas, outlines loaded); return it."""
+_OUTLINES_JS = """() => {
+    let outlines = 0;
+    if (window.map_div) window.map_div.eachLayer(l => {
+        if (l.feature && l.feature.properties && l.feature.properties.comuna_code) outlines++;
+    });
+    return outlines;
+}"""
+
+
+def wait_map(page: Any, index: int = 0, timeout: float = 60) -> Any:
+    """Wait for the map in iframe ``index`` to be drawn (outlines loaded); return it.
+
+    A page being replaced (navigation, a rerun) may remove the frame under us: that is
+    retried, not failed, until ``timeout``."""
+    from playwright.sync_api import Error as PlaywrightError
+
     frame = map_frame(page, index)
-    frame.locator(".leaflet-container").wait_for()
-    frame.locator("body").evaluate(
-        """() => new Promise((resolve, reject) => {
-            const t0 = Date.now();
-            const tick = () => {
-                let outlines = 0;
-                if (window.map_div) window.map_div.eachLayer(l => {
-                    if (l.feature && l.feature.properties && l.feature.properties.comuna_code) outlines++;
-                });
-                if (outlines > 300) return resolve(outlines);
-                if (Date.now() - t0 > 30000) return reject(new Error('outlines not drawn'));
-                setTimeout(tick, 100);
-            };
-            tick();
-        })"""
-    )
-    return frame
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if frame.locator("body").evaluate(_OUTLINES_JS, timeout=5_000) > 300:
+                return frame
+        except PlaywrightError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("the map's outlines were not drawn")
+        page.wait_for_timeout(100)
 
 
 def entry_markers(page: Any, index: int = 0) -> list[dict[str, Any]]:
@@ -189,12 +196,14 @@ def entry_markers(page: Any, index: int = 0) -> list[dict[str, Any]]:
 
 def wait_markers(page: Any, ids: set[str], timeout: float = 30) -> None:
     """Wait until the map draws exactly the entries ``ids`` as markers."""
+    from playwright.sync_api import Error as PlaywrightError
+
     deadline = time.monotonic() + timeout
     drawn: set[str] = set()
     while time.monotonic() < deadline:
         try:
             drawn = {m["id"] for m in entry_markers(page)}
-        except AssertionError:  # the map is being replaced
+        except (AssertionError, PlaywrightError):  # the map is being replaced
             drawn = set()
         if drawn == ids:
             return
