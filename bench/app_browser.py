@@ -23,6 +23,7 @@ from registry.i18n import tr
 from registry.store import Filters
 from tests.e2e.harness import (
     CHROMIUM_ARGS,
+    COUNT_JS,
     MAP_FRAME,
     ROOT,
     chromium_path,
@@ -35,17 +36,6 @@ from tests.e2e.harness import (
 )
 
 RESULTS = Path(__file__).parent / "results"
-# Entries in the map's entries layer: points (clustered or not), lines and polygons.
-COUNT_JS = """() => {
-    const m = window.map_div;
-    if (!m) return null;
-    let n = 0;
-    m.eachLayer(l => {
-        if (L.MarkerClusterGroup && l instanceof L.MarkerClusterGroup) n += l.getLayers().length;
-        else if (l.feature && l.feature.properties && l.feature.properties.id && !l.__parent) n += 1;
-    });
-    return n;
-}"""
 
 
 def _summary(times: list[float]) -> dict[str, float]:
@@ -114,9 +104,8 @@ def main(n: int = 10_000, runs: int = 5) -> dict[str, Any]:
                 opened.append(time.perf_counter() - start)
             wait_idle(page)
             filtered = []
-            names = {"region": tr("ui_f_region", lang="es")}
             box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
-                has=page.get_by_text(names["region"], exact=True)
+                has=page.get_by_text(tr("ui_f_region", lang="es"), exact=True)
             )
             for _ in range(runs):
                 wait_idle(page)

@@ -57,7 +57,7 @@ def map_bytes(frame: Any) -> tuple[int, Any]:
     return len(text.encode("utf-8")), text
 
 
-def bench_api(reg: Registry, path: Path, n: int, runs: int) -> dict[str, Any]:
+def bench_api(reg: Registry, runs: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     frame = reg.list(None, viewer=VISITOR)
     sector = frame["sector"].value_counts().index[0]
@@ -154,14 +154,15 @@ def bench_import(n: int, runs: int) -> dict[str, Any]:
     return {"median": statistics.median(times), "min": min(times), "max": max(times), "rows": n}
 
 
-TARGETS = {
+# figure -> (target as printed, test of a result; None where the issue sets no target)
+TARGETS: dict[str, tuple[str, Callable[[dict[str, Any]], bool] | None]] = {
     "list_filtered": ("<= 0.030 s", lambda r: r["median"] <= 0.030),
     "list_unfiltered": ("<= 1 s", lambda r: r["median"] <= 1.0),
     "map_national": (
         "<= 0.5 s, <= 3 MB",
         lambda r: r["median"] <= 0.5 and r["bytes"] <= 3_000_000,
     ),
-    "map_region": ("(no target)", lambda r: True),
+    "map_region": ("", None),
     "export_geojson": ("<= 1.5 x ogr2ogr", lambda r: r["ratio"] <= 1.5),
     "update_with_history": ("<= 0.015 s", lambda r: r["median"] <= 0.015),
     "import_csv": ("<= 30 s", lambda r: r["median"] <= 30),
@@ -183,7 +184,7 @@ def report(results: dict[str, Any]) -> str:
             extra = f"ratio {r['ratio']:.2f} (ogr2ogr {r['reference_ogr2ogr']:.2f} s)"
         if "rows" in r and not extra:
             extra = f"{r['rows']:,} rows"
-        mark = "met" if ok(r) else "MISSED"
+        mark = "" if ok is None else ("met" if ok(r) else "MISSED")
         lines.append(
             f"{key:26s} {r['median']:9.4f} {r['min']:9.4f} {r['max']:9.4f}  {extra:24s} "
             f"{target} {mark}"
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     reg = build_registry(args.n, folder / "registry.gpkg")
     built = time.perf_counter() - started
-    figures: dict[str, Any] = bench_api(reg, folder / "registry.gpkg", args.n, args.runs)
+    figures: dict[str, Any] = bench_api(reg, args.runs)
     figures["import_csv"] = bench_import(args.n, 1 if args.quick else min(args.runs, 3))
     if not args.no_app:
         from bench import app_browser

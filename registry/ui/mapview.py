@@ -121,8 +121,6 @@ def base_map(outlines: dict[str, str], osm: bool, lang: str) -> Any:
     m = folium.Map(
         location=CENTER,
         zoom_start=4,
-        min_zoom=3,
-        max_zoom=18,
         tiles=None,
         prefer_canvas=True,
         control_scale=True,

@@ -23,6 +23,7 @@ from tests.e2e.harness import (
     Watch,
     chromium_path,
     make_db,
+    offline_page,
     shot,
     start_app,
 )
@@ -72,30 +73,7 @@ FAILED = pytest.StashKey[bool]()
 @pytest.fixture
 def page(browser: Any, app: App, watch: Watch, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser context (no cookies, no session) with the network cut off."""
-    context = browser.new_context(
-        viewport={"width": 1440, "height": 1000}, locale="es-CL", accept_downloads=True
-    )
-
-    def route(r: Any) -> None:
-        host = r.request.url.split("/")[2] if "://" in r.request.url else ""
-        if host.split(":")[0] in ("127.0.0.1", "localhost") or r.request.url.startswith(
-            ("data:", "blob:", "about:")
-        ):
-            r.continue_()
-        else:
-            watch.external.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    pg = context.new_page()
-    pg.set_default_timeout(60_000)
-    pg.on("pageerror", lambda e: watch.errors.append(str(e)))
-
-    def dialog(d: Any) -> None:
-        watch.dialogs.append(d.message)
-        d.dismiss()
-
-    pg.on("dialog", dialog)
+    context, pg = offline_page(browser, watch)
     yield pg
     if request.node.stash.get(FAILED, False):  # what the page showed when the test failed
         shot(pg, f"failed-{request.node.name}", full_page=False)

@@ -44,6 +44,35 @@ class Watch:
     dialogs: list[str] = field(default_factory=list)
 
 
+def offline_page(browser: Any, watch: Watch, height: int = 1000) -> tuple[Any, Any]:
+    """A fresh browser context (no cookies, no session) and its page, with every request to
+    a host other than this machine refused and recorded in ``watch``, as are page errors and
+    dialogs (a dialog means injected script ran)."""
+    context = browser.new_context(
+        viewport={"width": 1440, "height": height}, locale="es-CL", accept_downloads=True
+    )
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        host = url.split("/")[2].split(":")[0] if "://" in url else ""
+        if host in ("127.0.0.1", "localhost") or url.startswith(("data:", "blob:", "about:")):
+            r.continue_()
+        else:
+            watch.external.append(url)
+            r.abort()
+
+    def dialog(d: Any) -> None:
+        watch.dialogs.append(d.message)
+        d.dismiss()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.on("pageerror", lambda e: watch.errors.append(str(e)))
+    page.on("dialog", dialog)
+    return context, page
+
+
 def chromium_path() -> str:
     """Debian's Chromium; the tests fail (never skip) without it."""
     path = os.environ.get("IAP_REGISTRY_CHROMIUM") or shutil.which("chromium")
@@ -164,6 +193,19 @@ _OUTLINES_JS = """() => {
         if (l.feature && l.feature.properties && l.feature.properties.comuna_code) outlines++;
     });
     return outlines;
+}"""
+
+
+# Entries in the map's entries layer: points (clustered or not), lines and polygons.
+COUNT_JS = """() => {
+    const m = window.map_div;
+    if (!m) return null;
+    let n = 0;
+    m.eachLayer(l => {
+        if (L.MarkerClusterGroup && l instanceof L.MarkerClusterGroup) n += l.getLayers().length;
+        else if (l.feature && l.feature.properties && l.feature.properties.id && !l.__parent) n += 1;
+    });
+    return n;
 }"""
 
 

@@ -20,6 +20,7 @@ from tests.e2e.harness import (
     click_map,
     entry_markers,
     login,
+    offline_page,
     point_of,
     select,
     wait_idle,
@@ -130,19 +131,7 @@ def test_hostile_text_in_every_field_never_runs_and_shows_literally(
         assert value_of(i, f.name) in texts, f.name
 
     # a manager sees it in the review queue and publishes it; the history shows the values
-    manager = browser.new_context(viewport={"width": 1440, "height": 1400})
-    manager.route(
-        "**/*",
-        lambda r: (
-            r.continue_()
-            if "127.0.0.1" in r.request.url
-            else (watch.external.append(r.request.url), r.abort())
-        ),
-    )
-    second = manager.new_page()
-    second.set_default_timeout(60_000)
-    second.on("dialog", lambda d: (watch.dialogs.append(d.message), d.dismiss()))
-    second.on("pageerror", lambda e: watch.errors.append(str(e)))
+    manager, second = offline_page(browser, watch, height=1400)
     login(second, app, "maria")
     second.get_by_role("link", name=tr("ui_page_review", lang="es")).click()
     title = second.get_by_text(NAME, exact=False).first

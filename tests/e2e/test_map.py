@@ -16,6 +16,7 @@ from tests.e2e.harness import (
     click_map,
     download_view,
     entry_markers,
+    offline_page,
     shot,
     wait_idle,
     wait_map,
@@ -107,7 +108,9 @@ def test_click_on_an_entry_opens_its_details(page: Any, app: App) -> None:
     shot(page, "map-details")
 
 
-def test_shared_url_reopens_the_same_filtered_view(page: Any, app: App, browser: Any) -> None:
+def test_shared_url_reopens_the_same_filtered_view(
+    page: Any, app: App, browser: Any, watch: Watch
+) -> None:
     page.goto(app.url)
     wait_map(page)
     wait_idle(page)
@@ -119,13 +122,7 @@ def test_shared_url_reopens_the_same_filtered_view(page: Any, app: App, browser:
     assert 0 < len(expected) < len(published(app))
     wait_markers(page, set(published(app, points=True, region=("13",))))
     # a second person opens the link in a fresh browser: same filter, same entries drawn
-    other = browser.new_context(viewport={"width": 1440, "height": 1000})
-    other.route(
-        "**/*",
-        lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort(),
-    )
-    second = other.new_page()
-    second.set_default_timeout(60_000)
+    other, second = offline_page(browser, watch)
     second.goto(shared)
     wait_map(second)
     wait_idle(second)

@@ -7,13 +7,21 @@ from typing import Any
 
 import pytest
 
-from bench.app_browser import COUNT_JS
 from bench.generate import build_registry
 from registry.auth import VISITOR
 from registry.i18n import tr
 from registry.store import Filters
 from registry.ui.mapview import CLUSTER_ABOVE
-from tests.e2e.harness import App, Watch, choose, map_frame, start_app, wait_idle, wait_map
+from tests.e2e.harness import (
+    COUNT_JS,
+    App,
+    Watch,
+    choose,
+    map_frame,
+    start_app,
+    wait_idle,
+    wait_map,
+)
 
 N = 3_000
 
