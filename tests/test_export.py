@@ -108,3 +108,51 @@ def test_filtered_export_and_restricted_fields(filled: Registry, tmp_path: Path)
     filled.export(out, actor=ADMIN, include_restricted=True, filters=Filters(kind=("iap",)))
     props = json.loads(out.read_text())["features"][0]["properties"]
     assert props["contact_email"] == "ana@example.cl"
+
+
+def test_whole_numbers_and_booleans_keep_their_types_with_gaps(
+    filled: Registry, tmp_path: Path
+) -> None:
+    # one entry with numbers and a yes/no answer, the others without: the columns have gaps
+    filled.create(
+        iap_values(name="Con cifras", n_firms=42, start_year=2021, participatory_governance=True),
+        ADMIN,
+    )
+    ogrinfo = require_tool("ogrinfo")
+    types = {}
+    for fmt in ("geojson", "gpkg"):
+        out = tmp_path / f"all.{fmt}"
+        filled.export(out)
+        listing = subprocess.run(
+            [ogrinfo, "-ro", "-so", "-al", str(out)], capture_output=True, text=True, check=True
+        ).stdout
+        types[fmt] = {
+            name: kind.split(" (")[0]
+            for name, kind in (
+                line.strip().split(": ", 1) for line in listing.splitlines() if ": " in line
+            )
+            if name in ("n_firms", "start_year", "participatory_governance")
+        }
+    assert types["geojson"] == {
+        "n_firms": "Integer",
+        "start_year": "Integer",
+        "participatory_governance": "Integer(Boolean)",
+    }
+    assert types["gpkg"] == {
+        "n_firms": "Integer64",
+        "start_year": "Integer64",
+        "participatory_governance": "Integer(Boolean)",
+    }
+    data = json.loads((tmp_path / "all.geojson").read_text())
+    props = next(f["properties"] for f in data["features"] if f["properties"]["n_firms"])
+    assert (props["n_firms"], props["start_year"]) == (42, 2021)
+    assert props["participatory_governance"] is True
+    filled.export(tmp_path / "all.csv")
+    row = next(
+        r for r in csv.DictReader((tmp_path / "all.csv").open(encoding="utf-8-sig")) if r["n_firms"]
+    )
+    assert (row["n_firms"], row["start_year"], row["participatory_governance"]) == (
+        "42",
+        "2021",
+        "True",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import getpass
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -73,13 +74,17 @@ class RegistryBase:
         filters: Filters | None = None,
         include_deleted: bool = False,
         viewer: Actor | None = None,
+        columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
         """Return the entries matching ``filters`` as a GeoDataFrame in EPSG:4326.
 
         ``viewer`` restricts the result to what that user may see (``VISITOR``: published
         entries only); None means no restriction (the local operator of the command line).
+        ``columns`` reads only those fields (and the geometry), which is faster.
         """
-        return self._ready().list(_for_viewer(filters, viewer), include_deleted=include_deleted)
+        return self._ready().list(
+            _for_viewer(filters, viewer), include_deleted=include_deleted, columns=columns
+        )
 
     def get(self, record_id: str, viewer: Actor | None = None) -> dict[str, Any]:
         """Return one entry (deleted entries too, flagged ``deleted``).

@@ -152,8 +152,9 @@ def resolve_locations(
     anchors = [_anchor(records[i].geometry) for i in with_geom]
     xs = np.array([p.x for p in anchors])
     ys = np.array([p.y for p in anchors])
-    direct = reverse_geocode(xs, ys) if with_geom else None
-    swapped = reverse_geocode(ys, xs) if with_geom else None
+    # plain tuples: a pandas row per entry costs more than the geocoding itself
+    direct = list(reverse_geocode(xs, ys).itertuples(index=False)) if with_geom else None
+    swapped = list(reverse_geocode(ys, xs).itertuples(index=False)) if with_geom else None
     geo_row = {i: k for k, i in enumerate(with_geom)}
 
     for i, rec in enumerate(records):
@@ -194,10 +195,10 @@ def resolve_locations(
         if geom is not None:
             k = geo_row[i]
             lon, lat = round(float(xs[k]), 6), round(float(ys[k]), 6)
-            hit = direct.iloc[k] if direct is not None else None
+            hit = direct[k] if direct is not None else None
             in_chile = hit is not None and hit.comuna_code is not None
             if country == "CL" and not in_chile:
-                swap = swapped.iloc[k] if swapped is not None else None
+                swap = swapped[k] if swapped is not None else None
                 if swap is not None and swap.comuna_code is not None:
                     msg = tr("coord_swapped", lon=lon, lat=lat, country="Chile")
                 else:

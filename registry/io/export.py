@@ -16,12 +16,14 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from registry.schema.fields import data_dictionary, public_fields
+from registry.schema.fields import FIELDS, SYSTEM_FIELDS, data_dictionary, public_fields
 
 __all__ = ["FORMATS", "export_frame", "guess_format", "neutralise_formulas", "write_dictionary"]
 
 FORMATS = ("geojson", "gpkg", "csv")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NULLABLE_DTYPES = {"int": "Int64", "bool": "boolean"}
+_TYPES = {f.name: f.type for f in (*FIELDS, *SYSTEM_FIELDS)}
 
 
 def guess_format(path: str | Path, fmt: str | None = None) -> str:
@@ -50,11 +52,15 @@ def neutralise_formulas(value: object) -> object:
 
 
 def _public(frame: gpd.GeoDataFrame, include_restricted: bool) -> gpd.GeoDataFrame:
+    """The exported columns, typed by the field table: whole numbers stay integers (a
+    column with gaps would otherwise be written as reals, ``2021.0``) and yes/no fields
+    booleans, empty or not."""
     columns = [c for c in public_fields(include_restricted) if c in frame.columns]
     out = frame[[*columns, frame.geometry.name]].copy()
-    for column in ("participatory_governance",):
-        if column in out:
-            out[column] = out[column].astype("boolean")
+    for column in columns:
+        kind = _TYPES[column]
+        if kind in _NULLABLE_DTYPES:
+            out[column] = out[column].astype(_NULLABLE_DTYPES[kind])
     return out
 
 
@@ -69,6 +75,7 @@ def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
             "ID_FIELD": "id",
             "WRITE_NAME": "NO",
         },
+        use_arrow=True,
     )
 
 

@@ -77,7 +77,11 @@ def _blank(value: Any) -> bool:
 
 def _to_code(spec: FieldSpec, value: Any) -> str:
     assert spec.code_list
-    code = _LOOKUPS[spec.code_list].get(_fold(str(value)))
+    table = _LOOKUPS[spec.code_list]
+    # keys are folded already: a value equal to one needs no folding (the usual case)
+    code = table.get(value) if isinstance(value, str) else None
+    if code is None:
+        code = table.get(_fold(str(value)))
     if code is None:
         allowed = ", ".join(c.code for c in CODE_LISTS[spec.code_list])
         raise _err("unknown_code", value=str(value)[:80], allowed=allowed)
@@ -230,9 +234,7 @@ def _fail(errors: list[tuple[str, str, Any]]) -> None:
 
 
 class _Base(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", arbitrary_types_allowed=True, validate_default=True, frozen=True
-    )
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -282,9 +284,16 @@ class _Base(BaseModel):
 def _build_model() -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for spec in FIELDS:
-        default: Any = [] if spec.is_list else None
         annotated = Annotated[Any, BeforeValidator(_validator(spec))]
-        fields[spec.name] = (annotated, Field(default=default, title=spec.en))
+        # A missing optional field takes the value a blank one validates to (None or []),
+        # without running its validator; a missing required one is validated (and fails).
+        if spec.required:
+            field = Field(default=None, title=spec.en, validate_default=True)
+        elif spec.is_list:
+            field = Field(default_factory=list, title=spec.en)
+        else:
+            field = Field(default=None, title=spec.en)
+        fields[spec.name] = (annotated, field)
     return create_model("Initiative", __base__=_Base, **fields)
 
 

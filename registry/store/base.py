@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
@@ -68,7 +69,10 @@ class Store(Protocol):
     def find_ids(self, external_ids: list[str]) -> dict[str, str]: ...
     def get_many(self, record_ids: list[str]) -> dict[str, dict[str, Any]]: ...
     def list(
-        self, filters: Filters | None = None, include_deleted: bool = False
+        self,
+        filters: Filters | None = None,
+        include_deleted: bool = False,
+        columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame: ...
     def create(self, model: Any, actor: str, owner: str | None = None) -> dict[str, Any]: ...
     def update(

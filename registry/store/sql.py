@@ -12,14 +12,14 @@ import builtins
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Integer, String, and_, func, or_, select
+from sqlalchemy import Connection, Engine, Integer, Select, String, and_, func, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -42,7 +42,7 @@ from registry.store.tables import (
     users,
 )
 
-__all__ = ["SqlStore", "utc_now"]
+__all__ = ["SqlStore", "insert_many", "utc_now"]
 
 
 def utc_now() -> str:
@@ -110,6 +110,37 @@ def _where(filters: Filters | None, include_deleted: bool) -> list[ColumnElement
             ]
         clauses.append(or_(*readable))
     return clauses
+
+
+def _list_query(
+    filters: Filters | None, include_deleted: bool, names: Sequence[str] | None = None
+) -> Select[Any]:
+    readable = [c for c in initiatives.c if c.name not in ("fid", "search_text")]
+    if names is None:
+        columns = readable
+    else:
+        wanted = {GEOM_COLUMN, *names}
+        unknown = wanted - {c.name for c in readable}
+        if unknown:
+            raise ValueError(f"unknown columns: {sorted(unknown)}")
+        columns = [c for c in readable if c.name in wanted]
+    return (
+        select(*columns)
+        .where(and_(True, *_where(filters, include_deleted)))
+        .order_by(initiatives.c.name, initiatives.c.id)
+    )
+
+
+def insert_many(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (same keys, values the driver takes as they are) with one
+    ``executemany``, skipping SQLAlchemy's per-row parameter processing (a third of a bulk
+    import's insert time)."""
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(rows[0]))
+    if compiled.positional:
+        order = compiled.positiontup or []
+        conn.exec_driver_sql(str(compiled), [tuple(r[k] for k in order) for r in rows])
+    else:
+        conn.exec_driver_sql(str(compiled), rows)
 
 
 class SqlStore:
@@ -189,21 +220,26 @@ class SqlStore:
         return out
 
     def list(
-        self, filters: Filters | None = None, include_deleted: bool = False
+        self,
+        filters: Filters | None = None,
+        include_deleted: bool = False,
+        columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
-        """Return the matching entries as a GeoDataFrame (EPSG:4326), ordered by name."""
-        columns = [c for c in initiatives.c if c.name not in ("fid", "search_text")]
-        query = (
-            select(*columns)
-            .where(and_(True, *_where(filters, include_deleted)))
-            .order_by(initiatives.c.name, initiatives.c.id)
-        )
+        """Return the matching entries as a GeoDataFrame (EPSG:4326), ordered by name;
+        only ``columns`` (and the geometry) when given."""
+        return self._frame(_list_query(filters, include_deleted, columns))
+
+    def _frame(self, query: Select[Any]) -> gpd.GeoDataFrame:
+        """Run ``query`` (the geometry column among its columns) into a GeoDataFrame.
+
+        Backends with a faster columnar reader override this."""
         with self._read.connect() as conn:
             result = conn.execute(query)
-            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            frame = pd.DataFrame.from_records(
+                [tuple(r) for r in result.fetchall()], columns=list(result.keys())
+            )
         geoms: Any = self._decode_geoms(frame.pop(GEOM_COLUMN).tolist()) if len(frame) else []
-        gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))
-        return gdf
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))
 
     def history(self, record_id: str) -> builtins.list[dict[str, Any]]:
         h = history.c
@@ -287,11 +323,27 @@ class SqlStore:
     ) -> None:
         if not records:
             return
-        conn.execute(initiatives.insert(), [record_to_row(r, self._encode_geom) for r in records])
-        conn.execute(
-            history.insert(),
+        # in id order, the indexes on the (random) UUIDs grow at their end: a 100,000-row
+        # import inserts 3x faster than in file order
+        records = sorted(records, key=lambda r: str(r["id"]))
+        self._insert_rows(
+            conn,
+            [record_to_row(r, self._encode_geom) for r in records],
             [self._history_row(r["id"], 1, "create", actor, at, None, r) for r in records],
+            [r.get("geometry") for r in records],
         )
+
+    def _insert_rows(
+        self,
+        conn: Connection,
+        rows: builtins.list[dict[str, Any]],
+        history_rows: builtins.list[dict[str, Any]],
+        geoms: builtins.list[Any],
+    ) -> None:
+        """Insert new entries' rows and their history rows (backends may load big batches
+        their own faster way; ``geoms`` are the rows' geometries)."""
+        insert_many(conn, initiatives, rows)
+        insert_many(conn, history, history_rows)
 
     def _current(self, conn: Connection, record_id: str) -> dict[str, Any]:
         found = self._records(conn, [initiatives.c.id == str(record_id)])
@@ -310,6 +362,7 @@ class SqlStore:
         at: str,
         deleted: bool = False,
     ) -> dict[str, Any]:
+        expected_version = int(expected_version)  # e.g. a numpy integer read from a frame
         before = self._current(conn, record_id)
         if before["version"] != expected_version:
             raise Conflict(record_id, expected_version, before)

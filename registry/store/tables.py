@@ -8,7 +8,6 @@ column holds (ISO text, ``a|b`` code lists, a backend-specific geometry value).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import unicodedata
 from typing import Any
 
@@ -133,10 +132,21 @@ meta = Table(
 )
 
 
+class _WithoutCombining(dict[int, int | None]):
+    """``str.translate`` table that drops combining marks, filled as characters are seen."""
+
+    def __missing__(self, char: int) -> int | None:
+        kept = None if unicodedata.combining(chr(char)) else char
+        self[char] = kept
+        return kept
+
+
+_WITHOUT_COMBINING = _WithoutCombining()
+
+
 def fold(text: str) -> str:
     """Lower-case, accent-free text for searching: ``fold("Ñuñoa")`` is ``"nunoa"``."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return unicodedata.normalize("NFKD", text).translate(_WITHOUT_COMBINING).lower()
 
 
 def search_text(record: dict[str, Any]) -> str:
@@ -144,18 +154,25 @@ def search_text(record: dict[str, Any]) -> str:
     return fold(" ".join(str(record[f]) for f in SEARCH_FIELDS if record.get(f)))
 
 
+# (field, how its column holds it): "list" joined by LIST_SEP, "date" as ISO text, else as is
+_COLUMNS = tuple(
+    (spec.name, "list" if spec.is_list else spec.type)
+    for spec in (*FIELDS, *SYSTEM_FIELDS)
+    if spec.name != "geometry"
+)
+
+
 def record_to_row(record: dict[str, Any], encode_geom: Any) -> dict[str, Any]:
     """Return the column values of ``record``; ``encode_geom`` converts the geometry."""
     row: dict[str, Any] = {}
-    for spec in (*FIELDS, *SYSTEM_FIELDS):
-        if spec.name == "geometry":
-            continue
-        value = record.get(spec.name)
-        if spec.is_list:
-            value = LIST_SEP.join(value) if value else None
-        elif spec.type == "date" and value is not None:
-            value = value.isoformat()
-        row[spec.name] = value
+    for name, kind in _COLUMNS:
+        value = record.get(name)
+        if value is not None:
+            if kind == "list":
+                value = LIST_SEP.join(value) if value else None
+            elif kind == "date":
+                value = value.isoformat()
+        row[name] = value
     row[GEOM_COLUMN] = encode_geom(record.get("geometry"))
     row["search_text"] = search_text(record)
     return row
@@ -184,7 +201,7 @@ def record_to_json(record: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in record.items():
         if key == "geometry":
-            out[key] = None if value is None else json.loads(shapely.to_geojson(value))
+            out[key] = None if value is None else shapely.geometry.mapping(value)
         elif isinstance(value, dt.date):
             out[key] = value.isoformat()
         else:
