@@ -127,6 +127,34 @@ def test_clicking_an_entry_opens_its_details(app_db: Registry, fake_map: FakeMap
     assert rec["id"] in at.session_state["selected_ids"]
 
 
+def test_a_grouped_map_narrows_to_the_clicked_place(
+    app_db: Registry, fake_map: FakeMap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from registry.ui import mapview
+
+    monkeypatch.setenv("IAP_REGISTRY_MAP_DETAIL_MAX", "20")  # the seeded entries exceed it
+    visible = app_db.list(viewer=Actor("", "visitor"))
+    payload = mapview.entries_payload(visible, "sector", "es", limit=20)
+    place = next(g for g in payload.groups if g["k"].startswith("comuna:"))
+    at = run()
+    assert any(c.value.startswith("Vista agrupada") for c in at.caption)
+    assert "iapGroup" in fake_map.html
+    code = place["k"].split(":", 1)[1]
+    name = app_db.comuna_names()[code]
+    fake_map.events["main_map"] = {
+        "last_object_clicked": {"lat": place["y"] + 0.01, "lng": place["x"]},  # near its edge
+        "last_object_clicked_tooltip": f"{name}\n{place['s']}",
+    }
+    at.run()
+    assert not at.exception, at.exception
+    assert at.multiselect(key="flt_comuna").value == [code]
+    assert at.query_params["comuna"] == code
+    in_place = app_db.list(Filters(comuna=(code,)), viewer=Actor("", "visitor"))
+    assert metric(at, "Entradas") == str(len(in_place))
+    assert not any(c.value.startswith("Vista agrupada") for c in at.caption)
+    assert "iapGroup" not in fake_map.html  # its entries, one by one
+
+
 def test_statistics_page_matches_the_api(app_db: Registry, fake_map: FakeMap) -> None:
     at = run("stats", kind="iap")
     stats = app_db.stats(Filters(kind=("iap",)), viewer=Actor("", "visitor"))

@@ -86,6 +86,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Haga clic en una entrada del mapa para ver su ficha.",
         "en": "Click an entry on the map to see its details.",
     },
+    "ui_grouped_note": {
+        "es": "Vista agrupada: {n} entradas en {groups} comunas, regiones o países (más de "
+        "{limit} en la vista). Haga clic en un círculo para ver sus entradas, o filtre.",
+        "en": "Grouped view: {n} entries in {groups} comunas, regions or countries (more than "
+        "{limit} in view). Click a circle to see its entries, or filter.",
+    },
+    "ui_group_summary": {"es": "{n} entradas", "en": "{n} entries"},
+    "ui_group_one": {"es": "1 entrada", "en": "1 entry"},
+    "ui_legend_grouped": {
+        "es": "Color: el valor más frecuente en cada grupo; tamaño: número de entradas.",
+        "en": "Colour: the most frequent value in each group; size: number of entries.",
+    },
     "ui_several_here": {
         "es": "{n} entradas en este lugar; elija una:",
         "en": "{n} entries at this place; choose one:",

@@ -103,6 +103,10 @@ def filter_sidebar(region_names: dict[str, str], comuna_names: dict[str, str]) -
     """
     lang = state.language()
     _filter_state(state.filters_from_query(st.query_params.to_dict()))
+    drill = st.session_state.pop(state.DRILL, None)
+    if drill:  # a place clicked on a grouped map narrows the view to it
+        level, code = drill.split(":", 1)
+        st.session_state[f"flt_{level}"] = [code]
     sb = st.sidebar
     sb.subheader(tr("ui_filters", lang=lang))
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import folium
@@ -19,7 +22,7 @@ from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
-from registry.i18n import tr
+from registry.i18n import number, tr
 from registry.schema.codes import CODE_LISTS, label
 from registry.schema.fields import FIELDS_BY_NAME
 from registry.ui.assets import CSS, JS
@@ -28,19 +31,27 @@ __all__ = [
     "APPROXIMATE",
     "CLUSTER_ABOVE",
     "COLOR_FIELDS",
+    "DETAIL_MAX",
     "ChoroplethLayer",
     "EntriesLayer",
+    "GroupsLayer",
+    "MapPayload",
     "OutlineLayer",
     "base_map",
     "choropleth_classes",
+    "detail_max",
     "entries_payload",
     "js_json",
+    "map_columns",
     "pick_entries",
+    "pick_group",
 ]
 
 CENTER = (-37.5, -71.0)
 CHILE = [[-56.0, -76.0], [-17.5, -66.4]]  # the first view: mainland Chile
 CLUSTER_ABOVE = 2_000  # more points than this are clustered at low zoom
+DETAIL_MAX = 10_000  # more entries than this are drawn as one circle per place
+_MAP_FIELDS = ("id", "name", "kind", "location_precision", "country", "region_code", "comuna_code")
 APPROXIMATE = ("comuna", "region", "country")  # location precisions drawn as approximate
 COLOR_FIELDS = (
     "sector",
@@ -164,7 +175,8 @@ def base_map(outlines: dict[str, str], osm: bool, lang: str) -> Any:
 def _colors(values: pd.Series, field: str, lang: str) -> tuple[list[str], list[dict[str, str]]]:
     spec = FIELDS_BY_NAME[field]
     order = [c.code for c in CODE_LISTS[spec.code_list]] if spec.code_list else []
-    present = [v for v in order if v in set(values.dropna())]
+    seen = set(values.dropna().unique())
+    present = [v for v in order if v in seen]
     table = {v: PALETTE[i] if i < len(PALETTE) else OTHER for i, v in enumerate(present)}
     legend = [
         {"code": v, "label": label(spec.code_list, v, lang) if spec.code_list else v, "color": c}
@@ -172,57 +184,167 @@ def _colors(values: pd.Series, field: str, lang: str) -> tuple[list[str], list[d
     ]
     if values.isna().any():
         legend.append({"code": "", "label": tr("no_value", lang=lang), "color": OTHER})
-    return [table.get(v, OTHER) for v in values], legend
+    return values.map(table).fillna(OTHER).astype(object).tolist(), legend
+
+
+def detail_max() -> int:
+    """How many entries a view may hold before the map groups them (``DETAIL_MAX``, or the
+    ``IAP_REGISTRY_MAP_DETAIL_MAX`` setting)."""
+    text = os.environ.get("IAP_REGISTRY_MAP_DETAIL_MAX", "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else DETAIL_MAX
+
+
+def map_columns(color_by: str) -> list[str]:
+    """The fields ``entries_payload`` reads (with the geometry), for a narrow ``list``."""
+    return list(dict.fromkeys([*_MAP_FIELDS, color_by]))
+
+
+@dataclass(frozen=True)
+class MapPayload:
+    """What the map draws for one view: every entry (``points`` and ``shapes``, GeoJSON)
+    or, above ``detail_max()`` entries, one circle per place (``groups``); and the legend."""
+
+    legend: list[dict[str, str]]
+    total: int
+    points: dict[str, Any] | None = None
+    shapes: dict[str, Any] | None = None
+    groups: list[dict[str, Any]] | None = None
+
+    @property
+    def grouped(self) -> bool:
+        return self.groups is not None
+
+    def layer(self, lang: str) -> MacroElement:
+        """The Leaflet layer that draws this payload."""
+        if self.groups is not None:
+            return GroupsLayer(self.groups)
+        assert self.points is not None and self.shapes is not None
+        return EntriesLayer(self.points, self.shapes, lang)
 
 
 def entries_payload(
-    frame: Any, color_by: str, lang: str
-) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, str]]]:
-    """Return the entries as two GeoJSON FeatureCollections (points; lines and polygons)
-    with the few properties the map uses, and the legend of ``color_by``.
+    frame: Any,
+    color_by: str,
+    lang: str,
+    places: Mapping[str, str] | None = None,
+    limit: int | None = None,
+) -> MapPayload:
+    """Return what the map draws for ``frame`` (columns ``map_columns(color_by)`` at least).
 
-    Coordinates are rounded to 5 decimals (about 1 m). Properties: ``id``, ``n`` (name),
-    ``k`` (kind label), ``c`` (colour), ``a`` (true where the location is approximate).
+    Up to ``limit`` entries (default ``detail_max()``): two GeoJSON FeatureCollections
+    (points; lines and polygons) with the few properties the map uses: ``id``, ``n``
+    (name), ``k`` (kind label), ``c`` (colour), ``a`` (true where the location is
+    approximate); coordinates rounded to 5 decimals (about 1 m). Above it: one group per
+    comuna (else region, else country) at the mean position of its entries, named from
+    ``places`` (keys ``comuna:13101``, ``region:13``, ``country:AR``), coloured by its most
+    frequent value of ``color_by``.
     """
     frame = frame[frame.geometry.notna()]
+    limit = detail_max() if limit is None else limit
     colors, legend = _colors(frame[color_by], color_by, lang)
+    if len(frame) > limit:
+        groups = _groups(frame, color_by, colors, lang, places or {})
+        if len(groups) > 1:
+            return MapPayload(legend, len(frame), groups=groups)
     geoms = shapely.transform(frame.geometry.values, lambda xy: np.round(xy, 5))
     kinds = [label("kind", k, lang) for k in frame["kind"]]
     approx = frame["location_precision"].isin(APPROXIMATE).to_numpy()
     is_point = shapely.get_type_id(geoms) == 0
+    xs, ys = shapely.get_x(geoms), shapely.get_y(geoms)
     points: list[dict[str, Any]] = []
     shapes: list[dict[str, Any]] = []
     for i, (rid, name) in enumerate(zip(frame["id"], frame["name"], strict=True)):
         props = {"id": rid, "n": name, "k": kinds[i], "c": colors[i], "a": bool(approx[i])}
         if is_point[i]:
-            geom: dict[str, Any] = {
-                "type": "Point",
-                "coordinates": [geoms[i].x, geoms[i].y],
-            }
+            geom: dict[str, Any] = {"type": "Point", "coordinates": [xs[i], ys[i]]}
             points.append({"type": "Feature", "geometry": geom, "properties": props})
         else:
             geom = shapely.geometry.mapping(geoms[i])
             shapes.append({"type": "Feature", "geometry": geom, "properties": props})
-    return (
-        {"type": "FeatureCollection", "features": points},
-        {"type": "FeatureCollection", "features": shapes},
+    return MapPayload(
         legend,
+        len(frame),
+        points={"type": "FeatureCollection", "features": points},
+        shapes={"type": "FeatureCollection", "features": shapes},
     )
 
 
-_TOOLTIP_JS = """function(feature, approxText) {
-    return function () {
-        var box = document.createElement('div');
-        box.className = 'iap-tip';
-        var name = document.createElement('b');
-        name.textContent = feature.properties.n;
-        var kind = document.createElement('span');
-        kind.textContent = feature.properties.k + (feature.properties.a ? ' · ' + approxText : '');
-        box.appendChild(name);
-        box.appendChild(kind);
-        return box;
-    };
-}"""
+def _groups(
+    frame: Any, color_by: str, colors: list[str], lang: str, places: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """One group per place: key ``k``, name ``n``, summary ``s``, position ``x``/``y``,
+    radius ``r``, colour ``c`` of the most frequent value (ties: the first by code)."""
+    comuna, region = frame["comuna_code"], frame["region_code"]
+    key = ("country:" + frame["country"].fillna("")).where(region.isna(), "region:" + region)
+    key = key.where(comuna.isna(), "comuna:" + comuna)
+    anchors = np.array(frame.geometry.values, dtype=object)  # a copy: frames are shared
+    lines_or_areas = shapely.get_type_id(anchors) != 0
+    anchors[lines_or_areas] = shapely.point_on_surface(anchors[lines_or_areas])
+    place_of, place_keys = pd.factorize(key.to_numpy(), sort=True)
+    value_of, values = pd.factorize(frame[color_by].fillna("").to_numpy(), sort=True)
+    n_places = len(place_keys)
+    sizes = np.bincount(place_of, minlength=n_places)
+    xs = np.bincount(place_of, shapely.get_x(anchors), n_places) / sizes
+    ys = np.bincount(place_of, shapely.get_y(anchors), n_places) / sizes
+    table = np.bincount(place_of * len(values) + value_of, minlength=n_places * len(values))
+    table = table.reshape(n_places, len(values))
+    _, first = np.unique(value_of, return_index=True)
+    color_of_value = np.asarray(colors, dtype=object)[first]
+    code_list = FIELDS_BY_NAME[color_by].code_list
+    biggest = int(sizes.max())
+    out = []
+    for i, place in enumerate(place_keys):
+        ranked = np.argsort(-table[i], kind="stable")[:3]
+        ranked = [j for j in ranked if table[i, j] > 0]
+        n = int(sizes[i])
+        summary = tr("ui_group_summary" if n > 1 else "ui_group_one", lang=lang, n=number(n, lang))
+        parts = [
+            f"{_value_label(code_list, str(values[j]), lang)} {number(int(table[i, j]), lang)}"
+            for j in ranked
+        ]
+        out.append(
+            {
+                "k": str(place),
+                "n": places.get(str(place), str(place).split(":", 1)[1]),
+                "s": " · ".join([summary, *parts]),
+                "x": round(float(xs[i]), 5),
+                "y": round(float(ys[i]), 5),
+                "r": round(5 + 17 * math.sqrt(n / biggest), 1),
+                "c": color_of_value[ranked[0]],
+            }
+        )
+    return out
+
+
+def _value_label(code_list: str | None, value: str, lang: str) -> str:
+    if not value:
+        return tr("no_value", lang=lang)
+    return label(code_list, value, lang) if code_list else value
+
+
+def pick_group(
+    groups: list[dict[str, Any]], lat: float, lng: float, tooltip: str | None
+) -> dict[str, Any] | None:
+    """Return the group a map click at ``lat, lng`` points to: among the groups named by
+    the hovered ``tooltip`` (first line), else all, the nearest one."""
+    if not groups:
+        return None
+    first = (tooltip or "").strip().splitlines()[0].strip() if (tooltip or "").strip() else ""
+    named = [g for g in groups if g["n"] == first] or groups
+    return min(named, key=lambda g: (g["x"] - lng) ** 2 + (g["y"] - lat) ** 2)
+
+
+_TIP_JS = """function (title, text) {
+    var box = document.createElement('div');
+    box.className = 'iap-tip';
+    var name = document.createElement('b');
+    name.textContent = title;
+    var detail = document.createElement('span');
+    detail.textContent = text;
+    box.appendChild(name);
+    box.appendChild(detail);
+    return box;
+}"""  # a tooltip as DOM nodes filled with textContent: user text is never parsed as HTML
 
 
 class EntriesLayer(JSCSSMixin, MacroElement):
@@ -234,10 +356,15 @@ class EntriesLayer(JSCSSMixin, MacroElement):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = (function () {
             var tip = """
-        + _TOOLTIP_JS
+        + _TIP_JS
         + """;
             var approx = {{ this.approx_text }};
-            var onEach = function (f, l) { l.bindTooltip(tip(f, approx), {sticky: true}); };
+            var onEach = function (f, l) {
+                var p = f.properties;
+                l.bindTooltip(function () {
+                    return tip(p.n, p.k + (p.a ? ' · ' + approx : ''));
+                }, {sticky: true});
+            };
             var points = L.geoJSON({{ this.points }}, {
                 pointToLayer: function (f, ll) {
                     return L.circleMarker(ll, {
@@ -285,6 +412,40 @@ class EntriesLayer(JSCSSMixin, MacroElement):
             self.default_js, self.default_css = [], []
 
 
+class GroupsLayer(MacroElement):
+    """One circle per group (place) of entries, sized by its count and coloured by its most
+    frequent value; the tooltip (a DOM node filled with ``textContent``) names the place and
+    sums it up."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var tip = """
+        + _TIP_JS
+        + """;
+            var group = L.featureGroup();
+            {{ this.groups }}.forEach(function (g) {
+                var circle = L.circleMarker([g.y, g.x], {
+                    radius: g.r, color: '#333', weight: 1, fillColor: g.c, fillOpacity: 0.75
+                });
+                circle.bindTooltip(function () { return tip(g.n, g.s); }, {sticky: true});
+                circle.iapGroup = g.k;
+                group.addLayer(circle);
+            });
+            return group;
+        })();
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, groups: list[dict[str, Any]]):
+        super().__init__()
+        self._name = "GroupsLayer"
+        self.groups = js_json(groups)
+
+
 # -- regional productivity ------------------------------------------------------------------
 def choropleth_classes(values: list[float], diverging: bool) -> list[float]:
     """Return the 4 inner class breaks for 5 classes (quantiles; symmetric around 0 for
@@ -307,6 +468,9 @@ class ChoroplethLayer(MacroElement):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = (function () {
             var byCode = {{ this.data }};
+            var tip = """
+        + _TIP_JS
+        + """;
             var layer = L.geoJSON(null, {
                 filter: function (f) { return byCode[f.properties.region_code] !== undefined; },
                 style: function (f) {
@@ -315,16 +479,7 @@ class ChoroplethLayer(MacroElement):
                 },
                 onEachFeature: function (f, l) {
                     var p = byCode[f.properties.region_code];
-                    l.bindTooltip(function () {
-                        var box = document.createElement('div');
-                        box.className = 'iap-tip';
-                        var name = document.createElement('b');
-                        name.textContent = p.n;
-                        var value = document.createElement('span');
-                        value.textContent = p.v;
-                        box.appendChild(name); box.appendChild(value);
-                        return box;
-                    }, {sticky: true});
+                    l.bindTooltip(function () { return tip(p.n, p.v); }, {sticky: true});
                 }
             });
             fetch({{ this.url }}).then(function (r) { return r.json(); })

@@ -18,6 +18,7 @@ import shapely
 import streamlit as st
 
 from registry.api import Registry
+from registry.schema.codes import code_codes, label
 from registry.seed import seed
 from registry.store import Filters
 from registry.ui.assets import ensure_assets
@@ -30,6 +31,7 @@ __all__ = [
     "map_payload",
     "osm_reachable",
     "outline_urls",
+    "place_names",
     "registry",
     "static_files",
     "version",
@@ -67,7 +69,18 @@ def entries(data_version: int, key: str, _filters: Filters, _viewer: Any) -> Any
 @st.cache_resource(max_entries=32, show_spinner=False)
 def map_payload(data_version: int, key: str, _frame: Any, color_by: str, lang: str) -> Any:
     """The entries' map payload (``mapview.entries_payload``) for one view (``key``)."""
-    return entries_payload(_frame, color_by, lang)
+    return entries_payload(_frame, color_by, lang, place_names(lang))
+
+
+@st.cache_resource(show_spinner=False)
+def place_names(lang: str) -> dict[str, str]:
+    """Names of the places the map groups entries by (``comuna:13101``, ``region:13``,
+    ``country:AR``)."""
+    reg = registry()
+    names = {f"country:{code}": label("country", code, lang) for code in code_codes("country")}
+    names.update({f"region:{code}": name for code, name in reg.region_names().items()})
+    names.update({f"comuna:{code}": name for code, name in reg.comuna_names().items()})
+    return names
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -19,6 +19,7 @@ from registry.store import Filters
 
 __all__ = [
     "ACTOR",
+    "DRILL",
     "EDIT",
     "FILTER_PARAMS",
     "LANG",
@@ -36,6 +37,7 @@ LANG = "lang"  # "es" or "en"
 SELECTED = "selected_ids"  # ids of the entries clicked on the map
 EDIT = "edit_loaded"  # {"id": ..., "version": ..., "record": ...} the form started from
 PLACE = "place_vertices"  # [[lon, lat], ...] clicked on the form's map
+DRILL = "drill_place"  # a grouped map's place clicked ("comuna:13101"), to become a filter
 
 # filter field -> (query parameter, code list or None for free values)
 FILTER_PARAMS: dict[str, tuple[str, str | None]] = {

@@ -103,14 +103,16 @@ class App:
         return Registry(str(self.db))
 
 
-def start_app(db: Path, log: Path) -> App:
-    """Start the app on ``db`` and wait until it answers its health check."""
+def start_app(db: Path, log: Path, settings: dict[str, str] | None = None) -> App:
+    """Start the app on ``db`` (with extra environment ``settings``) and wait until it
+    answers its health check."""
     port = free_port()
     env = {
         **os.environ,
         "IAP_REGISTRY_DB": str(db),
         "IAP_REGISTRY_OFFLINE": "1",
         "IAP_REGISTRY_LANG": "es",
+        **(settings or {}),
     }
     command = [
         sys.executable,

@@ -1,4 +1,5 @@
-"""The map above the clustering threshold (synthetic registry), in headless Chromium."""
+"""The map above the clustering threshold and above the detail limit (synthetic registry),
+in headless Chromium."""
 
 from __future__ import annotations
 
@@ -11,16 +12,20 @@ from bench.generate import build_registry
 from registry.auth import VISITOR
 from registry.i18n import tr
 from registry.store import Filters
+from registry.ui import mapview
 from registry.ui.mapview import CLUSTER_ABOVE
 from tests.e2e.harness import (
     COUNT_JS,
     App,
     Watch,
     choose,
+    click_map,
     map_frame,
+    point_of,
     start_app,
     wait_idle,
     wait_map,
+    wait_markers,
 )
 
 N = 3_000
@@ -32,6 +37,29 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     folder = tmp_path_factory.mktemp("e2e-scale")
     build_registry(N, folder / "app.gpkg", seed=3)
     running = start_app(folder / "app.gpkg", folder / "streamlit.log")
+    yield running
+    running.process.terminate()
+    running.process.wait(10)
+
+
+DETAIL_LIMIT = 1_000
+GROUPS_JS = """() => {
+    const out = [];
+    if (window.map_div) window.map_div.eachLayer(l => {
+        if (l.iapGroup) out.push({k: l.iapGroup, lat: l.getLatLng().lat, lng: l.getLatLng().lng});
+    });
+    return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def grouped_app(app: App) -> Iterator[App]:
+    """A second app on the same registry, with a detail limit below its entries."""
+    running = start_app(
+        app.db,
+        app.log.with_name("grouped.log"),
+        {"IAP_REGISTRY_MAP_DETAIL_MAX": str(DETAIL_LIMIT)},
+    )
     yield running
     running.process.terminate()
     running.process.wait(10)
@@ -62,3 +90,30 @@ def test_many_entries_are_clustered_and_filter(page: Any, app: App, watch: Watch
     in_region = app.registry().list(Filters(region=("05",)), viewer=VISITOR)
     wait_drawn(page, int(in_region.geometry.notna().sum()))
     assert not watch.errors, watch.errors  # e.g. "Map has no maxZoom specified"
+
+
+def test_above_the_detail_limit_places_are_circles_and_a_click_narrows(
+    page: Any, grouped_app: App, watch: Watch
+) -> None:
+    visible = grouped_app.registry().list(None, viewer=VISITOR)
+    assert len(visible) > DETAIL_LIMIT
+    expected = mapview.entries_payload(visible, "sector", "es", limit=DETAIL_LIMIT).groups
+    page.goto(grouped_app.url)
+    wait_map(page)
+    circles: list[dict[str, Any]] = []
+    for _ in range(300):
+        circles = map_frame(page).locator("body").evaluate(GROUPS_JS)
+        if len(circles) == len(expected):
+            break
+        page.wait_for_timeout(100)
+    assert {c["k"] for c in circles} == {g["k"] for g in expected}
+    assert drawn(page) == 0  # no entry drawn one by one
+    assert page.get_by_text("Vista agrupada").count() == 1
+    valparaiso = next(c for c in circles if c["k"] == "comuna:05101")
+    wait_idle(page)
+    click_map(page, *point_of(page, valparaiso["lat"], valparaiso["lng"]))
+    in_comuna = grouped_app.registry().list(Filters(comuna=("05101",)), viewer=VISITOR)
+    wait_markers(page, set(in_comuna["id"]))
+    assert "comuna=05101" in page.url
+    assert page.get_by_text("Vista agrupada").count() == 0
+    assert not watch.errors, watch.errors

@@ -110,11 +110,11 @@ def _map_and_details(
     frame = resources.entries(version, f"{filters!r}|{viewer!r}", filters, viewer)
     osm = resources.osm_reachable()
     base = mapview.base_map(resources.outline_urls(), osm, lang)
-    points, shapes, legend_rows = resources.map_payload(
+    payload = resources.map_payload(
         version, f"{filters!r}|{viewer!r}|{color_by}|{lang}", frame, color_by, lang
     )
     group = folium.FeatureGroup(name=tr("ui_layer_entries", lang=lang))
-    mapview.EntriesLayer(points, shapes, lang).add_to(group)
+    payload.layer(lang).add_to(group)
     groups = [g for g in (prod, group) if g is not None]
     left, right = st.columns([3, 2])
     with left:
@@ -124,10 +124,27 @@ def _map_and_details(
             feature_groups=groups,
             layer_control=folium.LayerControl(collapsed=True),
         )
+        if payload.grouped:
+            st.caption(
+                tr(
+                    "ui_grouped_note",
+                    lang=lang,
+                    n=number(payload.total, lang),
+                    groups=number(len(payload.groups), lang),
+                    limit=number(mapview.detail_max(), lang),
+                )
+            )
         if not osm:
             st.caption(tr("ui_offline_note", lang=lang))
     clicked = (event or {}).get("last_object_clicked")
-    if clicked:
+    if clicked and payload.grouped:
+        place = mapview.pick_group(
+            payload.groups, clicked["lat"], clicked["lng"], event.get("last_object_clicked_tooltip")
+        )
+        if place is not None:
+            st.session_state[state.DRILL] = place["k"]
+            st.rerun()
+    elif clicked:
         ids = mapview.pick_entries(
             frame, clicked["lat"], clicked["lng"], event.get("last_object_clicked_tooltip")
         )
@@ -169,8 +186,8 @@ def _map_and_details(
         spec = FIELDS_BY_NAME[color_by]
         components.legend(
             spec.es if lang == "es" else spec.en,
-            legend_rows,
-            tr("ui_legend_approx", lang=lang),
+            payload.legend,
+            tr("ui_legend_grouped" if payload.grouped else "ui_legend_approx", lang=lang),
         )
         if prod_legend:
             components.legend(*prod_legend)
