@@ -10,7 +10,10 @@ PORT   ?= 8501
 
 # System packages the tests use: GDAL's own ogrinfo reads what we write; Debian's Chromium
 # runs the browser tests (Playwright drives it; no browser download).
-APT_NEEDS := $(if $(shell command -v ogrinfo),,gdal-bin) $(if $(shell command -v chromium),,chromium)
+# PostgreSQL + PostGIS is the server store's test server (scripts/postgis-test-server).
+PG_CONTROL := /usr/share/postgresql/15/extension/postgis.control
+APT_NEEDS := $(if $(shell command -v ogrinfo),,gdal-bin) $(if $(shell command -v chromium),,chromium) \
+	$(if $(wildcard $(PG_CONTROL)),,postgresql-15-postgis-3)
 sysdeps:
 	@if [ -n "$(strip $(APT_NEEDS))" ]; then \
 	  echo "Installing $(strip $(APT_NEEDS)) with apt-get..."; \
@@ -21,7 +24,7 @@ sysdeps:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[app,test]'
+	$(PY) -m pip install -q -e '.[app,server,test]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -31,6 +34,7 @@ run: install
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT)
 
 test: sysdeps install lint
+	scripts/postgis-test-server
 	$(PY) -m pytest
 
 # The benchmark suite (not part of `make test`; tests/test_bench.py runs it once at N = 1,000).

@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from registry.api import Registry
+from registry.auth import require
 from registry.errors import NotFound, RegistryError, UsageError, ValidationFailed
-from registry.i18n import tr
+from registry.i18n import number, tr
 from registry.io.export import FORMATS
 from registry.schema.codes import CODE_LISTS
 from registry.schema.fields import FIELDS_BY_NAME
 from registry.stats import BY_FIELDS, DEFAULT_BY
 from registry.store import Filters
+from registry.store.copy import copy_registry
 from registry.store.tables import record_to_json
 
 __all__ = ["main"]
@@ -153,6 +155,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = cmd("backup", "write a consistent snapshot of the registry")
     p.add_argument("dest")
+    p = cmd(
+        "copy",
+        "copy a whole registry, history and users included, between a GeoPackage file and "
+        "PostGIS (either way)",
+        write=True,
+    )
+    p.add_argument("--from", dest="source", required=True, help="GeoPackage path or URL")
+    p.add_argument("--to", dest="target", required=True, help="GeoPackage path or URL")
+    p.add_argument(
+        "--replace", action="store_true", help="replace a target that is not empty (admins)"
+    )
     p = cmd("user", "manage users")
     usub = p.add_subparsers(dest="user_command", required=True)
     u = usub.add_parser("add")
@@ -288,6 +301,13 @@ def _run(args: argparse.Namespace) -> int:
     if c == "backup":
         reg.store.backup(args.dest)
         print(args.dest)
+        return 0
+    if c == "copy":
+        target = Registry(args.target)
+        if args.replace and target.store.is_initialized():
+            require(target.actor(args.as_user), "manage_users")  # its users are replaced
+        counts = copy_registry(Registry(args.source).store, target.store, replace=args.replace)
+        print(tr("copy_done", **{k: number(v) for k, v in counts.items()}, to=target.store.url))
         return 0
     if c == "user":
         if args.user_command == "list":

@@ -42,6 +42,63 @@ def registry(gpkg_store: GeoPackageStore) -> Registry:
     return Registry(store=gpkg_store)
 
 
+# The PostgreSQL + PostGIS server of the tests: `make test` starts it
+# (scripts/postgis-test-server); each test gets a schema of its own in this database.
+PG_URL = os.environ.get(
+    "IAP_REGISTRY_TEST_PG", "postgresql://iap_test:iap_test@127.0.0.1:5432/iap_test"
+)
+
+
+@pytest.fixture(scope="session")
+def _pg_server() -> Any:
+    from sqlalchemy import create_engine, text
+
+    from registry.store.postgis import engine_url
+
+    engine = create_engine(engine_url(PG_URL))
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT postgis_version()"))
+    except Exception as exc:  # a missing server fails the run, it never skips
+        pytest.fail(
+            f"PostgreSQL + PostGIS is required at {PG_URL} "
+            f"(make test starts it with scripts/postgis-test-server): {exc}"
+        )
+    yield engine
+    engine.dispose()
+
+
+def postgis_url(schema: str) -> str:
+    """The test server's URL with ``schema`` first on the search path."""
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema},public"
+
+
+@pytest.fixture
+def postgis_schema(_pg_server: Any) -> Any:
+    """A fresh, empty schema on the test server (dropped afterwards); yields its URL."""
+    import uuid
+
+    from sqlalchemy import text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with _pg_server.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    yield postgis_url(schema)
+    with _pg_server.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+@pytest.fixture
+def postgis_store(postgis_schema: str) -> Any:
+    from registry.store.postgis import PostGISStore
+
+    store = PostGISStore(postgis_schema)
+    store.init()
+    yield store
+    store._write.dispose()
+
+
 def iap_values(**overrides: Any) -> dict[str, Any]:
     """Valid values of an IAP in Santiago (comuna 13101)."""
     values: dict[str, Any] = {

@@ -1,4 +1,5 @@
-"""Six processes update the same records at once: no lost update, stale writes refused."""
+"""Six processes update the same records at once: no lost update, stale writes refused, on a
+GeoPackage file and on PostGIS."""
 
 from __future__ import annotations
 
@@ -33,8 +34,14 @@ def _worker(db: str, ids: list[str], worker: int, out: str) -> None:
 
 
 @pytest.mark.slow
-def test_six_writers_lose_nothing(tmp_path: Path) -> None:
-    db = str(tmp_path / "registry.gpkg")
+@pytest.mark.parametrize("backend", ["gpkg", "postgis"])
+def test_six_writers_lose_nothing(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "gpkg":
+        db = str(tmp_path / "registry.gpkg")
+    else:
+        db = request.getfixturevalue("postgis_schema")
     reg = Registry(db)
     reg.init()
     ids = [reg.create(iap_values(name=f"hot {k}"), ADMIN)["id"] for k in range(2)]
@@ -64,6 +71,9 @@ def test_six_writers_lose_nothing(tmp_path: Path) -> None:
         # the final state equals the last accepted write
         final = reg.get(record_id)
         assert (final["version"], final["n_firms"]) == mine[-1]
+    if backend == "postgis":
+        assert len(reg.list()) == 2
+        return
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM rtree_initiatives_geom").fetchone()[0] == 2

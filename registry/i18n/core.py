@@ -194,6 +194,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "el registro está ocupado por otra escritura; inténtelo de nuevo",
         "en": "the registry is busy with another write; try again",
     },
+    "db_unreachable": {
+        "es": "no se puede usar la base de datos {url} ({reason})",
+        "en": "the database {url} cannot be used ({reason})",
+    },
+    "copy_done": {
+        "es": "copiado a {to}: {initiatives} entradas, {history} versiones en el historial, "
+        "{users} usuarios, {indicator_values} valores de indicadores",
+        "en": "copied to {to}: {initiatives} entries, {history} history versions, {users} "
+        "users, {indicator_values} indicator values",
+    },
+    "copy_target_not_empty": {
+        "es": "el registro de destino {url} ya tiene entradas o usuarios; use --replace para "
+        "reemplazarlo entero",
+        "en": "the target registry {url} already has entries or users; use --replace to "
+        "replace it whole",
+    },
     "db_readonly": {
         "es": "no se puede escribir en el archivo del registro ({reason})",
         "en": "the registry file cannot be written ({reason})",

@@ -5,10 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from registry.errors import UsageError
 from registry.store.base import BatchResult, Filters, Store
 
-__all__ = ["DEFAULT_DB", "BatchResult", "Filters", "Store", "open_store", "resolve_db"]
+__all__ = [
+    "DEFAULT_DB",
+    "BatchResult",
+    "Filters",
+    "Store",
+    "is_server_url",
+    "open_store",
+    "resolve_db",
+]
 
 DEFAULT_DB = "data/registry.gpkg"
 
@@ -18,17 +25,27 @@ def resolve_db(db: str | None = None) -> str:
     return db or os.environ.get("IAP_REGISTRY_DB") or DEFAULT_DB
 
 
+def is_server_url(location: str) -> bool:
+    """Whether ``location`` names a PostgreSQL database rather than a GeoPackage file.
+
+    Examples
+    --------
+    >>> is_server_url("postgresql://iap@localhost/registry"), is_server_url("data/r.gpkg")
+    (True, False)
+    """
+    return location.startswith(("postgresql://", "postgres://", "postgresql+"))
+
+
 def open_store(db: str | None = None) -> Store:
     """Open the store at ``db`` (a GeoPackage path or a ``postgresql://`` URL).
 
     The backend module is imported only when chosen.
     """
     location = resolve_db(db)
-    if location.startswith(("postgresql://", "postgres://", "postgresql+")):
-        raise UsageError(
-            "PostGIS aún no está disponible en esta versión; use un archivo GeoPackage. "
-            "/ PostGIS is not available yet in this version; use a GeoPackage file."
-        )
+    if is_server_url(location):
+        from registry.store.postgis import PostGISStore
+
+        return PostGISStore(location)
     from registry.store.gpkg import GeoPackageStore
 
     return GeoPackageStore(Path(location))

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, Integer, Select, String, and_, func, 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.elements import ColumnElement
 
-from registry.errors import Conflict, NotFound
+from registry.errors import Conflict, NotFound, UsageError
 from registry.i18n import tr
 from registry.store.base import BatchResult, Filters
 from registry.store.tables import (
@@ -43,6 +43,8 @@ from registry.store.tables import (
 )
 
 __all__ = ["SqlStore", "insert_many", "utc_now"]
+
+_COPIED = (initiatives, history, users, meta, indicator_values)  # what a copy moves
 
 
 def utc_now() -> str:
@@ -479,6 +481,58 @@ class SqlStore:
             if records or updated:
                 self._finish(conn)
         return BatchResult([r["id"] for r in records], updated, unchanged)
+
+    # -- whole registries (copy between stores) -------------------------------------------
+    @contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        """A read transaction that sees one consistent state for all its queries."""
+        with self._read.begin() as conn:
+            yield conn
+
+    def dump(self) -> dict[str, builtins.list[dict[str, Any]]]:
+        """Every row of every registry table, in insertion order, from one snapshot
+        (entries' geometries as shapely objects)."""
+        out: dict[str, builtins.list[dict[str, Any]]] = {}
+        with self._snapshot() as conn:
+            for table in _COPIED:
+                columns = [c for c in table.c if c.name != "fid"]
+                rows = conn.execute(select(*columns).order_by(table.c.fid)).mappings().all()
+                out[str(table.name)] = [dict(r) for r in rows]
+        geoms = self._decode_geoms([r[GEOM_COLUMN] for r in out[str(initiatives.name)]])
+        for row, geom in zip(out[str(initiatives.name)], geoms, strict=True):
+            row[GEOM_COLUMN] = geom
+        return out
+
+    def load(self, tables: dict[str, builtins.list[dict[str, Any]]], replace: bool = False) -> None:
+        """Write ``dump()``'s rows into this registry in one transaction: into an empty
+        registry, or in place of everything with ``replace``. The schema version stays
+        this registry's; the data version moves past both."""
+        with self._transaction() as conn:
+            present = conn.execute(select(func.count()).select_from(initiatives)).scalar()
+            present = (present or 0) + (
+                conn.execute(select(func.count()).select_from(users)).scalar() or 0
+            )
+            if present and not replace:
+                raise UsageError(tr("copy_target_not_empty", url=self.url))
+            mine = {k: v for k, v in conn.execute(select(meta.c.meta_key, meta.c.meta_value)).all()}
+            for table in _COPIED:
+                conn.execute(table.delete())
+            for table in _COPIED:
+                rows = tables.get(str(table.name)) or []
+                if table is initiatives:
+                    rows = [{**r, GEOM_COLUMN: self._encode_geom(r[GEOM_COLUMN])} for r in rows]
+                if table is meta:
+                    rows = [r for r in rows if r["meta_key"] not in ("schema_version",)]
+                    rows.append(
+                        {"meta_key": "schema_version", "meta_value": mine["schema_version"]}
+                    )
+                    theirs = {r["meta_key"]: r["meta_value"] for r in rows}
+                    version = max(int(theirs.get("data_version") or 0), int(mine["data_version"]))
+                    rows = [r for r in rows if r["meta_key"] != "data_version"]
+                    rows.append({"meta_key": "data_version", "meta_value": str(version)})
+                if rows:
+                    insert_many(conn, table, rows)
+            self._finish(conn)
 
     # -- imported indicator series -------------------------------------------------------
     def indicator_rows(self) -> pd.DataFrame:

@@ -1,0 +1,179 @@
+"""The server store: a PostgreSQL + PostGIS database, for several offices editing at once.
+
+Same tables and the same SQL as the GeoPackage store (``SqlStore`` on SQLAlchemy Core with
+psycopg 3); the geometry column is a PostGIS ``geometry(Geometry, 4326)`` with a GIST index.
+Each write is one transaction; a stale version loses the ``UPDATE ... WHERE version = v``
+race in the database itself, so two processes can never both win.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import Connection, Engine, create_engine, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from registry.errors import StorageError
+from registry.i18n import tr
+from registry.store.sql import SqlStore, utc_now
+from registry.store.tables import (
+    GEOM_COLUMN,
+    SCHEMA_VERSION,
+    history,
+    indicator_values,
+    initiatives,
+    meta,
+    metadata,
+    users,
+)
+
+__all__ = ["PostGISStore", "engine_url"]
+
+_TABLES = (initiatives, history, users, meta, indicator_values)
+
+# (schema version reached, statements), as for the GeoPackage store; a PostGIS registry is
+# created at version 3, so none is needed yet.
+_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = ()
+
+
+def engine_url(url: str) -> str:
+    """The SQLAlchemy URL (psycopg 3 driver) of a ``postgresql://`` registry URL.
+
+    Examples
+    --------
+    >>> engine_url("postgresql://iap@db.example/registry")
+    'postgresql+psycopg://iap@db.example/registry'
+    """
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+class PostGISStore(SqlStore):
+    """Registry stored in a PostgreSQL database with PostGIS (``url``)."""
+
+    def __init__(self, url: str):
+        self.url = make_url(url).render_as_string(hide_password=True)
+        engine: Engine = create_engine(engine_url(url), pool_pre_ping=True)
+        self._write = engine
+        self._read = engine
+
+    # -- schema --------------------------------------------------------------------------
+    def is_initialized(self) -> bool:
+        try:
+            with self._read.connect() as conn:
+                if not inspect(conn).has_table(str(meta.name)):
+                    return False
+                found = conn.execute(
+                    select(meta.c.meta_value).where(meta.c.meta_key == "schema_version")
+                ).scalar()
+        except OperationalError as exc:
+            raise self._storage_error(exc) from exc
+        return found is not None
+
+    def init(self) -> None:
+        """Create the schema (tables, indexes, PostGIS) in one transaction, or bring an
+        existing one up to the current version."""
+        if self.is_initialized():
+            self.migrate()
+            return
+        with self._transaction() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+            metadata.create_all(conn, tables=list(_TABLES))
+            conn.execute(
+                text(
+                    f"ALTER TABLE {initiatives.name} ALTER COLUMN {GEOM_COLUMN} "
+                    f"TYPE geometry(Geometry, 4326) USING ST_GeomFromEWKB({GEOM_COLUMN})"
+                )
+            )
+            for statement in (
+                f"CREATE INDEX idx_initiatives_geom ON {initiatives.name} "
+                f"USING GIST ({GEOM_COLUMN})",
+                f"CREATE UNIQUE INDEX idx_initiatives_id ON {initiatives.name}(id)",
+                f"CREATE INDEX idx_initiatives_external_id ON {initiatives.name}(external_id)",
+                f"CREATE INDEX idx_initiatives_sector_region ON {initiatives.name}"
+                "(sector, region_code)",
+                "CREATE INDEX idx_history_record ON history(record_id, version)",
+                "CREATE UNIQUE INDEX idx_users_username ON users(username)",
+                f"CREATE UNIQUE INDEX idx_meta_key ON {meta.name}(meta_key)",
+                "CREATE INDEX idx_indicator_values_indicator ON indicator_values(indicator)",
+            ):
+                conn.execute(text(statement))
+            conn.execute(
+                meta.insert(),
+                [
+                    {"meta_key": "schema_version", "meta_value": str(SCHEMA_VERSION)},
+                    {"meta_key": "data_version", "meta_value": "0"},
+                    {"meta_key": "created_at", "meta_value": utc_now()},
+                ],
+            )
+
+    def migrate(self) -> None:
+        """Apply the migrations above the registry's schema version, each in one
+        transaction that locks the version row (two processes migrate once)."""
+        for target, statements in _MIGRATIONS:
+            with self._transaction() as conn:
+                current = conn.execute(
+                    select(meta.c.meta_value)
+                    .where(meta.c.meta_key == "schema_version")
+                    .with_for_update()
+                ).scalar_one()
+                if int(current) >= target:
+                    continue
+                for statement in statements:
+                    conn.execute(text(statement))
+                conn.execute(
+                    meta.update()
+                    .where(meta.c.meta_key == "schema_version")
+                    .values(meta_value=str(target))
+                )
+
+    # -- geometry codec ------------------------------------------------------------------
+    def _encode_geom(self, geom: Any) -> bytes | None:
+        if geom is None:
+            return None
+        return shapely.to_wkb(shapely.set_srid(geom, 4326), include_srid=True, output_dimension=2)
+
+    def _decode_geoms(self, values: builtins.list[Any]) -> np.ndarray:
+        # psycopg returns PostGIS geometries as hex EWKB text, which shapely reads as is
+        return shapely.from_wkb(np.array(values, dtype=object))
+
+    def _after_write(self, conn: Connection, written: builtins.list[Any] | None = None) -> None:
+        """Nothing to keep: PostGIS maintains its index and extent itself."""
+
+    def _storage_error(self, exc: OperationalError) -> Exception:
+        message = str(exc.orig).strip()
+        if "deadlock" in message.lower() or "could not serialize" in message.lower():
+            return StorageError(tr("db_locked"))
+        return StorageError(tr("db_unreachable", url=self.url, reason=message))
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        with self._read.connect() as conn:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    # -- backup --------------------------------------------------------------------------
+    def backup(self, dest: str) -> None:
+        """Write a consistent snapshot of the registry to ``dest`` as a GeoPackage registry
+        (entries, history, users and indicator series; ``pg_dump`` is the database's own)."""
+        from registry.store.copy import copy_registry
+        from registry.store.gpkg import GeoPackageStore
+
+        target = Path(dest)
+        tmp = target.with_name(target.name + ".partial.gpkg")
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            leftover.unlink(missing_ok=True)
+        copy_registry(self, GeoPackageStore(tmp))
+        with sqlite3.connect(tmp) as conn:  # one self-contained file: fold the WAL in
+            conn.execute("PRAGMA journal_mode = DELETE")
+        os.replace(tmp, target)
