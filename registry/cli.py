@@ -155,6 +155,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = cmd("backup", "write a consistent snapshot of the registry")
     p.add_argument("dest")
+    p = cmd("serve-api", "serve the published entries as OGC API - Features (read-only)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument(
+        "--proxy-headers", action="store_true", help="trust X-Forwarded-* from a reverse proxy"
+    )
     p = cmd(
         "copy",
         "copy a whole registry, history and users included, between a GeoPackage file and "
@@ -301,6 +307,11 @@ def _run(args: argparse.Namespace) -> int:
     if c == "backup":
         reg.store.backup(args.dest)
         print(args.dest)
+        return 0
+    if c == "serve-api":
+        from registry.features.http import serve
+
+        serve(getattr(args, "db", None), args.host, args.port, args.proxy_headers)
         return 0
     if c == "copy":
         target = Registry(args.target)

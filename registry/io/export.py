@@ -18,7 +18,14 @@ import shapely
 
 from registry.schema.fields import FIELDS, SYSTEM_FIELDS, data_dictionary, public_fields
 
-__all__ = ["FORMATS", "export_frame", "guess_format", "neutralise_formulas", "write_dictionary"]
+__all__ = [
+    "FORMATS",
+    "export_frame",
+    "guess_format",
+    "neutralise_formulas",
+    "public_frame",
+    "write_dictionary",
+]
 
 FORMATS = ("geojson", "gpkg", "csv")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -51,10 +58,10 @@ def neutralise_formulas(value: object) -> object:
     return value
 
 
-def _public(frame: gpd.GeoDataFrame, include_restricted: bool) -> gpd.GeoDataFrame:
-    """The exported columns, typed by the field table: whole numbers stay integers (a
-    column with gaps would otherwise be written as reals, ``2021.0``) and yes/no fields
-    booleans, empty or not."""
+def public_frame(frame: gpd.GeoDataFrame, include_restricted: bool = False) -> gpd.GeoDataFrame:
+    """The exported columns (public fields only unless ``include_restricted``), typed by the
+    field table: whole numbers stay integers (a column with gaps would otherwise be written
+    as reals, ``2021.0``) and yes/no fields booleans, empty or not."""
     columns = [c for c in public_fields(include_restricted) if c in frame.columns]
     out = frame[[*columns, frame.geometry.name]].copy()
     for column in columns:
@@ -124,7 +131,7 @@ def export_frame(
     """
     target = Path(path)
     fmt = guess_format(target, fmt)
-    out = _public(frame, include_restricted)
+    out = public_frame(frame, include_restricted)
     if out.crs is None:
         out = out.set_crs(4326)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -237,10 +237,15 @@ class SqlStore:
         Backends with a faster columnar reader override this."""
         with self._read.connect() as conn:
             result = conn.execute(query)
-            frame = pd.DataFrame.from_records(
-                [tuple(r) for r in result.fetchall()], columns=list(result.keys())
-            )
-        geoms: Any = self._decode_geoms(frame.pop(GEOM_COLUMN).tolist()) if len(frame) else []
+            names = list(result.keys())
+            rows = [tuple(r) for r in result.fetchall()]
+        at = names.index(GEOM_COLUMN)
+        # geometries are taken from the rows as they are (pandas would turn a missing one
+        # among text values into NaN)
+        geoms: Any = self._decode_geoms([r[at] for r in rows]) if rows else []
+        frame = pd.DataFrame.from_records(
+            [r[:at] + r[at + 1 :] for r in rows], columns=names[:at] + names[at + 1 :]
+        )
         return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))
 
     def history(self, record_id: str) -> builtins.list[dict[str, Any]]:

@@ -1,0 +1,276 @@
+"""The OpenAPI 3.0 definition of the OGC API - Features endpoint (served at ``/api``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry.features.service import COLLECTIONS, ENTRY_FILTERS, MAX_LIMIT
+from registry.schema.codes import code_codes
+
+__all__ = ["document"]
+
+_JSON = "application/json"
+_GEOJSON = "application/geo+json"
+
+
+def _content(media: str, schema: str) -> dict[str, Any]:
+    return {media: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+
+
+def _ok(media: str, schema: str, what: str) -> dict[str, Any]:
+    return {"description": what, "content": _content(media, schema)}
+
+
+_ERRORS = {
+    "400": {"description": "a parameter is not valid", "content": _content(_JSON, "exception")},
+    "404": {"description": "no such resource", "content": _content(_JSON, "exception")},
+}
+_F = {
+    "name": "f",
+    "in": "query",
+    "required": False,
+    "description": "the format: GeoJSON (the only one served)",
+    "schema": {"type": "string", "enum": ["json", "geojson"]},
+}
+_COLLECTION_ID = {
+    "name": "collectionId",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "enum": list(COLLECTIONS)},
+}
+
+
+def _filter_parameters() -> list[dict[str, Any]]:
+    out = []
+    for param, (_, code_list) in ENTRY_FILTERS.items():
+        if code_list:
+            codes = ", ".join(code_codes(code_list))
+            description = f"entries with any of these codes (comma-separated): {codes}"
+        else:
+            description = f"entries in any of these {param} codes (comma-separated digits)"
+        out.append(
+            {
+                "name": param,
+                "in": "query",
+                "required": False,
+                "description": description + " (initiatives and barrios only)",
+                "schema": {"type": "string"},
+            }
+        )
+    return out
+
+
+def document(base: str, title: str) -> dict[str, Any]:
+    """Return the OpenAPI 3.0 document of the service at ``base``."""
+    items_parameters = [
+        _COLLECTION_ID,
+        {
+            "name": "bbox",
+            "in": "query",
+            "required": False,
+            "description": "minx,miny,maxx,maxy in WGS84 longitude/latitude (CRS84)",
+            "style": "form",
+            "explode": False,
+            "schema": {
+                "type": "array",
+                "minItems": 4,
+                "maxItems": 6,
+                "items": {"type": "number"},
+            },
+        },
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "description": f"features per page (larger values are capped at {MAX_LIMIT})",
+            "schema": {"type": "integer", "minimum": 1, "default": 100},
+        },
+        {
+            "name": "offset",
+            "in": "query",
+            "required": False,
+            "description": "features to skip (the next link gives the following page)",
+            "schema": {"type": "integer", "minimum": 0, "default": 0},
+        },
+        *_filter_parameters(),
+        _F,
+    ]
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": title,
+            "version": "1.0.0",
+            "description": "OGC API - Features (Core, GeoJSON): published productive-"
+            "articulation initiatives and barrios comerciales, and Chile's regions with "
+            "their indicators. Read-only.",
+        },
+        "servers": [{"url": base or "/"}],
+        "paths": {
+            "/": {
+                "get": {
+                    "summary": "landing page",
+                    "operationId": "getLandingPage",
+                    "parameters": [_F],
+                    "responses": {"200": _ok(_JSON, "landingPage", "the landing page")},
+                }
+            },
+            "/conformance": {
+                "get": {
+                    "summary": "conformance classes",
+                    "operationId": "getConformance",
+                    "parameters": [_F],
+                    "responses": {"200": _ok(_JSON, "confClasses", "the classes")},
+                }
+            },
+            "/api": {
+                "get": {
+                    "summary": "this API definition",
+                    "operationId": "getApi",
+                    "responses": {
+                        "200": {
+                            "description": "the OpenAPI document",
+                            "content": {
+                                "application/vnd.oai.openapi+json;version=3.0": {
+                                    "schema": {"type": "object"}
+                                }
+                            },
+                        }
+                    },
+                }
+            },
+            "/collections": {
+                "get": {
+                    "summary": "the collections",
+                    "operationId": "getCollections",
+                    "parameters": [_F],
+                    "responses": {"200": _ok(_JSON, "collections", "the collections")},
+                }
+            },
+            "/collections/{collectionId}": {
+                "get": {
+                    "summary": "one collection",
+                    "operationId": "describeCollection",
+                    "parameters": [_COLLECTION_ID, _F],
+                    "responses": {
+                        "200": _ok(_JSON, "collection", "the collection"),
+                        "404": _ERRORS["404"],
+                    },
+                }
+            },
+            "/collections/{collectionId}/items": {
+                "get": {
+                    "summary": "the features of a collection, a page at a time",
+                    "operationId": "getFeatures",
+                    "parameters": items_parameters,
+                    "responses": {
+                        "200": _ok(_GEOJSON, "featureCollectionGeoJSON", "one page"),
+                        **_ERRORS,
+                    },
+                }
+            },
+            "/collections/{collectionId}/items/{featureId}": {
+                "get": {
+                    "summary": "one feature",
+                    "operationId": "getFeature",
+                    "parameters": [
+                        _COLLECTION_ID,
+                        {
+                            "name": "featureId",
+                            "in": "path",
+                            "required": True,
+                            "description": "an entry's UUID, or a region's code",
+                            "schema": {"type": "string"},
+                        },
+                        _F,
+                    ],
+                    "responses": {
+                        "200": _ok(_GEOJSON, "featureGeoJSON", "the feature"),
+                        **_ERRORS,
+                    },
+                }
+            },
+        },
+        "components": {"schemas": _SCHEMAS},
+    }
+
+
+_LINK = {
+    "type": "object",
+    "required": ["href"],
+    "properties": {
+        "href": {"type": "string"},
+        "rel": {"type": "string"},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+    },
+}
+_LINKS = {"type": "array", "items": {"$ref": "#/components/schemas/link"}}
+_SCHEMAS: dict[str, Any] = {
+    "link": _LINK,
+    "exception": {
+        "type": "object",
+        "required": ["code"],
+        "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
+    },
+    "landingPage": {
+        "type": "object",
+        "required": ["links"],
+        "properties": {
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "links": _LINKS,
+        },
+    },
+    "confClasses": {
+        "type": "object",
+        "required": ["conformsTo"],
+        "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
+    },
+    "collection": {
+        "type": "object",
+        "required": ["id", "links"],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "itemType": {"type": "string"},
+            "crs": {"type": "array", "items": {"type": "string"}},
+            "extent": {"type": "object"},
+            "links": _LINKS,
+        },
+    },
+    "collections": {
+        "type": "object",
+        "required": ["links", "collections"],
+        "properties": {
+            "links": _LINKS,
+            "collections": {"type": "array", "items": {"$ref": "#/components/schemas/collection"}},
+        },
+    },
+    "featureGeoJSON": {
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string"},
+            "geometry": {"type": "object", "nullable": True},
+            "properties": {"type": "object", "nullable": True},
+            "links": _LINKS,
+        },
+    },
+    "featureCollectionGeoJSON": {
+        "type": "object",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/featureGeoJSON"},
+            },
+            "links": _LINKS,
+            "timeStamp": {"type": "string", "format": "date-time"},
+            "numberMatched": {"type": "integer", "minimum": 0},
+            "numberReturned": {"type": "integer", "minimum": 0},
+        },
+    },
+}
