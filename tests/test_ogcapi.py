@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from registry.features.http import create_app
 from registry.store import Filters
 from registry.store.copy import copy_registry
 from tests.conftest import ADMIN, iap_values, require_tool
-from tests.e2e.harness import free_port
+from tests.e2e.harness import free_port, wait_up
 
 
 @dataclass
@@ -44,17 +43,8 @@ def _start(db: str, log: Path) -> Server:
     out = log.open("wb")
     process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the API exited:\n{log.read_text()}"
-        try:
-            with urllib.request.urlopen(f"{url}/conformance", timeout=2) as r:
-                if r.status == 200:
-                    return Server(url, Registry(db), process, log)
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError(f"the API did not start:\n{log.read_text()}")
+    wait_up(process, f"{url}/conformance", log)
+    return Server(url, Registry(db), process, log)
 
 
 def _stop(server: Server) -> None:

@@ -129,17 +129,23 @@ def start_app(db: Path, log: Path, settings: dict[str, str] | None = None) -> Ap
     out = log.open("wb")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     app = App(db, port, process, log)
-    deadline = time.monotonic() + 60
+    wait_up(process, f"{app.url}/_stcore/health", log)
+    return app
+
+
+def wait_up(process: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 60) -> None:
+    """Wait until ``url`` answers 200 (the server ``process`` logging to ``log``)."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, f"the app exited:\n{log.read_text()}"
+        assert process.poll() is None, f"the server exited:\n{log.read_text()}"
         try:
-            with urllib.request.urlopen(f"{app.url}/_stcore/health", timeout=2) as r:
+            with urllib.request.urlopen(url, timeout=2) as r:
                 if r.status == 200:
-                    return app
+                    return
         except OSError:
             time.sleep(0.3)
     process.kill()
-    raise AssertionError(f"the app did not start in 60 s:\n{log.read_text()}")
+    raise AssertionError(f"the server did not start in {timeout} s:\n{log.read_text()}")
 
 
 def make_db(template: Path, folder: Path) -> Path:
