@@ -290,3 +290,27 @@ def test_english_labels_numbers_and_dates(app_db: Registry, fake_map: FakeMap) -
     assert at.title[0].value == "Statistics"
     assert metric(at, "Firms reported") == f"{firms:,}"
     assert number(firms, "es") != f"{firms:,}"
+
+
+def test_the_app_runs_on_postgis(
+    _seeded_template: Path,
+    postgis_schema: str,
+    fake_map: FakeMap,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from registry.store.copy import copy_registry
+
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
+    reg = Registry(postgis_schema)
+    copy_registry(Registry(str(_seeded_template)).store, reg.store)
+    monkeypatch.setenv("IAP_REGISTRY_DB", postgis_schema)
+    monkeypatch.setenv("IAP_REGISTRY_OFFLINE", "1")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = run()
+    assert metric(at, "Entradas") == str(len(reg.list(viewer=Actor("", "visitor"))))
+    at = run("stats")
+    assert not at.exception
+    reg.add_user("ana", "coordinator", "contraseña segura", ADMIN)
+    at = run("entry", actor=ANA)
+    assert not at.exception
