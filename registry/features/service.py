@@ -159,8 +159,9 @@ class FeatureService:
         frame = self._frames.get(key)
         if frame is None:
             wanted = replace(filters, kind=(str(collection.kind),))
+            # entries known only to a country without boundaries here have no geometry:
+            # they are served too, with a null geometry (RFC 7946, 3.2)
             frame = public_frame(self.registry.list(wanted, viewer=VISITOR))
-            frame = frame[frame.geometry.notna()].reset_index(drop=True)
             self._frames[key] = frame
             while len(self._frames) > 16:
                 self._frames.popitem(last=False)
