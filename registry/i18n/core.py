@@ -118,6 +118,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "give the country, or at least two countries in 'other countries' if multinational",
     },
     # import
+    "import_too_big": {
+        "es": "el archivo pesa {size} MB, más que el límite de {limit} MB "
+        "(IAP_REGISTRY_IMPORT_MAX_MB); divídalo en partes",
+        "en": "the file is {size} MB, above the limit of {limit} MB "
+        "(IAP_REGISTRY_IMPORT_MAX_MB); split it",
+    },
+    "import_too_many_rows": {
+        "es": "el archivo tiene {n} filas, más que el límite de {limit} "
+        "(IAP_REGISTRY_IMPORT_MAX_ROWS); divídalo en partes",
+        "en": "the file has {n} rows, above the limit of {limit} "
+        "(IAP_REGISTRY_IMPORT_MAX_ROWS); split it",
+    },
+    "import_binary": {
+        "es": "el archivo no es un CSV de texto (contiene bytes binarios); expórtelo de nuevo "
+        "como CSV",
+        "en": "the file is not a text CSV (it holds binary bytes); export it again as CSV",
+    },
+    "import_not_geojson": {
+        "es": "el archivo no es GeoJSON de entidades (tipo «{kind}»; se espera "
+        "FeatureCollection o Feature)",
+        "en": "the file is not GeoJSON features (type «{kind}»; expected FeatureCollection "
+        "or Feature)",
+    },
     "import_no_rows": {"es": "el archivo no tiene filas", "en": "the file has no rows"},
     "import_unreadable": {
         "es": "no se pudo leer el archivo: {reason}",

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import math
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from registry.i18n import tr
 from registry.schema.fields import FIELDS, SYSTEM_FIELDS
 from registry.schema.model import _fold  # same folding as code matching
 
-__all__ = ["RawRows", "read_rows"]
+__all__ = ["RawRows", "limits", "read_rows"]
 
 _LON = {"lon", "lng", "long", "longitude", "longitud", "x"}
 _LAT = {"lat", "latitude", "latitud", "y"}
@@ -98,6 +99,8 @@ def _geometry_from_columns(values: dict[str, Any], row: int, problems: list[Prob
 
 def _read_csv(path: Path, problems: list[Problem]) -> RawRows:
     text = _decode(path.read_bytes())
+    if "\x00" in text:  # no spreadsheet writes NUL into a CSV: a binary file, misnamed
+        raise ValidationFailed([], tr("import_binary"))
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -130,7 +133,10 @@ def _read_geojson(path: Path) -> gpd.GeoDataFrame:
     """
     try:
         data = json.loads(_decode(path.read_bytes()))
-        features = data["features"] if data.get("type") == "FeatureCollection" else [data]
+        kind = data.get("type") if isinstance(data, dict) else type(data).__name__
+        if kind not in ("FeatureCollection", "Feature"):
+            raise ValidationFailed([], tr("import_not_geojson", kind=str(kind)[:40]))
+        features = data["features"] if kind == "FeatureCollection" else [data]
         crs = (data.get("crs") or {}).get("properties", {}).get("name") or "OGC:CRS84"
         frame = gpd.GeoDataFrame.from_features(features, crs=crs)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -175,8 +181,27 @@ def _read_vector(path: Path, problems: list[Problem]) -> RawRows:
     return rows
 
 
+def limits() -> tuple[float, int]:
+    """The import limits: file size in MB (``IAP_REGISTRY_IMPORT_MAX_MB``, default 100) and
+    rows (``IAP_REGISTRY_IMPORT_MAX_ROWS``, default 200,000). Text lengths are limited per
+    field by the field table (300 characters for a line, 10,000 for a long text)."""
+
+    def setting(name: str, default: float) -> float:
+        text = os.environ.get(name, "").strip()
+        try:
+            value = float(text) if text else default
+        except ValueError:
+            return default
+        return value if value > 0 else default
+
+    return setting("IAP_REGISTRY_IMPORT_MAX_MB", 100), int(
+        setting("IAP_REGISTRY_IMPORT_MAX_ROWS", 200_000)
+    )
+
+
 def read_rows(path: str | Path) -> RawRows:
-    """Return the rows of an import file; raise ``ValidationFailed`` if it cannot be read.
+    """Return the rows of an import file; raise ``ValidationFailed`` if it cannot be read
+    or is beyond the ``limits()``.
 
     Row-level problems are returned in ``rows.problems``, to be reported with the
     validation problems.
@@ -184,6 +209,15 @@ def read_rows(path: str | Path) -> RawRows:
     path = Path(path)
     suffix = path.suffix.lower()
     problems: list[Problem] = []
+    max_mb, max_rows = limits()
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ValidationFailed([], tr("import_unreadable", reason=str(exc)[:200])) from None
+    if size > max_mb * 1_000_000:
+        raise ValidationFailed(
+            [], tr("import_too_big", size=f"{size / 1e6:.1f}", limit=f"{max_mb:g}")
+        )
     try:
         if suffix in (".csv", ".txt"):
             rows = _read_csv(path, problems)
@@ -196,4 +230,6 @@ def read_rows(path: str | Path) -> RawRows:
     rows.problems = problems
     if not rows:
         raise ValidationFailed([], tr("import_no_rows"))
+    if len(rows) > max_rows:
+        raise ValidationFailed([], tr("import_too_many_rows", n=len(rows), limit=max_rows))
     return rows
