@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT   ?= 8501
 
-.PHONY: run test lint bench e2e sysdeps install clean
+.PHONY: run test lint bench reliability e2e sysdeps install clean
 
 # System packages the tests use: GDAL's own ogrinfo reads what we write; Debian's Chromium
 # runs the browser tests (Playwright drives it; no browser download).
@@ -36,6 +36,11 @@ run: install
 test: sysdeps install lint
 	scripts/postgis-test-server
 	$(PY) -m pytest
+
+# Hostile inputs, faults and load with their full counts; prints the README's table.
+reliability: sysdeps install
+	scripts/postgis-test-server
+	$(PY) scripts/reliability.py
 
 # The benchmark suite (not part of `make test`; tests/test_bench.py runs it once at N = 1,000).
 bench: sysdeps install

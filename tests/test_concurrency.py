@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import os
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -90,3 +91,85 @@ def test_six_writers_lose_nothing(
         check=True,
     )
     assert "= 1" in check.stdout
+
+
+WRITERS = 8
+UPDATES = int(os.environ.get("IAP_RELIABILITY_UPDATES", "200"))
+
+
+def _load_writer(db: str, ids: list[str], worker: int, out: str) -> None:
+    """``UPDATES`` updates on the hot records; anything but a conflict is an error."""
+    reg = Registry(db)
+    accepted, refused, errors = [], 0, []
+    for i in range(UPDATES):
+        record_id = ids[(worker + i) % len(ids)]
+        try:
+            current = reg.get(record_id)
+            value = worker * 10_000 + i
+            done = reg.update(record_id, {"n_firms": value}, current["version"], ADMIN)
+            accepted.append([record_id, done["version"], value])
+        except Conflict:
+            refused += 1
+        except Exception as exc:  # e.g. "database is locked": must never reach a user
+            errors.append(f"{type(exc).__name__}: {exc}")
+    Path(out).write_text(json.dumps({"accepted": accepted, "refused": refused, "errors": errors}))
+
+
+def _load_reader(db: str, folder: str, stop: str, out: str) -> None:
+    """Lists and exports until the writers are done."""
+    reg = Registry(db)
+    reads, errors = 0, []
+    while not Path(stop).exists():
+        try:
+            reg.list()
+            reg.export(Path(folder) / f"view-{os.getpid()}.geojson", dictionary=False)
+            reads += 1
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+    Path(out).write_text(json.dumps({"reads": reads, "errors": errors}))
+
+
+@pytest.mark.slow
+def test_eight_writers_and_readers_under_load(tmp_path: Path) -> None:
+    db = str(tmp_path / "registry.gpkg")
+    reg = Registry(db)
+    reg.init()
+    ids = [reg.create(iap_values(name=f"caliente {k}"), ADMIN)["id"] for k in range(3)]
+    ctx = mp.get_context("spawn")
+    stop = str(tmp_path / "stop")
+    writers = [
+        ctx.Process(target=_load_writer, args=(db, ids, w, str(tmp_path / f"w{w}.json")))
+        for w in range(WRITERS)
+    ]
+    readers = [
+        ctx.Process(
+            target=_load_reader, args=(db, str(tmp_path), stop, str(tmp_path / f"r{r}.json"))
+        )
+        for r in range(2)
+    ]
+    for p in (*writers, *readers):
+        p.start()
+    for p in writers:
+        p.join(timeout=600)
+        assert p.exitcode == 0
+    Path(stop).touch()
+    for p in readers:
+        p.join(timeout=120)
+        assert p.exitcode == 0
+    written = [json.loads((tmp_path / f"w{w}.json").read_text()) for w in range(WRITERS)]
+    read = [json.loads((tmp_path / f"r{r}.json").read_text()) for r in range(2)]
+    assert [e for r in (*written, *read) for e in r["errors"]] == []
+    accepted = [a for r in written for a in r["accepted"]]
+    refused = sum(r["refused"] for r in written)
+    assert len(accepted) + refused == WRITERS * UPDATES
+    assert refused > 0 and all(r["reads"] > 0 for r in read)
+    for record_id in ids:  # no lost update: every accepted one is in the history, in order
+        mine = sorted((v, value) for rid, v, value in accepted if rid == record_id)
+        history = [h for h in reg.history(record_id) if h["operation"] == "update"]
+        assert [(h["version"], h["after"]["n_firms"]) for h in history] == mine
+        assert (reg.get(record_id)["version"], reg.get(record_id)["n_firms"]) == mine[-1]
+    print(
+        f"\nload: {WRITERS} writers x {UPDATES} updates on {len(ids)} records: "
+        f"{len(accepted)} accepted, {refused} refused as conflicts, 0 errors; "
+        f"{sum(r['reads'] for r in read)} list+export rounds by 2 readers"
+    )

@@ -110,6 +110,8 @@ def test_imports_killed_at_random_moments_lose_nothing(
     assert mid_write >= 1, "no kill landed inside the write transaction"
     assert Registry(str(db)).list() is not None  # still opens as a registry
     print(
-        f"\nSIGKILL during import: {KILLS} kills, {outcomes}, {mid_write} inside the write "
-        f"transaction; whole import {whole:.2f} s"
+        f"\nSIGKILL during import: {outcomes['unchanged']} left the registry as it was "
+        f"({mid_write} of them killed inside the write transaction), "
+        f"{outcomes['completed']} after the commit with the whole import; integrity_check "
+        f"and rtreecheck ok after each (a whole import takes {whole:.1f} s)"
     )

@@ -1,0 +1,85 @@
+"""`make reliability`: run the hostile-input, fault and load tests with their full counts and
+print the README's "Reliability" table from what they measured.
+
+Each group is a pytest run; its figures are the lines the tests print (``SIGKILL during
+import: ...``, ``load: ...``) and the corpus tables of ``tests/test_hostile_input.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+GROUPS = {
+    "inputs": ["tests/test_hostile_input.py", "tests/e2e/test_hostile.py"],
+    "faults": ["tests/test_faults.py"],
+    "load": ["tests/test_concurrency.py"],
+}
+
+
+def run(paths: list[str]) -> tuple[bool, str, float]:
+    env = {**os.environ, "IAP_RELIABILITY_KILLS": "20", "IAP_RELIABILITY_UPDATES": "200"}
+    start = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", *paths],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    return result.returncode == 0, result.stdout, time.monotonic() - start
+
+
+def main() -> int:
+    from tests.test_hostile_input import IMPORTED, REFUSED, UNREADABLE
+
+    rows, ok_all = [], True
+    ok, out, took = run(GROUPS["inputs"])
+    ok_all &= ok
+    refused_rows = sum(len(v) for v in REFUSED.values())
+    rows.append(
+        (
+            "hostile files (CSV, GeoJSON, GeoPackage)",
+            f"{len(REFUSED) + len(UNREADABLE) + len(IMPORTED)} files",
+            f"{len(REFUSED)} refused with {refused_rows} row-numbered problems, "
+            f"{len(UNREADABLE)} refused whole, {len(IMPORTED)} imported exactly; "
+            "refused files changed nothing",
+            ok,
+            took,
+        )
+    )
+    ok, out, took = run(GROUPS["faults"])
+    ok_all &= ok
+    line = re.search(r"SIGKILL during import: (.*)", out)
+    rows.append(
+        ("import killed with SIGKILL", "20 kills", line.group(1) if line else "?", ok, took)
+    )
+    ok, out, took = run(GROUPS["load"])
+    ok_all &= ok
+    line = re.search(r"load: (.*)", out)
+    rows.append(
+        (
+            "concurrent writers and readers (GeoPackage)",
+            "8 writers x 200 updates",
+            line.group(1) if line else "?",
+            ok,
+            took,
+        )
+    )
+    print(f"\nReliability, {time.strftime('%Y-%m-%d')}:\n")
+    print("| what | tried | outcome | passed |")
+    print("|---|---|---|---|")
+    for what, tried, outcome, passed, took in rows:
+        print(f"| {what} | {tried} | {outcome} | {'yes' if passed else 'NO'} ({took:.0f} s) |")
+    return 0 if ok_all else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
