@@ -7,6 +7,7 @@ a script that broke the page would show up as a page error or a missing map.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from registry.i18n import tr
@@ -76,6 +77,19 @@ def rendered_texts(page: Any) -> str:
     )
 
 
+def wait_texts(page: Any, expected: list[str], timeout: float = 20) -> None:
+    """Wait until the page shows every string of ``expected`` (a rerun may still be drawing
+    the last widgets); fail with the ones missing."""
+    deadline = time.monotonic() + timeout
+    while True:
+        texts = rendered_texts(page)
+        missing = [e for e in expected if e not in texts]
+        if not missing or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(200)
+    assert missing == [], f"not shown: {missing}"
+
+
 def test_hostile_text_in_every_field_never_runs_and_shows_literally(
     page: Any, app: App, watch: Watch, browser: Any
 ) -> None:
@@ -105,10 +119,7 @@ def test_hostile_text_in_every_field_never_runs_and_shows_literally(
         assert record[f.name] == value_of(i, f.name), f.name
 
     # the form shows the values back literally
-    texts = rendered_texts(page)
-    assert NAME in texts
-    for i, f in enumerate(fields):
-        assert value_of(i, f.name) in texts, f.name
+    wait_texts(page, [NAME, *(value_of(i, f.name) for i, f in enumerate(fields))])
 
     # the map: the marker's tooltip and the detail panel show the name as typed
     page.get_by_role("link", name=tr("ui_page_map", lang="es")).click()
@@ -125,10 +136,7 @@ def test_hostile_text_in_every_field_never_runs_and_shows_literally(
     page.get_by_role("heading", name=NAME).wait_for()
     page.get_by_text(tr("ctx_title", lang="es")).wait_for()
     wait_idle(page)
-    texts = rendered_texts(page)
-    public = [(i, f) for i, f in enumerate(fields) if not f.restricted]
-    for i, f in public:
-        assert value_of(i, f.name) in texts, f.name
+    wait_texts(page, [value_of(i, f.name) for i, f in enumerate(fields) if not f.restricted])
 
     # a manager sees it in the review queue and publishes it; the history shows the values
     manager, second = offline_page(browser, watch, height=1400)
@@ -149,9 +157,7 @@ def test_hostile_text_in_every_field_never_runs_and_shows_literally(
         if summary.get_attribute("aria-expanded") != "true":
             summary.click()
     wait_idle(second)
-    texts = rendered_texts(second)
-    for i, f in enumerate(fields):
-        assert value_of(i, f.name) in texts, f.name
+    wait_texts(second, [value_of(i, f.name) for i, f in enumerate(fields)])
     # the statistics table lists it among the published entries
     second.get_by_role("link", name=tr("ui_page_stats", lang="es")).click()
     second.get_by_text(tr("ui_stats_table", lang="es")).wait_for()
