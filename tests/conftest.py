@@ -18,7 +18,7 @@ from registry.store.gpkg import GeoPackageStore
 # Derived boundary files are rebuilt once per test session, never read from the user's cache.
 os.environ["IAP_REGISTRY_CACHE"] = tempfile.mkdtemp(prefix="iap-registry-cache-")
 
-settings.register_profile("ci", max_examples=200, deadline=None)
+settings.register_profile("ci", max_examples=500, deadline=None)  # issue 7: >= 500
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 

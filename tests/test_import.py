@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -156,7 +157,14 @@ names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, ma
 )
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=25)
+@pytest.fixture(scope="module")
+def _empty_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("empty") / "r.gpkg"
+    GeoPackageStore(path).init()
+    return path
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     rows=st.lists(
         st.tuples(names, st.floats(-72, -70), st.floats(-38, -30)),
@@ -165,10 +173,10 @@ names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, ma
         unique_by=lambda r: r[0].strip(),
     )
 )
-def test_geojson_import_export_round_trip(tmp_path_factory, rows) -> None:
+def test_geojson_import_export_round_trip(tmp_path_factory, _empty_registry, rows) -> None:
     tmp = tmp_path_factory.mktemp("rt")
+    shutil.copy(_empty_registry, tmp / "r.gpkg")  # a fresh registry for each example
     reg = Registry(store=GeoPackageStore(tmp / "r.gpkg"))
-    reg.init()
     features = [
         {
             "type": "Feature",
