@@ -222,3 +222,66 @@ def test_backups_taken_while_writers_run_are_consistent(
 
 def before_count(template: Path) -> int:
     return len(Registry(str(template)).list(include_deleted=True))
+
+
+def _read_only(folder: Path, *commands: list[str]) -> list[subprocess.CompletedProcess[str]]:
+    """Run ``commands`` with ``folder`` mounted read-only (a private mount namespace: as
+    root, file permissions alone would not stop a write)."""
+    unshare = shutil.which("unshare")
+    assert unshare, "unshare (util-linux) is required"
+    results = []
+    for command in commands:
+        script = (
+            f'mount --bind "{folder}" "{folder}" && '
+            f'mount -o remount,ro,bind "{folder}" && exec "$@"'
+        )
+        results.append(
+            subprocess.run(
+                [unshare, "-m", "sh", "-c", script, "sh", *command],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+        )
+    return results
+
+
+@pytest.mark.slow
+def test_a_read_only_registry_reads_refuses_writes_clearly_and_is_untouched(
+    _seeded_template: Path, tmp_path: Path
+) -> None:
+    import hashlib
+
+    cli = [sys.executable, "-m", "registry.cli", "--db"]
+    # a backup (one self-contained file) on a read-only disk: it reads; a write is refused
+    folder = tmp_path / "media"
+    folder.mkdir()
+    copy = folder / "registry.gpkg"
+    shutil.copy(_seeded_template, copy)
+    entry = Registry(str(copy)).list().iloc[0]
+    digest = hashlib.sha256(copy.read_bytes()).hexdigest()
+    listed, updated = _read_only(
+        folder,
+        [*cli, str(copy), "show", str(entry["id"])],
+        [*cli, str(copy), "update", str(entry["id"]), "--set", "notes=x"]
+        + ["--expected-version", str(entry["version"])],
+    )
+    assert listed.returncode == 0 and entry["name"] in listed.stdout, listed.stderr
+    assert updated.returncode == 1
+    assert "no se puede escribir en el archivo del registro" in updated.stderr
+    assert "Traceback" not in updated.stderr
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == digest
+    # a live registry (WAL) on a read-only disk cannot be opened at all: said so, not
+    # "not a registry, run init"
+    live = folder / "live.gpkg"
+    _fresh(_seeded_template, live)
+    (opened,) = _read_only(folder, [*cli, str(live), "list"])
+    assert opened.returncode != 0
+    assert "no se puede abrir el registro" in opened.stderr and "iap-registry backup" in (
+        opened.stderr
+    )
+    assert "init" not in opened.stderr and "Traceback" not in opened.stderr
+    print(
+        "\nread-only disk: a backup file reads and refuses a write with a message, byte for "
+        "byte unchanged; a live (WAL) file is reported as not openable"
+    )

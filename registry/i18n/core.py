@@ -217,6 +217,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "el registro está ocupado por otra escritura; inténtelo de nuevo",
         "en": "the registry is busy with another write; try again",
     },
+    "db_unopenable": {
+        "es": "no se puede abrir el registro {path} ({reason}); si está en un disco de solo "
+        "lectura, use una copia hecha con «iap-registry backup», que se abre sin escribir",
+        "en": "the registry {path} cannot be opened ({reason}); if it is on a read-only disk, "
+        "use a copy made with `iap-registry backup`, which opens without writing",
+    },
     "db_unreachable": {
         "es": "no se puede usar la base de datos {url} ({reason})",
         "en": "the database {url} cannot be used ({reason})",

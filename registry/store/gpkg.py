@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import os
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -150,9 +151,14 @@ class GeoPackageStore(SqlStore):
         if not self.path.exists():
             return False
         try:
-            with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True) as conn:
+            with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as conn:
                 names = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
-        except sqlite3.DatabaseError:
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return False
+            # e.g. a registry in WAL mode on a read-only disk: it is one, it cannot be opened
+            raise StorageError(tr("db_unopenable", path=self.path, reason=str(exc))) from exc
+        except sqlite3.DatabaseError:  # not a SQLite file at all
             return False
         return {_LAYER, history.name, users.name, meta.name} <= names
 
