@@ -145,3 +145,29 @@ def test_disabled_and_unknown_users_cannot_act_from_the_command_line(
     assert reg.get(record["id"])["version"] == 2
     code = main(["--db", db, "delete", record["id"], "--expected-version", "2", "--as", "ana"])
     assert code == 0
+
+
+def test_no_password_or_hash_leaves_the_registry(
+    reg: Registry, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exports (every format, restricted fields included), user listings and the command
+    line's output hold neither a password nor its hash."""
+    reg.create(iap_values(), ADMIN)
+    stored = reg.store.get_user("ana")
+    assert stored is not None and stored["password_hash"].startswith("$argon2id$")
+    secrets = ["contraseña segura", stored["password_hash"], stored["password_hash"][-20:]]
+    written = []
+    for fmt in ("geojson", "gpkg", "csv"):
+        written += reg.export(
+            tmp_path / f"all.{fmt}", actor=ACTORS["admin"], include_restricted=True
+        )
+    db = reg.store.url
+    for args in (["user", "list"], ["list"], ["export", str(tmp_path / "cli.geojson")]):
+        assert main(["--db", db, *args]) == 0
+    written.append(tmp_path / "cli.geojson")
+    printed = capsys.readouterr()
+    blobs = [p.read_bytes() for p in written] + [str(reg.list_users()).encode()]
+    blobs += [printed.out.encode(), printed.err.encode()]
+    for blob in blobs:
+        for secret in secrets:
+            assert secret.encode() not in blob

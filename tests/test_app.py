@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from registry.api import Registry
 from registry.auth import Actor
-from registry.i18n import number
+from registry.i18n import number, tr
 from registry.store import Filters
 from registry.ui import components
 from tests.conftest import ADMIN, iap_values
@@ -314,3 +314,58 @@ def test_the_app_runs_on_postgis(
     reg.add_user("ana", "coordinator", "contraseña segura", ADMIN)
     at = run("entry", actor=ANA)
     assert not at.exception
+
+
+def test_the_entry_form_obeys_the_access_matrix(app_db: Registry, fake_map: FakeMap) -> None:
+    """Each role and ownership case saving a change through the form: allowed ones make a
+    new version, refused ones show the reason and change nothing; an entry the user may
+    not see is not even loaded."""
+    app_db.add_user("bob", "coordinator", "contraseña segura", ADMIN)
+    app_db.add_user("carl", "coordinator", "contraseña segura", ADMIN)
+    actors = {
+        "owner": ANA,
+        "editor": Actor("bob", "coordinator"),
+        "other": Actor("carl", "coordinator"),
+        "manager": MARIA,
+        "admin": Actor("root", "admin"),
+    }
+    # (actor, state) -> "saved" | "refused" | "hidden"; the policy, written out
+    expected = {
+        (who, state): (
+            "saved"
+            if who in ("manager", "admin") or (who in ("owner", "editor") and state != "archived")
+            # another coordinator sees only published entries
+            else ("hidden" if who == "other" and state != "published" else "refused")
+        )
+        for who in actors
+        for state in ("draft", "published", "archived")
+    }
+    seen = {}
+    for (who, state), _ in expected.items():
+        model = app_db.validate(
+            iap_values(name=f"Matriz {who} {state}", editors="bob", status="draft")
+        )
+        record = app_db.store.create(model, "ana")
+        if state != "draft":
+            record = app_db.update(record["id"], {"status": state}, 1, ADMIN)
+        at = run("entry", actor=actors[who], id=record["id"])
+        if at.get("text_area") and any(t.key == "fld_notes" for t in at.text_area):
+            at.text_area(key="fld_notes").input(f"cambio de {who}")
+            # managers save as is; coordinators save a draft (their lowest status)
+            label = tr("ui_save" if who in ("manager", "admin") else "ui_save_draft", lang="es")
+            next(b for b in at.button if b.label == label).click()
+            at.run()
+            assert not at.exception
+            now = app_db.get(record["id"])
+            if now["version"] == record["version"] + 1:
+                assert now["notes"] == f"cambio de {who}"
+                seen[who, state] = "saved"
+            else:
+                assert now["version"] == record["version"]
+                errors = [shown(e.value) for e in at.error]
+                assert any("no tiene permiso" in e for e in errors), (who, state, errors)
+                seen[who, state] = "refused"
+        else:
+            assert any("no existe" in e.value or "no encontr" in e.value for e in at.error)
+            seen[who, state] = "hidden"
+    assert seen == expected

@@ -174,3 +174,17 @@ def test_size_and_row_limits_are_settings(
     assert len(registry.list()) == 0
     monkeypatch.setenv("IAP_REGISTRY_IMPORT_MAX_ROWS", "4")
     assert registry.import_file(big, ADMIN).created == 4
+
+
+def test_text_length_limit_is_a_setting_that_only_lowers(
+    registry: Registry, corpus: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IAP_REGISTRY_MAX_TEXT_CHARS", "12")
+    with pytest.raises(ValidationFailed) as info:
+        registry.import_file(corpus["utf8_bom.csv"], ADMIN)  # "Ñuñoa Creativa": 14
+    assert [(p.row, p.field) for p in info.value.problems] == [(2, "name")]
+    assert "(14 caracteres; máximo 12)" in info.value.problems[0].message
+    monkeypatch.setenv("IAP_REGISTRY_MAX_TEXT_CHARS", "100000")  # above the field's 300
+    with pytest.raises(ValidationFailed) as info:
+        registry.import_file(corpus["huge_string.csv"], ADMIN)
+    assert "máximo 300" in info.value.problems[0].message

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
 import unicodedata
 import uuid
@@ -34,7 +35,14 @@ from registry.i18n import tr
 from registry.schema.codes import CODE_LISTS, STAGE
 from registry.schema.fields import FIELDS, FieldSpec
 
-__all__ = ["USERNAME", "Initiative", "coerce_geometry", "validate_record", "validate_records"]
+__all__ = [
+    "USERNAME",
+    "Initiative",
+    "coerce_geometry",
+    "text_limit",
+    "validate_record",
+    "validate_records",
+]
 
 _CTRL_LINE = re.compile(r"[\x00-\x1f\x7f]")
 _CTRL_LONG = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -108,13 +116,23 @@ def _to_int(spec: FieldSpec, value: Any) -> int:
     return int(value)
 
 
+def text_limit(spec: FieldSpec) -> int | None:
+    """The longest text ``spec`` takes: its own limit, lowered (never raised) by the
+    ``IAP_REGISTRY_MAX_TEXT_CHARS`` setting."""
+    setting = os.environ.get("IAP_REGISTRY_MAX_TEXT_CHARS", "").strip()
+    cap = int(setting) if setting.isdigit() and int(setting) > 0 else None
+    limits = [v for v in (spec.max_len, cap) if v is not None]
+    return min(limits) if limits else None
+
+
 def _to_text(spec: FieldSpec, value: Any) -> str:
     text = unicodedata.normalize("NFC", str(value)).strip()
     pattern = _CTRL_LONG if spec.type == "longtext" else _CTRL_LINE
     if pattern.search(text):
         raise _err("control_chars")
-    if spec.max_len is not None and len(text) > spec.max_len:
-        raise _err("too_long", n=len(text), max=spec.max_len)
+    limit = text_limit(spec)
+    if limit is not None and len(text) > limit:
+        raise _err("too_long", n=len(text), max=limit)
     return text
 
 

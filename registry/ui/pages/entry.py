@@ -17,6 +17,7 @@ from registry.errors import Conflict, RegistryError, ValidationFailed
 from registry.i18n import timestamp_text, tr
 from registry.schema.codes import code_codes, label
 from registry.schema.fields import FIELDS, FieldSpec
+from registry.schema.model import text_limit
 from registry.ui import components, mapview, resources, state
 
 _AUTO = ("id", "region_code", "comuna_code", "geometry", "kind")
@@ -35,9 +36,9 @@ def _widget(spec: FieldSpec, value: Any, lang: str) -> Any:
     name, help_text = _text(spec, lang)
     key = f"fld_{spec.name}"
     if spec.type == "longtext":
-        return st.text_area(name, value or "", help=help_text, key=key, max_chars=spec.max_len)
+        return st.text_area(name, value or "", help=help_text, key=key, max_chars=text_limit(spec))
     if spec.type in ("text", "url", "email"):
-        return st.text_input(name, value or "", help=help_text, key=key, max_chars=spec.max_len)
+        return st.text_input(name, value or "", help=help_text, key=key, max_chars=text_limit(spec))
     if spec.type == "int":
         return st.number_input(name, spec.lo, spec.hi, value=value, step=1, help=help_text, key=key)
     if spec.type == "bool":
