@@ -70,16 +70,17 @@ def main() -> int:
         rows.append((label, tried, line.group(1) if line else "?", ok, took))
     ok, out, took = run(GROUPS["load"])
     ok_all &= ok
-    line = re.search(r"load: (.*)", out)
-    rows.append(
-        (
-            "concurrent writers and readers (GeoPackage)",
-            "8 writers x 200 updates",
-            line.group(1) if line else "?",
-            ok,
-            took,
+    for backend, name in (("gpkg", "GeoPackage"), ("postgis", "PostGIS")):
+        line = re.search(rf"load \({backend}\): (.*)", out)
+        rows.append(
+            (
+                f"concurrent writers and readers ({name})",
+                "8 writers x 200 updates",
+                line.group(1) if line else "?",
+                ok,
+                took,
+            )
         )
-    )
     print(f"\nReliability, {time.strftime('%Y-%m-%d')}:\n")
     print("| what | tried | outcome | passed |")
     print("|---|---|---|---|")

@@ -130,8 +130,14 @@ def _load_reader(db: str, folder: str, stop: str, out: str) -> None:
 
 
 @pytest.mark.slow
-def test_eight_writers_and_readers_under_load(tmp_path: Path) -> None:
-    db = str(tmp_path / "registry.gpkg")
+@pytest.mark.parametrize("backend", ["gpkg", "postgis"])
+def test_eight_writers_and_readers_under_load(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "gpkg":
+        db = str(tmp_path / "registry.gpkg")
+    else:
+        db = request.getfixturevalue("postgis_schema")
     reg = Registry(db)
     reg.init()
     ids = [reg.create(iap_values(name=f"caliente {k}"), ADMIN)["id"] for k in range(3)]
@@ -169,7 +175,7 @@ def test_eight_writers_and_readers_under_load(tmp_path: Path) -> None:
         assert [(h["version"], h["after"]["n_firms"]) for h in history] == mine
         assert (reg.get(record_id)["version"], reg.get(record_id)["n_firms"]) == mine[-1]
     print(
-        f"\nload: {WRITERS} writers x {UPDATES} updates on {len(ids)} records: "
+        f"\nload ({backend}): {WRITERS} writers x {UPDATES} updates on {len(ids)} records: "
         f"{len(accepted)} accepted, {refused} refused as conflicts, 0 errors; "
         f"{sum(r['reads'] for r in read)} list+export rounds by 2 readers"
     )
