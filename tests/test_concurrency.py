@@ -34,18 +34,42 @@ def _worker(db: str, ids: list[str], worker: int, out: str) -> None:
     Path(out).write_text(json.dumps({"accepted": accepted, "refused": refused}))
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("backend", ["gpkg", "postgis"])
-def test_six_writers_lose_nothing(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
+def _hot_registry(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, records: int
+) -> tuple[str, Registry, list[str]]:
+    """A registry on ``backend`` with ``records`` hot entries; returns its location too."""
     if backend == "gpkg":
         db = str(tmp_path / "registry.gpkg")
     else:
         db = request.getfixturevalue("postgis_schema")
     reg = Registry(db)
     reg.init()
-    ids = [reg.create(iap_values(name=f"hot {k}"), ADMIN)["id"] for k in range(2)]
+    ids = [reg.create(iap_values(name=f"caliente {k}"), ADMIN)["id"] for k in range(records)]
+    return db, reg, ids
+
+
+def _no_lost_update(reg: Registry, ids: list[str], accepted: list[list]) -> None:
+    """Every accepted update is in the history once, in version order, with its value; the
+    final state is the last accepted write."""
+    for record_id in ids:
+        mine = sorted((v, value) for rid, v, value in accepted if rid == record_id)
+        history = reg.history(record_id)
+        updates = [
+            (h["version"], h["after"]["n_firms"]) for h in history if h["operation"] == "update"
+        ]
+        assert updates == mine
+        versions = [h["version"] for h in history]
+        assert versions == list(range(1, len(versions) + 1))
+        final = reg.get(record_id)
+        assert (final["version"], final["n_firms"]) == mine[-1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["gpkg", "postgis"])
+def test_six_writers_lose_nothing(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    db, reg, ids = _hot_registry(backend, tmp_path, request, 2)
     ctx = mp.get_context("spawn")
     outs = [str(tmp_path / f"w{w}.json") for w in range(PROCESSES)]
     procs = [ctx.Process(target=_worker, args=(db, ids, w, outs[w])) for w in range(PROCESSES)]
@@ -59,19 +83,7 @@ def test_six_writers_lose_nothing(
     refused = sum(r["refused"] for r in results)
     assert len(accepted) + refused == PROCESSES * ATTEMPTS
     assert refused > 0, "the writers never collided: the test did not exercise conflicts"
-    for record_id in ids:
-        mine = sorted((v, value) for rid, v, value in accepted if rid == record_id)
-        history = reg.history(record_id)
-        updates = [
-            (h["version"], h["after"]["n_firms"]) for h in history if h["operation"] == "update"
-        ]
-        # every accepted update is in the history, once, with the value written
-        assert updates == mine
-        versions = [h["version"] for h in history]
-        assert versions == list(range(1, len(versions) + 1))
-        # the final state equals the last accepted write
-        final = reg.get(record_id)
-        assert (final["version"], final["n_firms"]) == mine[-1]
+    _no_lost_update(reg, ids, accepted)
     if backend == "postgis":
         assert len(reg.list()) == 2
         return
@@ -134,13 +146,7 @@ def _load_reader(db: str, folder: str, stop: str, out: str) -> None:
 def test_eight_writers_and_readers_under_load(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if backend == "gpkg":
-        db = str(tmp_path / "registry.gpkg")
-    else:
-        db = request.getfixturevalue("postgis_schema")
-    reg = Registry(db)
-    reg.init()
-    ids = [reg.create(iap_values(name=f"caliente {k}"), ADMIN)["id"] for k in range(3)]
+    db, reg, ids = _hot_registry(backend, tmp_path, request, 3)
     ctx = mp.get_context("spawn")
     stop = str(tmp_path / "stop")
     writers = [
@@ -169,11 +175,7 @@ def test_eight_writers_and_readers_under_load(
     refused = sum(r["refused"] for r in written)
     assert len(accepted) + refused == WRITERS * UPDATES
     assert refused > 0 and all(r["reads"] > 0 for r in read)
-    for record_id in ids:  # no lost update: every accepted one is in the history, in order
-        mine = sorted((v, value) for rid, v, value in accepted if rid == record_id)
-        history = [h for h in reg.history(record_id) if h["operation"] == "update"]
-        assert [(h["version"], h["after"]["n_firms"]) for h in history] == mine
-        assert (reg.get(record_id)["version"], reg.get(record_id)["n_firms"]) == mine[-1]
+    _no_lost_update(reg, ids, accepted)
     print(
         f"\nload ({backend}): {WRITERS} writers x {UPDATES} updates on {len(ids)} records: "
         f"{len(accepted)} accepted, {refused} refused as conflicts, 0 errors; "
