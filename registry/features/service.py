@@ -27,7 +27,7 @@ from registry.api import Registry
 from registry.auth import VISITOR
 from registry.io.export import public_frame
 from registry.schema.codes import code_codes
-from registry.store import Filters
+from registry.store import FILTER_PARAMS, Filters
 
 __all__ = [
     "COLLECTIONS",
@@ -49,18 +49,12 @@ MAX_LIMIT = 10_000
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 
-# query parameter -> (Filters field, code list or None for region/comuna codes)
+# query parameter -> (Filters field, code list or None for region/comuna codes): the app's URL
+# parameters, but the kind (each kind is a collection of its own)
 ENTRY_FILTERS: dict[str, tuple[str, str | None]] = {
-    "sector": ("sector", "sector"),
-    "funding": ("funding", "funding_source"),
-    "focus": ("focus", "strategic_focus"),
-    "program": ("program", "program"),
-    "stage": ("stage", "stage"),
-    "type": ("initiative_type", "initiative_type"),
-    "country": ("country", "country"),
-    "region": ("region", None),
-    "comuna": ("comuna", None),
-    "status": ("status", "status"),
+    param: (field, code_list)
+    for field, (param, code_list) in FILTER_PARAMS.items()
+    if field != "kind"
 }
 
 

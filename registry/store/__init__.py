@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from registry.store.base import BatchResult, Filters, Store
+from registry.store.base import FILTER_PARAMS, BatchResult, Filters, Store
 
 __all__ = [
     "DEFAULT_DB",
+    "FILTER_PARAMS",
     "BatchResult",
     "Filters",
     "Store",

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import geopandas as gpd
 import pandas as pd
 
-__all__ = ["BatchResult", "Filters", "Store"]
+__all__ = ["FILTER_PARAMS", "BatchResult", "Filters", "Store"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,23 @@ class Filters:
 
     def is_empty(self) -> bool:
         return all(not getattr(self, f.name) for f in fields(self))
+
+
+# Filters field -> (its query parameter in URLs, code list or None for region/comuna codes);
+# shared by the app's URLs and the OGC API.
+FILTER_PARAMS: dict[str, tuple[str, str | None]] = {
+    "country": ("country", "country"),
+    "region": ("region", None),
+    "comuna": ("comuna", None),
+    "kind": ("kind", "kind"),
+    "initiative_type": ("type", "initiative_type"),
+    "sector": ("sector", "sector"),
+    "focus": ("focus", "strategic_focus"),
+    "funding": ("funding", "funding_source"),
+    "program": ("program", "program"),
+    "stage": ("stage", "stage"),
+    "status": ("status", "status"),
+}
 
 
 @dataclass(frozen=True)

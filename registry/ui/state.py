@@ -15,7 +15,7 @@ import streamlit as st
 from registry.auth import VISITOR, Actor
 from registry.i18n import LANGUAGES
 from registry.schema.codes import code_codes
-from registry.store import Filters
+from registry.store import FILTER_PARAMS, Filters
 
 __all__ = [
     "ACTOR",
@@ -38,21 +38,6 @@ SELECTED = "selected_ids"  # ids of the entries clicked on the map
 EDIT = "edit_loaded"  # {"id": ..., "version": ..., "record": ...} the form started from
 PLACE = "place_vertices"  # [[lon, lat], ...] clicked on the form's map
 DRILL = "drill_place"  # a grouped map's place clicked ("comuna:13101"), to become a filter
-
-# filter field -> (query parameter, code list or None for free values)
-FILTER_PARAMS: dict[str, tuple[str, str | None]] = {
-    "country": ("country", "country"),
-    "region": ("region", None),
-    "comuna": ("comuna", None),
-    "kind": ("kind", "kind"),
-    "initiative_type": ("type", "initiative_type"),
-    "sector": ("sector", "sector"),
-    "focus": ("focus", "strategic_focus"),
-    "funding": ("funding", "funding_source"),
-    "program": ("program", "program"),
-    "stage": ("stage", "stage"),
-    "status": ("status", "status"),
-}
 
 
 def _codes(text: str, code_list: str | None) -> tuple[str, ...]:
