@@ -238,8 +238,13 @@ def wait_map(page: Any, index: int = 0, timeout: float = 60) -> Any:
 
 
 def entry_markers(page: Any, index: int = 0) -> list[dict[str, Any]]:
-    """The entries drawn as circle markers, with their pixel position in the map."""
+    """The entries drawn as circle markers, with their pixel position in the map (waiting
+    up to 10 s while a rerun replaces the map)."""
+    deadline = time.monotonic() + 10
     markers = map_frame(page, index).locator("body").evaluate(ENTRY_MARKERS_JS)
+    while markers is None and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        markers = map_frame(page, index).locator("body").evaluate(ENTRY_MARKERS_JS)
     assert markers is not None, "no Leaflet map in the frame"
     return list(markers)
 
