@@ -41,14 +41,11 @@ pages = [
     st.Page(f"{PAGES}/stats.py", title=tr("ui_page_stats", lang=lang)),
     st.Page(f"{PAGES}/entry.py", title=tr("ui_page_entry", lang=lang)),
     st.Page(f"{PAGES}/history.py", title=tr("ui_page_history", lang=lang)),
+    st.Page(f"{PAGES}/monitoring.py", title=tr("ui_page_monitoring", lang=lang)),
 ]
 if actor.role in ("manager", "admin"):
-    pages.append(
-        st.Page(
-            f"{PAGES}/review.py",
-            title=tr("ui_page_review", lang=lang),
-        )
-    )
+    pages.append(st.Page(f"{PAGES}/review.py", title=tr("ui_page_review", lang=lang)))
+    pages.append(st.Page(f"{PAGES}/programme.py", title=tr("ui_page_programme", lang=lang)))
 if actor.role == "admin":
     pages.append(st.Page(f"{PAGES}/users.py", title=tr("ui_page_users", lang=lang)))
 account = "ui_page_login" if actor.role == "visitor" else "ui_page_account"

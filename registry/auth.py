@@ -101,7 +101,8 @@ def can(
 
     Actions: ``create``, ``update``, ``delete``, ``revert``, ``review`` (publish, reject,
     write the review note), ``set_editors``, ``manage_users``, ``export_restricted``,
-    ``manage_indicators`` (import or remove indicator series).
+    ``manage_indicators`` (import or remove indicator series), ``monitor`` (record goals,
+    indicators, values and reviews of an entry, and read its review log).
 
     Coordinators create entries as drafts or submissions and change the entries they own or
     are named editor of (a rejected entry too, to mend and submit it again), never archived
@@ -117,6 +118,8 @@ def can(
     True
     >>> can(Actor("ana", "coordinator"), "create", new_status="published")
     False
+    >>> can(Actor("ana", "coordinator"), "monitor", {"owner": "bob", "status": "published"})
+    False
     """
     if actor.role == "admin":
         return True
@@ -131,6 +134,7 @@ def can(
             "review",
             "set_editors",
             "manage_indicators",
+            "monitor",
         )
     if actor.role != "coordinator" or action in ("manage_indicators", "review", "revert"):
         return False
@@ -157,6 +161,7 @@ _ACTION_TEXT = {
         "manage_users": "administrar usuarios",
         "export_restricted": "exportar campos restringidos",
         "manage_indicators": "importar o eliminar series de indicadores",
+        "monitor": "registrar el seguimiento (metas, indicadores, valores, revisiones) de esta entrada",
     },
     "en": {
         "create": "create entries",
@@ -168,6 +173,7 @@ _ACTION_TEXT = {
         "manage_users": "manage users",
         "export_restricted": "export restricted fields",
         "manage_indicators": "import or remove indicator series",
+        "monitor": "record the monitoring (goals, indicators, values, reviews) of this entry",
     },
 }
 

@@ -369,3 +369,77 @@ def test_the_entry_form_obeys_the_access_matrix(app_db: Registry, fake_map: Fake
             assert any("no existe" in e.value or "no encontr" in e.value for e in at.error)
             seen[who, state] = "hidden"
     assert seen == expected
+
+
+# -- monitoring (issue 8) ------------------------------------------------------------------
+def _mine(app_db: Registry) -> dict[str, Any]:
+    draft = app_db.create(iap_values(name="Red de ana", status="draft", program="corfo_per"), ANA)
+    return app_db.publish(draft["id"], draft["version"], MARIA)
+
+
+def test_coordinator_records_an_indicator_and_values_in_the_monitoring_tab(
+    app_db: Registry, fake_map: FakeMap
+) -> None:
+    entry = _mine(app_db)
+    at = run("monitoring", ANA, id=entry["id"])
+    assert at.selectbox(key="mon_pick").value == entry["id"]
+    assert metric(at, "Completitud de la ficha").endswith("%")
+    at.selectbox(key="mon_ind_code").set_value("participating_firms")
+    at.selectbox(key="mon_ind_frequency").set_value("quarterly")
+    at.text_input(key="mon_ind_base").input("20")
+    at.text_input(key="mon_ind_target").input("cuarenta")
+    at.button[[b.label for b in at.button].index("Guardar")].click().run()
+    assert any("«cuarenta» no es un número" in e.value for e in at.error)
+    assert app_db.monitoring(entry["id"], ANA).indicators == []  # nothing stored
+    at.text_input(key="mon_ind_target").input("40")
+    at.button[[b.label for b in at.button].index("Guardar")].click().run()
+    [ind] = app_db.monitoring(entry["id"], ANA).indicators
+    for period, value in (("2025-T1", "25"), ("2025-T2", "30,5")):
+        at.text_input(key=f"value_{ind['id']}_period").input(period)
+        at.text_input(key=f"value_{ind['id']}_value").input(value)
+        at.text_input(key=f"value_{ind['id']}_source").input("Registro de socios")
+        form = [b for b in at.button if b.key and b.key.startswith("FormSubmitter:value_")]
+        form[0].click().run()
+    seen = app_db.monitoring(entry["id"], ANA)
+    assert [(v["period"], v["value"]) for v in seen.values] == [
+        ("2025-Q1", 25.0),
+        ("2025-Q2", 30.5),
+    ]
+    svg = next(h.proto.body for h in at.get("html") if "iap-chart" in h.proto.body)
+    assert 'data-period="2025-Q1"' in svg and 'data-period="2025-Q2"' in svg
+    assert 'class="target" data-value="40.0"' in svg
+    # a visitor reads the chart but gets no form and no review log
+    public = run("monitoring", None, id=entry["id"])
+    assert not [b for b in public.button if b.key and "value_" in b.key]
+    assert any("Solo lectura" in c.value for c in public.caption)
+
+
+def test_programme_view_is_for_managers_and_highlights_stale_entries(
+    app_db: Registry, fake_map: FakeMap
+) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    from registry.store.gpkg_binary import register_functions
+
+    entry = _mine(app_db)
+    old = app_db.create(iap_values(name="Red <b>antigua</b>", program="corfo_per"), MARIA)
+    with closing(sqlite3.connect(app_db.store.url)) as conn, conn:
+        register_functions(conn)  # GDAL's update triggers call them
+        conn.execute(  # last changed in 2023, as in a registry used for years
+            "UPDATE initiatives SET updated_at = '2023-03-01T12:00:00Z' WHERE id = ?",
+            (old["id"],),
+        )
+    at = run("programme", MARIA, program="corfo_per")
+    view = app_db.programme_view("corfo_per", 12, MARIA)
+    assert metric(at, "Entradas") == str(len(view)) and metric(at, "Desactualizadas") == "1"
+    [table, stale_list] = [h.proto.body for h in at.get("html") if "iap-programme" in h.proto.body]
+    rows = re.findall(r'<tr class="iap-row( stale)?" data-id="([^"]+)"', table)
+    assert rows[0] == (" stale", old["id"])  # the stale entry first, highlighted
+    assert ("", entry["id"]) in rows and len(rows) == len(view)
+    assert "Red &lt;b&gt;antigua&lt;/b&gt;" in table and "<b>antigua" not in table
+    assert re.findall(r'data-id="([^"]+)"', stale_list) == [old["id"]]
+    # coordinators do not have the page
+    at = run(actor=ANA)
+    with pytest.raises(Exception, match="programme"):
+        at.switch_page(f"{PAGES}/programme.py").run()

@@ -83,7 +83,8 @@ def test_gpkg_exports_and_store_open_without_warnings(filled: Registry, tmp_path
         assert result.stderr.strip() == "", result.stderr
         assert "Feature Count: 3" in result.stdout
     layers = {name for name, _ in pyogrio.list_layers(out)}
-    assert layers == {"initiatives", "data_dictionary"}
+    monitoring = {"monitoring_goals", "monitoring_indicators", "monitoring_values"}
+    assert layers == {"initiatives", "data_dictionary", *monitoring}  # no review log: public
 
 
 def test_csv_is_formula_safe_and_keeps_negative_coordinates(

@@ -293,6 +293,9 @@ def test_registry_from_before_indicators_is_migrated(seeded: Registry, tmp_path:
     path = Path(seeded.store.url)
     with sqlite3.connect(path) as conn:  # make it a schema-1 registry, as version 0.1 wrote
         conn.execute("DROP TABLE indicator_values")
+        for table in ("goals", "indicators", "values", "reviews"):
+            conn.execute(f"DROP TABLE monitoring_{table}")
+            conn.execute(f"DELETE FROM gpkg_contents WHERE table_name = 'monitoring_{table}'")
         conn.execute("DELETE FROM gpkg_contents WHERE table_name = 'indicator_values'")
         for table, column in (
             ("initiatives", "editors"),
@@ -317,7 +320,7 @@ def test_registry_from_before_indicators_is_migrated(seeded: Registry, tmp_path:
         version = conn.execute(
             "SELECT meta_value FROM registry_meta WHERE meta_key = 'schema_version'"
         ).fetchone()[0]
-    assert version == "3"
+    assert version == "4"  # every step up to the current schema
     first = old.list().iloc[0]
     updated = old.update(first["id"], {"editors": ["ana"]}, int(first["version"]), ADMIN)
     assert updated["editors"] == ["ana"]

@@ -60,10 +60,20 @@ def api(_seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     folder = tmp_path_factory.mktemp("ogcapi")
     db = folder / "registry.gpkg"
     shutil.copy(_seeded_template, db)
-    Registry(str(db)).create(iap_values(name="Borrador oculto", status="draft"), ADMIN)
+    reg = Registry(str(db))
+    draft = reg.create(iap_values(name="Borrador oculto", status="draft"), ADMIN)
+    # monitoring values (made up here, in the test) of a published entry and of the draft
+    published = reg.list(Filters(kind=("iap",)), viewer=VISITOR).iloc[0]
+    for entry_id in (published["id"], draft["id"]):
+        ind = reg.add_monitoring("indicator", entry_id, _INDICATOR, ADMIN)
+        for period, value in (("2025-Q1", "25"), ("2025-Q2", "30.5")):
+            reg.record_value(ind["id"], period, value, "Registro de socios", ADMIN)
     server = _start(str(db), folder / "api.log")
     yield server
     _stop(server)
+
+
+_INDICATOR = {"code": "participating_firms", "frequency": "quarterly", "baseline": 20, "target": 40}
 
 
 def _get(url: str) -> tuple[int, dict[str, Any], str]:
@@ -93,12 +103,40 @@ def test_gdal_lists_the_collections_and_counts_only_published_entries(api: Serve
         "initiatives",
         "barrios",
         "regions",
+        "indicator-values",
     ]
     for layer, kind in (("initiatives", "iap"), ("barrios", "barrio_comercial")):
         summary = _ogr("ogrinfo", "-ro", "-so", f"OAPIF:{api.url}", layer)
         expected = len(_published(api.registry, kind))
         assert f"Feature Count: {expected}" in summary
     assert "Feature Count: 16" in _ogr("ogrinfo", "-ro", "-so", f"OAPIF:{api.url}", "regions")
+    # the published entry's two values; the draft's are never served
+    values = _ogr("ogrinfo", "-ro", "-al", f"OAPIF:{api.url}", "indicator-values")
+    assert "Feature Count: 2" in values and "value (Real) = 30.5" in values
+
+
+def test_entries_link_to_their_monitoring_values(api: Server) -> None:
+    from owslib.ogcapi.features import Features
+
+    client = Features(api.url)
+    values = client.collection_items("indicator-values", limit=100)
+    assert [f["properties"]["period"] for f in values["features"]] == ["2025-Q1", "2025-Q2"]
+    first = values["features"][0]
+    entry_id = first["properties"]["initiative_id"]
+    entry = client.collection_item("initiatives", entry_id)
+    assert first["geometry"] == entry["geometry"]  # at the entry's location
+    assert (first["properties"]["target"], first["properties"]["unit"]) == (40.0, "empresas")
+    [related] = [link for link in entry["links"] if link["rel"] == "related"]
+    status, linked, _ = _get(related["href"])
+    assert status == 200 and [f["id"] for f in linked["features"]] == [
+        f["id"] for f in values["features"]
+    ]
+    back = [link for link in first["links"] if link["rel"] == "related"][0]["href"]
+    assert back.endswith(f"/collections/initiatives/items/{entry_id}")
+    status, page, _ = _get(f"{api.url}/collections/indicator-values/items?indicator=exports")
+    assert status == 200 and page["numberMatched"] == 0
+    for bad in ("indicator=nonsense", "initiative=not-a-uuid", "sector=tourism"):
+        assert _get(f"{api.url}/collections/indicator-values/items?{bad}")[0] == 400
 
 
 def test_gdal_bbox_query_returns_the_entries_inside(api: Server) -> None:
@@ -150,6 +188,7 @@ def test_owslib_reads_collections_pages_filters_and_items(api: Server) -> None:
         "initiatives",
         "barrios",
         "regions",
+        "indicator-values",
     }
     assert (
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"

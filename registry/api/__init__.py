@@ -4,19 +4,21 @@
 permissions (``registry.auth``) and storage (``registry.store``) together. Nothing above
 this layer touches SQL, files or GDAL. Its parts live in one module each: ``base`` (store,
 acting user, reads), ``entries`` (writes, review, import, export), ``territory``
-(indicators, context, statistics) and ``accounts`` (users, log-in).
+(indicators, context, statistics), ``monitoring`` (goals, indicators and values over time,
+review log, freshness) and ``accounts`` (users, log-in).
 """
 
 from __future__ import annotations
 
 from registry.api.accounts import AccountsMixin
 from registry.api.entries import EntriesMixin, ImportReport
+from registry.api.monitoring import Monitoring, MonitoringMixin
 from registry.api.territory import TerritoryMixin
 
-__all__ = ["ImportReport", "Registry"]
+__all__ = ["ImportReport", "Monitoring", "Registry"]
 
 
-class Registry(EntriesMixin, TerritoryMixin, AccountsMixin):
+class Registry(EntriesMixin, MonitoringMixin, TerritoryMixin, AccountsMixin):
     """One registry (a GeoPackage file or, later, a PostGIS database).
 
     Parameters

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from registry.api.base import RegistryBase
 from registry.auth import (
     Actor,
@@ -15,10 +17,15 @@ from registry.auth import (
 from registry.errors import NotAllowed, Problem, UsageError, ValidationFailed
 from registry.geo.locate import resolve_locations
 from registry.i18n import tr
-from registry.io.export import export_frame, guess_format, write_dictionary
+from registry.io.export import RelatedTable, export_frame, guess_format, write_dictionary
 from registry.io.read import read_rows
 from registry.schema.fields import FIELDS_BY_NAME
 from registry.schema.model import validate_records
+from registry.schema.monitoring import (
+    MONITORING_FIELDS,
+    MONITORING_SYSTEM_FIELDS,
+    monitoring_table,
+)
 from registry.store import Filters
 from registry.store.tables import USER_FIELD_NAMES
 
@@ -227,6 +234,32 @@ class EntriesMixin(RegistryBase):
         report.unchanged += len(result.unchanged)
         return report
 
+    def _monitoring_tables(
+        self, ids: builtins.list[str], include_restricted: bool
+    ) -> builtins.list[RelatedTable]:
+        """The monitoring records of the entries ``ids`` as related tables of an export."""
+        store = self._ready()
+        kinds = ["goal", "indicator", "value"] + (["review"] if include_restricted else [])
+        hidden = {"deleted"} | (set() if include_restricted else {"created_by", "updated_by"})
+        dtypes = {"number": "float64", "int": "Int64"}
+        out = []
+        for kind in kinds:
+            specs = [
+                s for s in (*MONITORING_SYSTEM_FIELDS, *MONITORING_FIELDS[kind])
+                if s.name not in hidden
+            ]  # fmt: skip
+            frame = pd.DataFrame(store.monitoring_rows(kind, ids), columns=[s.name for s in specs])
+            for spec in specs:
+                if spec.type in dtypes:
+                    frame[spec.name] = frame[spec.name].astype(dtypes[spec.type])
+            references = {"initiative_id": ("initiatives", "id")}
+            if kind == "indicator":
+                references["goal_id"] = (monitoring_table("goal"), "id")
+            if kind == "value":
+                references["indicator_id"] = (monitoring_table("indicator"), "id")
+            out.append(RelatedTable(monitoring_table(kind), frame, references))
+        return out
+
     def export(
         self,
         path: str | Path,
@@ -241,12 +274,19 @@ class EntriesMixin(RegistryBase):
         """Export the entries matching ``filters``; restricted fields only for administrators.
 
         Returns the files written: the export and, for GeoJSON and CSV, the data dictionary
-        beside it (``NAME.dictionary.csv``; GeoPackage holds it as a table).
+        beside it (``NAME.dictionary.csv``; GeoPackage holds it as a table). A GeoPackage
+        also holds the entries' monitoring as related tables (goals, indicators, values;
+        the review log only with the restricted fields).
         """
         if include_restricted:
             require(actor or Actor("?", "visitor"), "export_restricted")
         frame = self.list(filters, viewer=viewer)
-        written = [export_frame(frame, path, fmt, include_restricted, lang)]
+        related = (
+            self._monitoring_tables(list(frame["id"]), include_restricted)
+            if guess_format(path, fmt) == "gpkg"
+            else []
+        )
+        written = [export_frame(frame, path, fmt, include_restricted, lang, related)]
         if dictionary and guess_format(path, fmt) != "gpkg":
             target = Path(path)
             written.append(

@@ -93,6 +93,22 @@ def document(base: str, title: str) -> dict[str, Any]:
             "schema": {"type": "integer", "minimum": 0, "default": 0},
         },
         *_filter_parameters(),
+        {
+            "name": "initiative",
+            "in": "query",
+            "required": False,
+            "description": "the values of this entry (its id) (indicator-values only)",
+            "schema": {"type": "string", "format": "uuid"},
+        },
+        {
+            "name": "indicator",
+            "in": "query",
+            "required": False,
+            "description": "values of indicators with any of these catalogue codes "
+            f"(comma-separated): {', '.join(code_codes('monitoring_indicator'))} "
+            "(indicator-values only)",
+            "schema": {"type": "string"},
+        },
         _F,
     ]
     return {
@@ -101,8 +117,8 @@ def document(base: str, title: str) -> dict[str, Any]:
             "title": title,
             "version": "1.0.0",
             "description": "OGC API - Features (Core, GeoJSON): published productive-"
-            "articulation initiatives and barrios comerciales, and Chile's regions with "
-            "their indicators. Read-only.",
+            "articulation initiatives and barrios comerciales, their monitoring indicator "
+            "values, and Chile's regions with their indicators. Read-only.",
         },
         "servers": [{"url": base or "/"}],
         "paths": {

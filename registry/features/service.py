@@ -33,6 +33,7 @@ __all__ = [
     "COLLECTIONS",
     "CONFORMANCE",
     "ENTRY_FILTERS",
+    "MONITORING_FILTERS",
     "MAX_LIMIT",
     "ApiError",
     "FeatureService",
@@ -63,7 +64,8 @@ class Collection:
     id: str
     title: str
     description: str
-    kind: str | None  # the entries' kind; None for the regions
+    kind: str | None  # the entries' kind; None for the others
+    source: str = "entries"  # "entries", "regions" or "monitoring"
 
 
 COLLECTIONS = {
@@ -88,9 +90,22 @@ COLLECTIONS = {
             "Region outlines with the latest annual value (and its year) of each regional "
             "indicator series: GDP, employment, labour productivity.",
             None,
+            "regions",
+        ),
+        Collection(
+            "indicator-values",
+            "Valores de indicadores de seguimiento / Monitoring indicator values",
+            "One feature per value that a published initiative or barrio reported for one of "
+            "its monitoring indicators and one period (YYYY or YYYY-Qn), at the entry's "
+            "location, with the indicator's unit, baseline and target and the value's "
+            "source. Filter with initiative=<entry id> or indicator=<catalogue code>.",
+            None,
+            "monitoring",
         ),
     )
 }
+# query parameters of the indicator-values collection
+MONITORING_FILTERS = ("initiative", "indicator")
 
 
 class ApiError(Exception):
@@ -179,9 +194,19 @@ class FeatureService:
             self._frames[key] = frame
         return frame
 
+    def _monitoring(self) -> Any:
+        key = (self.registry.data_version(), "monitoring")
+        frame = self._frames.get(key)
+        if frame is None:
+            frame = self.registry.monitoring_features(viewer=VISITOR)
+            self._frames[key] = frame
+        return frame
+
     def _frame(self, collection: Collection, filters: Filters) -> Any:
-        if collection.kind is None:
+        if collection.source == "regions":
             return self._regions()
+        if collection.source == "monitoring":
+            return self._monitoring()
         return self._entries(collection, filters)
 
     # -- resources ------------------------------------------------------------------------
@@ -212,8 +237,9 @@ class FeatureService:
 
     def _collection_body(self, collection: Collection, base: str) -> dict[str, Any]:
         frame = self._frame(collection, Filters())
-        if len(frame):
-            x0, y0, x1, y1 = (float(v) for v in frame.total_bounds)
+        located = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+        if len(located):  # features without a geometry have no extent
+            x0, y0, x1, y1 = (float(v) for v in located.total_bounds)
             bbox = [round(x0, 6), round(y0, 6), round(x1, 6), round(y1, 6)]
         else:
             bbox = [-180.0, -90.0, 180.0, 90.0]
@@ -249,16 +275,20 @@ class FeatureService:
         property filters of ``ENTRY_FILTERS``)."""
         collection = _collection(collection_id)
         allowed = {"bbox", "limit", "offset", "f"}
-        if collection.kind is not None:
+        if collection.source == "entries":
             allowed |= set(ENTRY_FILTERS)
+        if collection.source == "monitoring":
+            allowed |= set(MONITORING_FILTERS)
         unknown = sorted(set(params) - allowed)
         if unknown:
             raise ApiError(400, "InvalidParameterValue", f"unknown parameter(s): {unknown}")
         _format(params)
         limit = _int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         offset = _int(params, "offset", 0, 0, None)
-        filters = _filters(params) if collection.kind is not None else Filters()
+        filters = _filters(params) if collection.source == "entries" else Filters()
         frame = self._frame(collection, filters)
+        if collection.source == "monitoring":
+            frame = _monitoring_filter(frame, params)
         if "bbox" in params:
             x0, y0, x1, y1 = _bbox(params["bbox"])
             box = shapely.box(x0, y0, x1, y1)
@@ -281,7 +311,10 @@ class FeatureService:
             GEOJSON,
             {
                 "type": "FeatureCollection",
-                "features": [_feature(row, page.geometry.name) for _, row in page.iterrows()],
+                "features": [
+                    _feature(row, page.geometry.name, self._links(collection, row, base))
+                    for _, row in page.iterrows()
+                ],
                 "numberMatched": matched,
                 "numberReturned": len(page),
                 "timeStamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -298,7 +331,7 @@ class FeatureService:
         if unknown:
             raise ApiError(400, "InvalidParameterValue", f"unknown parameter(s): {unknown}")
         _format(params)
-        if collection.kind is not None:
+        if collection.source != "regions":
             try:
                 feature_id = str(uuid.UUID(feature_id))
             except ValueError:
@@ -312,8 +345,33 @@ class FeatureService:
         body["links"] = [
             _link(url, "self", GEOJSON),
             _link(f"{base}/collections/{collection.id}", "collection", JSON),
+            *self._links(collection, found.iloc[0], base),
         ]
         return Response(200, GEOJSON, body)
+
+    def _links(self, collection: Collection, row: Any, base: str) -> list[dict[str, str]]:
+        """An entry's link to its monitoring values; a value's link to its entry."""
+        values = f"{base}/collections/indicator-values/items"
+        if collection.source == "entries":
+            return [
+                _link(
+                    _with(values, {"initiative": row["id"]}),
+                    "related",
+                    GEOJSON,
+                    "monitoring indicator values of this entry",
+                )
+            ]
+        if collection.source == "monitoring":
+            owner = "initiatives" if row["initiative_kind"] == "iap" else "barrios"
+            return [
+                _link(
+                    f"{base}/collections/{owner}/items/{row['initiative_id']}",
+                    "related",
+                    GEOJSON,
+                    "the entry that reported this value",
+                )
+            ]
+        return []
 
 
 def _collection(collection_id: str) -> Collection:
@@ -373,15 +431,36 @@ def _filters(params: Mapping[str, str]) -> Filters:
     return Filters(**values)
 
 
+def _monitoring_filter(frame: Any, params: Mapping[str, str]) -> Any:
+    if "initiative" in params:
+        try:
+            wanted = str(uuid.UUID(params["initiative"]))
+        except ValueError:
+            raise ApiError(400, "InvalidParameterValue", "initiative: not an entry id") from None
+        frame = frame[frame["initiative_id"] == wanted]
+    if "indicator" in params:
+        codes = tuple(v.strip() for v in params["indicator"].split(",") if v.strip())
+        bad = [c for c in codes if c not in code_codes("monitoring_indicator")]
+        if bad or not codes:
+            raise ApiError(400, "InvalidParameterValue", f"indicator: unknown code(s) {bad}")
+        frame = frame[frame["indicator_code"].isin(codes)]
+    return frame
+
+
 def _with(url: str, query: Mapping[str, Any]) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
-def _feature(row: Any, geometry_column: str) -> dict[str, Any]:
+def _feature(
+    row: Any, geometry_column: str, links: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
     properties = {str(k): _plain(v) for k, v in row.items() if k not in (geometry_column, "id")}
-    return {
+    out: dict[str, Any] = {
         "type": "Feature",
         "id": str(row["id"]),
         "geometry": _geometry(row[geometry_column]),
         "properties": properties,
     }
+    if links:
+        out["links"] = links
+    return out

@@ -10,6 +10,54 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "código desconocido «{value}»; valores válidos: {allowed}",
         "en": "unknown code '{value}'; valid values: {allowed}",
     },
+    "bad_number": {
+        "es": "«{value}» no es un número (use punto o coma decimal, sin separador de miles)",
+        "en": "'{value}' is not a number (decimal point or comma, no thousands separator)",
+    },
+    "bad_period": {
+        "es": "periodo «{value}» no válido: use AAAA (año) o AAAA-T1 … AAAA-T4 (trimestre)",
+        "en": "invalid period '{value}': use YYYY (year) or YYYY-Q1 … YYYY-Q4 (quarter)",
+    },
+    "period_frequency": {
+        "es": "el periodo {period} no corresponde a la frecuencia del indicador",
+        "en": "period {period} does not match the indicator's frequency",
+    },
+    "target_equals_baseline": {
+        "es": "la meta es igual a la línea base: no hay avance que medir",
+        "en": "the target equals the baseline: there is no progress to measure",
+    },
+    "target_direction": {
+        "es": "la meta no va en el sentido deseado desde la línea base (aumentar o disminuir)",
+        "en": "the target is not in the desired direction from the baseline (increase or decrease)",
+    },
+    "monitoring_unknown_kind": {
+        "es": "tipo de registro de seguimiento desconocido «{kind}»; válidos: {allowed}",
+        "en": "unknown kind of monitoring record '{kind}'; valid: {allowed}",
+    },
+    "monitoring_no_indicator": {
+        "es": "no hay un indicador {id} en esta iniciativa",
+        "en": "there is no indicator {id} in this initiative",
+    },
+    "monitoring_no_goal": {
+        "es": "no hay una meta {id} en esta iniciativa",
+        "en": "there is no goal {id} in this initiative",
+    },
+    "monitoring_other_initiative": {
+        "es": "el indicador no pertenece a la iniciativa {id}",
+        "en": "the indicator does not belong to initiative {id}",
+    },
+    "monitoring_period_taken": {
+        "es": "el indicador ya tiene un valor para {period}; corrija ese valor",
+        "en": "the indicator already has a value for {period}; correct that value",
+    },
+    "monitoring_row_repeats": {
+        "es": "el periodo {period} de este indicador ya está en la fila {first}",
+        "en": "period {period} of this indicator is already in row {first}",
+    },
+    "monitoring_period_race": {
+        "es": "otra persona acaba de registrar un valor para ese periodo; vuelva a cargar",
+        "en": "someone else has just recorded a value for that period; reload",
+    },
     "unknown_field": {"es": "campo desconocido «{field}»", "en": "unknown field '{field}'"},
     "too_long": {
         "es": "texto demasiado largo ({n} caracteres; máximo {max})",

@@ -276,4 +276,117 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Tipo de cambio (CLP por USD)",
         "en": "Exchange rate (CLP per USD)",
     },
+    # monitoring (issue 8)
+    "ui_page_monitoring": {"es": "Seguimiento", "en": "Monitoring"},
+    "ui_page_programme": {"es": "Programas", "en": "Programmes"},
+    "ui_open_monitoring": {"es": "Ver seguimiento", "en": "Open monitoring"},
+    "ui_mon_tab_indicators": {"es": "Indicadores", "en": "Indicators"},
+    "ui_mon_tab_goals": {"es": "Metas", "en": "Goals"},
+    "ui_mon_tab_reviews": {"es": "Bitácora de revisiones", "en": "Review log"},
+    "ui_mon_tab_files": {"es": "Importar / exportar", "en": "Import / export"},
+    "ui_mon_read_only": {
+        "es": "Solo lectura: el seguimiento lo registran quienes editan esta entrada.",
+        "en": "Read only: the monitoring is recorded by those who edit this entry.",
+    },
+    "ui_mon_no_indicators": {
+        "es": "Esta iniciativa aún no tiene indicadores.",
+        "en": "This initiative has no indicators yet.",
+    },
+    "ui_mon_no_values": {"es": "Sin valores registrados", "en": "No values recorded"},
+    "ui_mon_baseline": {"es": "Línea base", "en": "Baseline"},
+    "ui_mon_target": {"es": "Meta", "en": "Target"},
+    "ui_mon_progress": {
+        "es": "Avance hacia la meta: {pct}",
+        "en": "Progress towards the target: {pct}",
+    },
+    "ui_mon_add_indicator": {"es": "Agregar un indicador", "en": "Add an indicator"},
+    "ui_mon_add_value": {"es": "Registrar un valor", "en": "Record a value"},
+    "ui_mon_add_goal": {"es": "Agregar una meta", "en": "Add a goal"},
+    "ui_mon_add_review": {"es": "Agregar una revisión", "en": "Add a review"},
+    "ui_mon_save": {"es": "Guardar", "en": "Save"},
+    "ui_mon_saved": {"es": "Guardado (versión {version}).", "en": "Saved (version {version})."},
+    "ui_mon_period_help": {
+        "es": "AAAA-T1 … AAAA-T4 (trimestral) o AAAA (anual)",
+        "en": "YYYY-Q1 … YYYY-Q4 (quarterly) or YYYY (annual)",
+    },
+    "ui_mon_value_help": {
+        "es": "Punto o coma decimal; sin separador de miles",
+        "en": "Decimal point or comma; no thousands separator",
+    },
+    "ui_mon_values_table": {"es": "Valores registrados", "en": "Values recorded"},
+    "ui_mon_delete_indicator": {
+        "es": "Eliminar este indicador y sus valores",
+        "en": "Delete this indicator and its values",
+    },
+    "ui_mon_deleted": {"es": "Eliminado.", "en": "Deleted."},
+    "ui_mon_goal_status_set": {"es": "Cambiar estado", "en": "Change status"},
+    "ui_mon_no_goals": {"es": "Sin metas registradas.", "en": "No goals recorded."},
+    "ui_mon_no_reviews": {
+        "es": "Sin revisiones registradas.",
+        "en": "No reviews recorded.",
+    },
+    "ui_mon_reviews_private": {
+        "es": "La bitácora de revisiones la leen solo quienes editan la entrada y los "
+        "encargados de programa.",
+        "en": "The review log is read only by those who edit the entry and by programme managers.",
+    },
+    "ui_mon_export": {
+        "es": "Descargar los valores (CSV)",
+        "en": "Download the values (CSV)",
+    },
+    "ui_mon_import": {
+        "es": "Importar valores desde un CSV (todo o nada)",
+        "en": "Import values from a CSV (all or nothing)",
+    },
+    "ui_mon_import_help": {
+        "es": "Columnas: indicator_id, period, value, source_note (y, para corregir, id y "
+        "version, como en la descarga).",
+        "en": "Columns: indicator_id, period, value, source_note (and, to correct, id and "
+        "version, as in the download).",
+    },
+    "ui_mon_import_run": {"es": "Importar", "en": "Import"},
+    "ui_mon_last_verified": {"es": "Última verificación", "en": "Last verified"},
+    "ui_mon_last_activity": {"es": "Última actualización", "en": "Last updated"},
+    "ui_mon_completeness": {"es": "Completitud de la ficha", "en": "Completeness"},
+    "ui_mon_freshness": {"es": "Vigencia", "en": "Freshness"},
+    "ui_mon_freshness_note": {
+        "es": "Desactualizada: sin verificación, cambio ni reporte en {months} meses. Nunca "
+        "verificada: sin fecha de verificación ni seguimiento registrado.",
+        "en": "Out of date: no verification, change or report in {months} months. Never "
+        "verified: no verification date and no monitoring recorded.",
+    },
+    "ui_mon_never": {"es": "nunca", "en": "never"},
+    "ui_mon_col_name": {"es": "Entrada", "en": "Entry"},
+    "ui_mon_col_indicators": {"es": "Indicadores", "en": "Indicators"},
+    "ui_mon_col_progress": {"es": "Avance medio", "en": "Mean progress"},
+    "ui_mon_col_latest": {"es": "Último periodo", "en": "Latest period"},
+    "ui_mon_col_verified": {"es": "Verificada", "en": "Verified"},
+    "ui_mon_col_activity": {"es": "Última actualización", "en": "Last updated"},
+    "ui_mon_col_freshness": {"es": "Vigencia", "en": "Freshness"},
+    "ui_mon_col_completeness": {"es": "Completitud", "en": "Completeness"},
+    "ui_mon_reached": {"es": "{n} de {of} metas alcanzadas", "en": "{n} of {of} targets reached"},
+    "ui_prog_pick": {"es": "Programa", "en": "Programme"},
+    "ui_prog_all": {"es": "Todos los programas", "en": "All programmes"},
+    "ui_prog_months": {
+        "es": "Desactualizada tras (meses sin actividad)",
+        "en": "Out of date after (months without activity)",
+    },
+    "ui_prog_count": {"es": "Entradas", "en": "Entries"},
+    "ui_prog_stale": {"es": "Desactualizadas", "en": "Out of date"},
+    "ui_prog_unverified": {"es": "Nunca verificadas", "en": "Never verified"},
+    "ui_prog_reporting": {"es": "Con indicadores", "en": "With indicators"},
+    "ui_prog_stale_list": {
+        "es": "Entradas desactualizadas (todos los programas)",
+        "en": "Out-of-date entries (every programme)",
+    },
+    "ui_prog_none_stale": {
+        "es": "Ninguna entrada está desactualizada.",
+        "en": "No entry is out of date.",
+    },
+    "ui_prog_open": {"es": "Abrir el seguimiento de", "en": "Open the monitoring of"},
+    "ui_prog_download": {"es": "Descargar esta vista (CSV)", "en": "Download this view (CSV)"},
+    "ui_managers_only": {
+        "es": "Esta vista es para encargados de programa y administradores.",
+        "en": "This view is for programme managers and administrators.",
+    },
 }

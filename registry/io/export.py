@@ -9,7 +9,11 @@ counter-clockwise exteriors, no ``crs`` member) and 6 decimals, with the UUID as
 from __future__ import annotations
 
 import os
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -20,6 +24,7 @@ from registry.schema.fields import FIELDS, SYSTEM_FIELDS, data_dictionary, publi
 
 __all__ = [
     "FORMATS",
+    "RelatedTable",
     "export_frame",
     "guess_format",
     "neutralise_formulas",
@@ -86,7 +91,72 @@ def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
     )
 
 
-def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, lang: str) -> None:
+@dataclass(frozen=True)
+class RelatedTable:
+    """An attributes table written beside the entries in a GeoPackage export.
+
+    ``references`` maps a column to the ``(table, column)`` it points to; each becomes a
+    FOREIGN KEY, which GDAL (3.6+) and QGIS read as a relationship of the file.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    references: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def _sql_type(dtype: Any) -> str:
+    if pd.api.types.is_bool_dtype(dtype):
+        return "BOOLEAN"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "INTEGER"
+    if pd.api.types.is_float_dtype(dtype):
+        return "REAL"
+    return "TEXT"
+
+
+def _write_related(path: Path, tables: Sequence[RelatedTable]) -> None:
+    """Add ``tables`` to the GeoPackage at ``path`` as attributes tables with foreign keys
+    (the keys they point to get unique indexes), in one transaction."""
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            for t in tables:
+                columns = [
+                    f'"{c}" {_sql_type(t.frame[c].dtype)}'
+                    + (f' REFERENCES "{t.references[c][0]}"("{t.references[c][1]}")'
+                       if c in t.references else "")
+                    for c in t.frame.columns
+                ]  # fmt: skip
+                conn.execute(
+                    f'CREATE TABLE "{t.name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, '
+                    + ", ".join(columns)
+                    + ")"
+                )
+                marks = ", ".join("?" for _ in t.frame.columns)
+                names = ", ".join(f'"{c}"' for c in t.frame.columns)
+                rows = [
+                    tuple(None if pd.isna(v) else getattr(v, "item", lambda v=v: v)() for v in row)
+                    for row in t.frame.itertuples(index=False)
+                ]
+                conn.executemany(f'INSERT INTO "{t.name}" ({names}) VALUES ({marks})', rows)
+                conn.execute(
+                    "INSERT INTO gpkg_contents (table_name, data_type, identifier, last_change) "
+                    "VALUES (?, 'attributes', ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                    (t.name, t.name),
+                )
+            targets = {ref for t in tables for ref in t.references.values()}
+            for table, column in sorted(targets):
+                conn.execute(
+                    f'CREATE UNIQUE INDEX IF NOT EXISTS "uq_{table}_{column}" '
+                    f'ON "{table}"("{column}")'
+                )
+    finally:
+        conn.close()
+
+
+def _write_gpkg(
+    frame: gpd.GeoDataFrame, path: Path, lang: str, related: Sequence[RelatedTable] = ()
+) -> None:
     pyogrio.write_dataframe(
         frame,
         path,
@@ -102,6 +172,8 @@ def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, lang: str) -> None:
         layer="data_dictionary",
         driver="GPKG",
     )
+    if related:
+        _write_related(path, related)
 
 
 def _write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
@@ -123,8 +195,10 @@ def export_frame(
     fmt: str | None = None,
     include_restricted: bool = False,
     lang: str = "es",
+    related: Sequence[RelatedTable] = (),
 ) -> Path:
-    """Write ``frame`` (as returned by ``Store.list``) to ``path`` in ``fmt``.
+    """Write ``frame`` (as returned by ``Store.list``) to ``path`` in ``fmt``; a
+    GeoPackage also holds the ``related`` tables.
 
     The file is written next to its destination and moved into place, so a failed export
     leaves no half-written file. Returns the path written.
@@ -140,7 +214,7 @@ def export_frame(
     if fmt == "geojson":
         _write_geojson(out, tmp)
     elif fmt == "gpkg":
-        _write_gpkg(out, tmp, lang)
+        _write_gpkg(out, tmp, lang, related)
     elif fmt == "csv":
         _write_csv(out, tmp)
     else:

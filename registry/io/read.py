@@ -97,7 +97,7 @@ def _geometry_from_columns(values: dict[str, Any], row: int, problems: list[Prob
         values["geometry"] = wkt
 
 
-def _read_csv(path: Path, problems: list[Problem]) -> RawRows:
+def _read_csv(path: Path, problems: list[Problem], ignored: set[str]) -> RawRows:
     text = _decode(path.read_bytes())
     if "\x00" in text:  # no spreadsheet writes NUL into a CSV: a binary file, misnamed
         raise ValidationFailed([], tr("import_binary"))
@@ -115,7 +115,7 @@ def _read_csv(path: Path, problems: list[Problem]) -> RawRows:
             continue
         values: dict[str, Any] = {}
         for name, cell in zip(header, cells, strict=False):
-            if name not in _IGNORED:
+            if name not in ignored:
                 values[name] = cell
         if len(cells) > len(header):
             problems.append(Problem(number, "-", tr("bad_type", detail=f"{len(cells)} columns")))
@@ -144,7 +144,7 @@ def _read_geojson(path: Path) -> gpd.GeoDataFrame:
     return frame
 
 
-def _read_vector(path: Path, problems: list[Problem]) -> RawRows:
+def _read_vector(path: Path, problems: list[Problem], ignored: set[str]) -> RawRows:
     try:
         if path.suffix.lower() == ".gpkg":
             frame = pyogrio.read_dataframe(path)
@@ -172,7 +172,7 @@ def _read_vector(path: Path, problems: list[Problem]) -> RawRows:
             value = series[column]
             if isinstance(value, float) and math.isnan(value):
                 value = None
-            if mapped[column] not in _IGNORED:
+            if mapped[column] not in ignored:
                 values[mapped[column]] = value
         geom = series[frame.geometry.name]
         values["geometry"] = geom if geom is not None else values.get("geometry")
@@ -199,9 +199,12 @@ def limits() -> tuple[float, int]:
     )
 
 
-def read_rows(path: str | Path) -> RawRows:
+def read_rows(path: str | Path, keep_system: bool = False) -> RawRows:
     """Return the rows of an import file; raise ``ValidationFailed`` if it cannot be read
     or is beyond the ``limits()``.
+
+    The entries' system columns of an export (``version``, ``owner``, …) are left out
+    unless ``keep_system`` (files of other records, whose ``version`` matters).
 
     Row-level problems are returned in ``rows.problems``, to be reported with the
     validation problems.
@@ -210,6 +213,7 @@ def read_rows(path: str | Path) -> RawRows:
     suffix = path.suffix.lower()
     problems: list[Problem] = []
     max_mb, max_rows = limits()
+    ignored = {"fid", "ogc_fid"} if keep_system else _IGNORED
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -220,9 +224,9 @@ def read_rows(path: str | Path) -> RawRows:
         )
     try:
         if suffix in (".csv", ".txt"):
-            rows = _read_csv(path, problems)
+            rows = _read_csv(path, problems, ignored)
         elif suffix in (".geojson", ".json", ".gpkg"):
-            rows = _read_vector(path, problems)
+            rows = _read_vector(path, problems, ignored)
         else:
             raise ValidationFailed([], tr("import_format"))
     except (OSError, csv.Error) as exc:

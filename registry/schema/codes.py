@@ -261,6 +261,60 @@ COUNTRY = _codes(
     ("TT", "Trinidad y Tabago", "Trinidad and Tobago"),
 )
 
+# -- monitoring (registry.schema.monitoring) -------------------------------------------------
+# The catalogue of common indicators (CEPAL's and SERCOTEC's usual measures); "custom" is an
+# initiative's own indicator, named by its coordinator.
+MONITORING_INDICATOR = _codes(
+    ("participating_firms", "Empresas participantes", "Participating firms"),
+    ("joint_sales", "Ventas conjuntas", "Joint sales"),
+    ("exports", "Exportaciones", "Exports"),
+    ("employment", "Empleo", "Employment"),
+    ("new_products", "Nuevos productos o servicios", "New products or services"),
+    ("certifications", "Certificaciones obtenidas", "Certifications obtained"),
+    ("training_hours", "Horas de capacitación", "Training hours"),
+    ("visitors", "Visitantes (barrios comerciales)", "Visitors (barrios comerciales)"),
+    (
+        "vacancy",
+        "Locales comerciales desocupados",
+        "Vacant commercial premises",
+    ),
+    ("public_funds", "Fondos públicos apalancados", "Public funds leveraged"),
+    ("private_funds", "Fondos privados apalancados", "Private funds leveraged"),
+    ("custom", "Indicador propio", "Own indicator"),
+)
+
+DIRECTION = _codes(
+    ("increase", "Aumentar", "Increase"),
+    ("decrease", "Disminuir", "Decrease"),
+)
+
+FREQUENCY = _codes(
+    ("quarterly", "Trimestral", "Quarterly"),
+    ("annual", "Anual", "Annual"),
+)
+
+GOAL_STATUS = _codes(
+    ("open", "En curso", "Open"),
+    ("achieved", "Lograda", "Achieved"),
+    ("dropped", "Descartada", "Dropped"),
+)
+
+# How current an entry is (registry.quality.freshness)
+FRESHNESS = _codes(
+    ("current", "Al día", "Up to date"),
+    ("stale", "Desactualizada", "Out of date"),
+    ("unverified", "Nunca verificada", "Never verified"),
+)
+
+# An indicator's progress from its baseline to its target (registry.progress)
+PROGRESS = _codes(
+    ("achieved", "Meta alcanzada", "Target reached"),
+    ("over_half", "Avance de 50 % o más", "Half way or more"),
+    ("under_half", "Avance menor a 50 %", "Less than half way"),
+    ("setback", "Retroceso", "Setback"),
+    ("no_data", "Sin datos suficientes", "Not enough data"),
+)
+
 CODE_LISTS: dict[str, tuple[Code, ...]] = {
     "kind": KIND,
     "initiative_type": INITIATIVE_TYPE,
@@ -275,6 +329,12 @@ CODE_LISTS: dict[str, tuple[Code, ...]] = {
     "legal_organization": LEGAL_ORGANIZATION,
     "role": ROLE,
     "country": COUNTRY,
+    "monitoring_indicator": MONITORING_INDICATOR,
+    "direction": DIRECTION,
+    "frequency": FREQUENCY,
+    "goal_status": GOAL_STATUS,
+    "freshness": FRESHNESS,
+    "progress": PROGRESS,
 }
 
 

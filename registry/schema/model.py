@@ -40,6 +40,7 @@ __all__ = [
     "Initiative",
     "coerce_geometry",
     "text_limit",
+    "to_period",
     "validate_record",
     "validate_records",
 ]
@@ -114,6 +115,45 @@ def _to_int(spec: FieldSpec, value: Any) -> int:
     if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
         raise _err("out_of_range", value=value, lo=spec.lo, hi=spec.hi)
     return int(value)
+
+
+_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+_PERIOD = re.compile(r"(\d{4})(?:\s*-?\s*[QqTt]([1-4]))?")
+
+
+def _to_number(value: Any) -> float:
+    """A finite number from a number or text (decimal comma or point, no thousands marks)."""
+    if isinstance(value, bool):
+        raise _err("bad_type", detail=str(value))
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        text = str(value).strip().replace(" ", "").replace("\u00a0", "")
+        if not _NUMBER.fullmatch(text):
+            raise _err("bad_number", value=text[:80])
+        number = float(text.replace(",", "."))
+    if not math.isfinite(number):
+        raise _err("bad_number", value=str(value)[:80])
+    return number
+
+
+def to_period(value: Any) -> str:
+    """Return a reporting period as ``YYYY`` (a year) or ``YYYY-Qn`` (a quarter).
+
+    Spanish ``T`` (trimestre) is read as ``Q``; the year lies in 1950–2100.
+
+    Examples
+    --------
+    >>> to_period("2025-T2"), to_period(2024), to_period("2025q4")
+    ('2025-Q2', '2024', '2025-Q4')
+    """
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    match = _PERIOD.fullmatch(text)
+    if not match or not 1950 <= int(match[1]) <= 2100:
+        raise _err("bad_period", value=text[:40])
+    return match[1] if match[2] is None else f"{match[1]}-Q{match[2]}"
 
 
 def text_limit(spec: FieldSpec) -> int | None:
@@ -230,6 +270,10 @@ def _coerce(spec: FieldSpec, value: Any) -> Any:
             raise _err("bad_uuid") from None
     if t == "geometry":
         return coerce_geometry(value)
+    if t == "number":
+        return _to_number(value)
+    if t == "period":
+        return to_period(value)
     raise AssertionError(f"unknown field type {t}")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
@@ -68,7 +68,7 @@ class BatchResult:
 
 
 class Store(Protocol):
-    """Storage of registry entries, their history and the users.
+    """Storage of registry entries, their monitoring records, their history and the users.
 
     Every write is one transaction and writes its history rows in that transaction. Updates
     and deletes quote the version they read; a stale version raises ``Conflict``.
@@ -113,6 +113,22 @@ class Store(Protocol):
         self, rows: builtins.list[dict[str, Any]], actor: str
     ) -> builtins.list[str]: ...
     def remove_indicator_series(self, name: str, actor: str) -> int: ...
+    def monitoring_rows(
+        self,
+        kind: str,
+        initiative_ids: Sequence[str] | None = None,
+        include_deleted: bool = False,
+    ) -> builtins.list[dict[str, Any]]: ...
+    def monitoring_get(self, kind: str, record_id: str) -> dict[str, Any]: ...
+    def monitoring_activity(self) -> dict[str, str]: ...
+    def monitoring_write(
+        self,
+        kind: str,
+        creates: Iterable[dict[str, Any]] = (),
+        updates: Iterable[tuple[str, dict[str, Any], int]] = (),
+        deletes: Iterable[tuple[str, int]] = (),
+        actor: str = "",
+    ) -> builtins.list[dict[str, Any]]: ...
     def add_user(self, username: str, role: str, password_hash: str | None) -> None: ...
     def get_user(self, username: str) -> dict[str, Any] | None: ...
     def update_user(self, username: str, **values: Any) -> None: ...

@@ -46,6 +46,7 @@ from registry.store.tables import (
     indicator_values,
     initiatives,
     meta,
+    monitoring,
     users,
 )
 
@@ -105,6 +106,35 @@ def _engine(path: Path, begin: str) -> Engine:
     return engine
 
 
+def _attribute_table(table: Any) -> tuple[str, ...]:
+    """SQL that adds ``table`` to a GeoPackage as an attributes table (with GDAL's layout:
+    ``fid`` key, registered in ``gpkg_contents``; GDAL counts its rows itself) and indexes
+    its ``id`` and ``initiative_id``."""
+    types = {Boolean: "BOOLEAN", Integer: "INTEGER", Float: "REAL"}
+    columns = ", ".join(
+        f"{c.name} {next((v for k, v in types.items() if isinstance(c.type, k)), 'TEXT')}"
+        + ("" if c.nullable else " NOT NULL")
+        for c in table.c
+        if c.name != "fid"
+    )
+    name = str(table.name)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {name} "
+        f"(fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, {columns})",
+        f"CREATE UNIQUE INDEX IF NOT EXISTS idx_{name}_id ON {name}(id)",
+        f"CREATE INDEX IF NOT EXISTS idx_{name}_initiative ON {name}(initiative_id)",
+        f"""INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, last_change)
+            VALUES ('{name}', 'attributes', '{name}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))""",
+    )
+
+
+_MONITORING_SQL = (
+    *(s for t in monitoring.values() for s in _attribute_table(t)),
+    # one value per indicator and period (deleted values aside), even between two writers
+    "CREATE UNIQUE INDEX IF NOT EXISTS idx_monitoring_values_period "
+    "ON monitoring_values(indicator_id, period) WHERE NOT deleted",
+)
+
 # (schema version reached, statements); each step checks the version inside its write
 # transaction, so two processes opening an old file migrate it once.
 _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
@@ -134,6 +164,7 @@ _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "ALTER TABLE users ADD COLUMN last_failed_at TEXT",
         ),
     ),
+    (4, _MONITORING_SQL),
 )
 
 
@@ -198,6 +229,8 @@ class GeoPackageStore(SqlStore):
                 layer_options={"FID": "fid"},
             )
         with sqlite3.connect(tmp) as conn:
+            for statement in _MONITORING_SQL:
+                conn.execute(statement)
             conn.executescript(
                 f"""
                 CREATE UNIQUE INDEX idx_initiatives_id ON {_LAYER}(id);

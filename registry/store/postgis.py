@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 import shapely
 from sqlalchemy import Connection, Engine, create_engine, inspect, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.schema import CreateTable
 
 from registry.errors import StorageError
 from registry.i18n import tr
@@ -33,16 +35,35 @@ from registry.store.tables import (
     initiatives,
     meta,
     metadata,
+    monitoring,
     users,
 )
 
 __all__ = ["PostGISStore", "engine_url"]
 
-_TABLES = (initiatives, history, users, meta, indicator_values)
+_TABLES = (initiatives, history, users, meta, indicator_values, *monitoring.values())
+_PG = postgresql.dialect()
 
-# (schema version reached, statements), as for the GeoPackage store; a PostGIS registry is
-# created at version 3, so none is needed yet.
-_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = ()
+
+def _monitoring_sql() -> tuple[str, ...]:
+    out: list[str] = []
+    for table in monitoring.values():
+        name = str(table.name)
+        out += [
+            str(CreateTable(table, if_not_exists=True).compile(dialect=_PG)),
+            f"CREATE UNIQUE INDEX IF NOT EXISTS idx_{name}_id ON {name}(id)",
+            f"CREATE INDEX IF NOT EXISTS idx_{name}_initiative ON {name}(initiative_id)",
+        ]
+    out.append(
+        "CREATE UNIQUE INDEX IF NOT EXISTS idx_monitoring_values_period "
+        "ON monitoring_values(indicator_id, period) WHERE NOT deleted"
+    )
+    return tuple(out)
+
+
+# (schema version reached, statements), as for the GeoPackage store; PostGIS registries
+# were first created at version 3.
+_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = ((4, _monitoring_sql()),)
 
 
 def engine_url(url: str) -> str:
@@ -105,6 +126,8 @@ class PostGISStore(SqlStore):
                 "CREATE UNIQUE INDEX idx_users_username ON users(username)",
                 f"CREATE UNIQUE INDEX idx_meta_key ON {meta.name}(meta_key)",
                 "CREATE INDEX idx_indicator_values_indicator ON indicator_values(indicator)",
+                *(s for s in _monitoring_sql() if s.startswith("CREATE UNIQUE INDEX")),
+                *(s for s in _monitoring_sql() if s.startswith("CREATE INDEX")),
             ):
                 conn.execute(text(statement))
             conn.execute(

@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from registry.errors import Conflict, NotFound, UsageError
 from registry.i18n import tr
 from registry.store.base import BatchResult, Filters
+from registry.store.monitoring import MonitoringStore
 from registry.store.tables import (
     GEOM_COLUMN,
     LIST_SEP,
@@ -35,6 +36,7 @@ from registry.store.tables import (
     indicator_values,
     initiatives,
     meta,
+    monitoring,
     record_from_json,
     record_to_json,
     record_to_row,
@@ -44,7 +46,8 @@ from registry.store.tables import (
 
 __all__ = ["SqlStore", "insert_many", "utc_now"]
 
-_COPIED = (initiatives, history, users, meta, indicator_values)  # what a copy moves
+# what a copy moves
+_COPIED = (initiatives, history, users, meta, indicator_values, *monitoring.values())
 
 
 def utc_now() -> str:
@@ -145,7 +148,7 @@ def insert_many(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
         conn.exec_driver_sql(str(compiled), rows)
 
 
-class SqlStore:
+class SqlStore(MonitoringStore):
     """Shared implementation; subclasses set ``url``, engines and the geometry codec."""
 
     url: str

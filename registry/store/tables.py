@@ -25,6 +25,12 @@ from sqlalchemy import (
 )
 
 from registry.schema.fields import FIELDS, SYSTEM_FIELDS, FieldSpec
+from registry.schema.monitoring import (
+    KINDS,
+    MONITORING_FIELDS,
+    MONITORING_SYSTEM_FIELDS,
+    monitoring_table,
+)
 
 __all__ = [
     "GEOM_COLUMN",
@@ -34,6 +40,7 @@ __all__ = [
     "history",
     "indicator_values",
     "initiatives",
+    "monitoring",
     "meta",
     "metadata",
     "record_from_json",
@@ -46,7 +53,8 @@ __all__ = [
 
 GEOM_COLUMN = "geom"
 LIST_SEP = "|"
-SCHEMA_VERSION = 3  # 2: indicator_values; 3: editors, review_note, users.last_failed_at
+SCHEMA_VERSION = 4  # 2: indicator_values; 3: editors, review_note, users.last_failed_at;
+# 4: monitoring tables
 USER_FIELD_NAMES = tuple(f.name for f in FIELDS if f.name != "geometry")
 SEARCH_FIELDS = (
     "name",
@@ -64,7 +72,9 @@ SEARCH_FIELDS = (
 
 
 def _column(spec: FieldSpec) -> Column:
-    sa_type: Any = {"int": Integer, "bool": Boolean, "longtext": Text}.get(spec.type, String)
+    sa_type: Any = {"int": Integer, "bool": Boolean, "longtext": Text, "number": Float}.get(
+        spec.type, String
+    )
     return Column(spec.name, sa_type, nullable=True)
 
 
@@ -122,6 +132,21 @@ indicator_values = Table(
     Column("imported_at", String, nullable=False),
     Column("imported_by", String, nullable=False),
 )
+
+# One table per monitoring kind (registry.schema.monitoring), keyed by a UUID ``id`` and
+# versioned like entries; every write leaves its rows in ``history`` under that id.
+monitoring: dict[str, Table] = {
+    kind: Table(
+        monitoring_table(kind),
+        metadata,
+        Column("fid", Integer, primary_key=True, autoincrement=True),
+        *(_column(f) for f in MONITORING_SYSTEM_FIELDS if f.name not in ("version", "deleted")),
+        Column("version", Integer, nullable=False),
+        Column("deleted", Boolean, nullable=False),
+        *(_column(f) for f in MONITORING_FIELDS[kind]),
+    )
+    for kind in KINDS
+}
 
 meta = Table(
     "registry_meta",

@@ -264,3 +264,20 @@ def detail_panel(record: dict[str, Any], context: dict[str, Any] | None, lang: s
                 ]
             )
             st.dataframe(table, hide_index=True, width="stretch")
+
+
+def entry_picker(frame: Any, key: str, lang: str) -> str:
+    """A select box of the entries of ``frame`` (by name), starting at the ``id`` of the
+    URL when it is among them; returns the chosen entry's id."""
+    ids = list(frame["id"])
+    names = dict(zip(frame["id"], frame["name"], strict=True))
+    wanted = st.query_params.get("id")
+    return str(
+        st.selectbox(
+            tr("ui_pick_entry", lang=lang),
+            ids,
+            index=ids.index(wanted) if wanted in ids else 0,
+            format_func=lambda i: names.get(i, i),
+            key=key,
+        )
+    )

@@ -24,13 +24,14 @@ from folium.template import Template
 
 from registry.i18n import number, tr
 from registry.schema.codes import CODE_LISTS, label
-from registry.schema.fields import FIELDS_BY_NAME
+from registry.schema.fields import FIELDS_BY_NAME, FieldSpec
 from registry.ui.assets import CSS, JS
 
 __all__ = [
     "APPROXIMATE",
     "CLUSTER_ABOVE",
     "COLOR_FIELDS",
+    "color_spec",
     "DETAIL_MAX",
     "ChoroplethLayer",
     "EntriesLayer",
@@ -63,7 +64,13 @@ COLOR_FIELDS = (
     "stage",
     "status",
     "location_precision",
+    "freshness",  # derived (registry.quality), added to the frame by the map page
 )
+_DERIVED = {
+    "freshness": FieldSpec("freshness", "code", "Vigencia", "Freshness", code_list="freshness")
+}
+# fields whose values have colours of their own (green: fine; ochre: to check; red: act)
+FIXED_COLORS = {"freshness": {"current": "#1a7f37", "unverified": "#b8860b", "stale": "#c0392b"}}
 # Categorical colours (colour-blind-friendly order first), then a neutral for "other".
 PALETTE = (
     "#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#f0e442",
@@ -172,12 +179,18 @@ def base_map(outlines: dict[str, str], osm: bool, lang: str) -> Any:
 
 
 # -- entries --------------------------------------------------------------------------------
+def color_spec(field: str) -> FieldSpec:
+    """The field a map may be coloured by (an entry field, or a derived one)."""
+    return _DERIVED.get(field) or FIELDS_BY_NAME[field]
+
+
 def _colors(values: pd.Series, field: str, lang: str) -> tuple[list[str], list[dict[str, str]]]:
-    spec = FIELDS_BY_NAME[field]
+    spec = color_spec(field)
     order = [c.code for c in CODE_LISTS[spec.code_list]] if spec.code_list else []
     seen = set(values.dropna().unique())
     present = [v for v in order if v in seen]
     table = {v: PALETTE[i] if i < len(PALETTE) else OTHER for i, v in enumerate(present)}
+    table.update({v: c for v, c in FIXED_COLORS.get(field, {}).items() if v in table})
     legend = [
         {"code": v, "label": label(spec.code_list, v, lang) if spec.code_list else v, "color": c}
         for v, c in table.items()
@@ -290,7 +303,7 @@ def _groups(
     table = table.reshape(n_places, len(values))
     _, first = np.unique(value_of, return_index=True)
     color_of_value = np.asarray(colors, dtype=object)[first]
-    code_list = FIELDS_BY_NAME[color_by].code_list
+    code_list = color_spec(color_by).code_list
     biggest = int(sizes.max())
     out = []
     for i, place in enumerate(place_keys):

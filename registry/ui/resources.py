@@ -35,6 +35,7 @@ __all__ = [
     "registry",
     "static_files",
     "version",
+    "with_freshness",
 ]
 
 # Streamlit serves the ``static`` folder next to the main script (``app.py``).
@@ -64,6 +65,13 @@ def entries(data_version: int, key: str, _filters: Filters, _viewer: Any) -> Any
     """The entries matching the filters that the viewer may see (``key`` names both);
     shared between sessions, so read-only."""
     return registry().list(_filters, viewer=_viewer)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def with_freshness(data_version: int, key: str, _frame: Any) -> Any:
+    """``_frame`` (the entries of view ``key``) with their ``freshness`` code, for colouring
+    the map; shared between sessions, so read-only."""
+    return _frame.assign(freshness=registry().quality(_frame)["freshness"])
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

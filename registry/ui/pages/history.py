@@ -48,16 +48,7 @@ def page() -> None:
     if not len(frame):
         st.info(tr("ui_no_entries", lang=lang))
         return
-    ids = list(frame["id"])
-    names = dict(zip(frame["id"], frame["name"], strict=True))
-    wanted = st.query_params.get("id")
-    record_id = st.selectbox(
-        tr("ui_pick_entry", lang=lang),
-        ids,
-        index=ids.index(wanted) if wanted in ids else 0,
-        format_func=lambda i: names.get(i, i),
-        key="history_pick",
-    )
+    record_id = components.entry_picker(frame, "history_pick", lang)
     try:
         versions = reg.history(record_id, viewer=actor)
     except RegistryError as exc:

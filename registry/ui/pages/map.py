@@ -3,6 +3,7 @@ details of a clicked entry, and downloads of the view."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import tempfile
 import zipfile
@@ -14,7 +15,6 @@ import streamlit as st
 
 from registry.errors import RegistryError
 from registry.i18n import number, tr
-from registry.schema.fields import FIELDS_BY_NAME
 from registry.store import Filters
 from registry.ui import components, mapview, resources, state
 
@@ -108,11 +108,13 @@ def _map_and_details(
     viewer = state.actor()
     version = resources.version()
     frame = resources.entries(version, f"{filters!r}|{viewer!r}", filters, viewer)
+    view = f"{filters!r}|{viewer!r}"
+    if color_by == "freshness":  # changes with the date too
+        view += f"|{dt.date.today()}"
+        frame = resources.with_freshness(version, view, frame)
     osm = resources.osm_reachable()
     base = mapview.base_map(resources.outline_urls(), osm, lang)
-    payload = resources.map_payload(
-        version, f"{filters!r}|{viewer!r}|{color_by}|{lang}", frame, color_by, lang
-    )
+    payload = resources.map_payload(version, f"{view}|{color_by}|{lang}", frame, color_by, lang)
     group = folium.FeatureGroup(name=tr("ui_layer_entries", lang=lang))
     payload.layer(lang).add_to(group)
     groups = [g for g in (prod, group) if g is not None]
@@ -172,7 +174,7 @@ def _map_and_details(
                 st.warning(components.plain(exc.user_msg))
             else:
                 components.detail_panel(record, context, lang)
-                links = st.columns(2)
+                links = st.columns(3)
                 links[0].page_link(
                     "registry/ui/pages/entry.py",
                     label=tr("ui_edit", lang=lang),
@@ -183,7 +185,12 @@ def _map_and_details(
                     label=tr("ui_open_history", lang=lang),
                     query_params={"id": chosen},
                 )
-        spec = FIELDS_BY_NAME[color_by]
+                links[2].page_link(
+                    "registry/ui/pages/monitoring.py",
+                    label=tr("ui_open_monitoring", lang=lang),
+                    query_params={"id": chosen},
+                )
+        spec = mapview.color_spec(color_by)
         components.legend(
             spec.es if lang == "es" else spec.en,
             payload.legend,
@@ -241,7 +248,9 @@ def page() -> None:
     color_by = controls[0].selectbox(
         tr("ui_color_by", lang=lang),
         list(mapview.COLOR_FIELDS),
-        format_func=lambda f: FIELDS_BY_NAME[f].es if lang == "es" else FIELDS_BY_NAME[f].en,
+        format_func=lambda f: (
+            mapview.color_spec(f).es if lang == "es" else mapview.color_spec(f).en
+        ),
         key="color_by",
     )
     prod, prod_legend = _productivity_layer(lang, *controls[1:])

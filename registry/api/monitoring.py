@@ -1,0 +1,618 @@
+"""Monitoring: goals, indicators, values per period and the review log of each initiative;
+progress, freshness and completeness; the programme view; CSV import and export of values.
+
+Who may write: whoever may edit the entry (its owner and named editors among coordinators,
+managers, administrators), through the ``monitor`` permission. Who may read: goals,
+indicators and values follow the entry (published entries are public); the review log,
+which names people and internal decisions, only those who may write.
+"""
+
+from __future__ import annotations
+
+import builtins
+import csv
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from registry.api.base import RegistryBase
+from registry.api.entries import ImportReport
+from registry.auth import Actor, can, require
+from registry.errors import NotAllowed, NotFound, Problem, UsageError, ValidationFailed
+from registry.i18n import tr
+from registry.io.export import neutralise_formulas
+from registry.io.read import read_rows
+from registry.progress import badge, chart_data, progress
+from registry.quality import completeness, freshness, last_activity, stale_months
+from registry.schema.monitoring import (
+    KINDS,
+    MONITORING_FIELDS,
+    indicator_name,
+    period_key,
+    validate_monitoring,
+)
+from registry.store import Filters
+
+__all__ = ["VALUE_COLUMNS", "Monitoring", "MonitoringMixin"]
+
+# the columns of the indicator-values CSV (export, and the import's template)
+VALUE_COLUMNS = (
+    "initiative_id",
+    "initiative_name",
+    "indicator_id",
+    "indicator",
+    "unit",
+    "period",
+    "value",
+    "source_note",
+    "target",
+    "target_period",
+    "id",
+    "version",
+)
+_READ_ONLY_VALUE_COLUMNS = {"initiative_name", "indicator", "unit", "target", "target_period"}
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """An initiative's monitoring as one viewer may see it."""
+
+    initiative: dict[str, Any]
+    goals: list[dict[str, Any]]
+    indicators: list[dict[str, Any]]
+    values: list[dict[str, Any]]
+    reviews: list[dict[str, Any]] | None  # None: the viewer may not read the review log
+    can_edit: bool
+
+    def values_of(self, indicator_id: str) -> list[dict[str, Any]]:
+        """The values of one indicator, oldest period first."""
+        found = [v for v in self.values if v["indicator_id"] == indicator_id]
+        return sorted(found, key=lambda v: period_key(v["period"]))
+
+    def charts(self, lang: str | None = None) -> list[dict[str, Any]]:
+        """``registry.progress.chart_data`` of each indicator, in the order they were added."""
+        return [chart_data(i, self.values_of(i["id"]), lang) for i in self.indicators]
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise UsageError(tr("monitoring_unknown_kind", kind=kind, allowed=", ".join(KINDS)))
+    return kind
+
+
+class MonitoringMixin(RegistryBase):
+    """Monitoring records of initiatives, their progress and how current entries are."""
+
+    # -- reads ---------------------------------------------------------------------------
+    def monitoring(self, initiative_id: str, viewer: Actor | None = None) -> Monitoring:
+        """Return the goals, indicators, values and (if ``viewer`` may) review log of one
+        initiative; raise ``NotFound`` if ``viewer`` may not see the initiative."""
+        record = self.get(initiative_id, viewer)
+        if record.get("deleted"):
+            raise NotFound(tr("not_found", id=initiative_id))
+        store = self._ready()
+        may_write = viewer is None or can(viewer, "monitor", record)
+        ids = [initiative_id]
+        return Monitoring(
+            initiative=record,
+            goals=store.monitoring_rows("goal", ids),
+            indicators=store.monitoring_rows("indicator", ids),
+            values=store.monitoring_rows("value", ids),
+            reviews=store.monitoring_rows("review", ids) if may_write else None,
+            can_edit=may_write,
+        )
+
+    def monitoring_history(
+        self, kind: str, record_id: str, viewer: Actor | None = None
+    ) -> builtins.list[dict[str, Any]]:
+        """Every version of one monitoring record, oldest first."""
+        current = self._ready().monitoring_get(_kind(kind), record_id)
+        seen = self.monitoring(current["initiative_id"], viewer)
+        if kind == "review" and seen.reviews is None:
+            raise NotFound(tr("not_found", id=record_id))
+        return self._ready().history(record_id)
+
+    # -- writes --------------------------------------------------------------------------
+    def _initiative_for_write(self, initiative_id: str, actor: Actor) -> dict[str, Any]:
+        record = self._ready().get(initiative_id, include_deleted=False)
+        require(actor, "monitor", record)
+        return record
+
+    def _check(
+        self,
+        kind: str,
+        initiative_id: str,
+        clean: dict[str, Any],
+        row: int | None = None,
+        record_id: str | None = None,
+    ) -> builtins.list[Problem]:
+        """Rules that look at other records: a value's indicator and period, an
+        indicator's goal and frequency."""
+        store = self._ready()
+        problems: builtins.list[Problem] = []
+        if kind == "value":
+            try:
+                indicator = store.monitoring_get("indicator", clean["indicator_id"])
+            except NotFound:
+                indicator = None
+            if (
+                indicator is None
+                or indicator["deleted"]
+                or indicator["initiative_id"] != initiative_id
+            ):
+                problems.append(
+                    Problem(
+                        row,
+                        "indicator_id",
+                        tr("monitoring_no_indicator", id=clean["indicator_id"]),
+                    )
+                )
+                return problems
+            quarterly = "-Q" in clean["period"]
+            if quarterly != (indicator["frequency"] == "quarterly"):
+                problems.append(
+                    Problem(row, "period", tr("period_frequency", period=clean["period"]))
+                )
+            same = [
+                v
+                for v in store.monitoring_rows("value", [initiative_id])
+                if v["indicator_id"] == clean["indicator_id"]
+                and v["period"] == clean["period"]
+                and v["id"] != record_id
+            ]
+            if same:
+                problems.append(
+                    Problem(row, "period", tr("monitoring_period_taken", period=clean["period"]))
+                )
+        if kind == "indicator":
+            goal_id = clean.get("goal_id")
+            if goal_id:
+                goals = {g["id"] for g in store.monitoring_rows("goal", [initiative_id])}
+                if goal_id not in goals:
+                    problems.append(Problem(row, "goal_id", tr("monitoring_no_goal", id=goal_id)))
+            if record_id is not None:
+                quarterly = clean["frequency"] == "quarterly"
+                clash = [
+                    v["period"]
+                    for v in store.monitoring_rows("value", [initiative_id])
+                    if v["indicator_id"] == record_id and ("-Q" in v["period"]) != quarterly
+                ]
+                if clash:
+                    problems.append(
+                        Problem(row, "frequency", tr("period_frequency", period=clash[0]))
+                    )
+        return problems
+
+    def add_monitoring(
+        self, kind: str, initiative_id: str, values: dict[str, Any], actor: Actor
+    ) -> dict[str, Any]:
+        """Validate and store a new ``kind`` record (goal, indicator, value or review) of
+        the initiative; only those who may edit the initiative may."""
+        self._initiative_for_write(initiative_id, actor)
+        clean = validate_monitoring(_kind(kind), values)
+        problems = self._check(kind, initiative_id, clean)
+        if problems:
+            raise ValidationFailed(problems)
+        created = {**clean, "initiative_id": initiative_id}
+        return self._ready().monitoring_write(kind, creates=[created], actor=actor.username)[0]
+
+    def update_monitoring(
+        self,
+        kind: str,
+        record_id: str,
+        changes: dict[str, Any],
+        expected_version: int,
+        actor: Actor,
+    ) -> dict[str, Any]:
+        """Apply ``changes`` to a ``kind`` record read at ``expected_version``; a stale
+        version raises ``Conflict``."""
+        store = self._ready()
+        current = store.monitoring_get(_kind(kind), record_id)
+        if current["deleted"]:
+            raise NotFound(tr("deleted", id=record_id))
+        self._initiative_for_write(current["initiative_id"], actor)
+        names = {s.name for s in MONITORING_FIELDS[kind]}
+        for name in changes:
+            if name not in names:
+                raise UsageError(tr("field_readonly", field=name))
+        clean = validate_monitoring(kind, {**{k: current[k] for k in names}, **changes})
+        problems = self._check(kind, current["initiative_id"], clean, record_id=record_id)
+        if problems:
+            raise ValidationFailed(problems)
+        return store.monitoring_write(
+            kind, updates=[(record_id, clean, expected_version)], actor=actor.username
+        )[0]
+
+    def delete_monitoring(
+        self, kind: str, record_id: str, expected_version: int, actor: Actor
+    ) -> dict[str, Any]:
+        """Delete a ``kind`` record (kept in its history); deleting an indicator deletes
+        its values too, in the same transaction."""
+        store = self._ready()
+        current = store.monitoring_get(_kind(kind), record_id)
+        if current["deleted"]:
+            raise NotFound(tr("deleted", id=record_id))
+        self._initiative_for_write(current["initiative_id"], actor)
+        if kind == "indicator":
+            values = [
+                (v["id"], v["version"])
+                for v in store.monitoring_rows("value", [current["initiative_id"]])
+                if v["indicator_id"] == record_id
+            ]
+            if values:
+                store.monitoring_write("value", deletes=values, actor=actor.username)
+        return store.monitoring_write(
+            kind, deletes=[(record_id, expected_version)], actor=actor.username
+        )[0]
+
+    def record_value(
+        self,
+        indicator_id: str,
+        period: str,
+        value: Any,
+        source_note: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> dict[str, Any]:
+        """Record an indicator's value for a period: a new value, or, when the period has
+        one and ``expected_version`` is its version, a new version of it."""
+        store = self._ready()
+        indicator = store.monitoring_get("indicator", indicator_id)
+        values = {
+            "indicator_id": indicator_id,
+            "period": period,
+            "value": value,
+            "source_note": source_note,
+        }
+        if expected_version is not None:
+            clean = validate_monitoring("value", values)
+            same = [
+                v
+                for v in store.monitoring_rows("value", [indicator["initiative_id"]])
+                if v["indicator_id"] == indicator_id and v["period"] == clean["period"]
+            ]
+            if same:
+                return self.update_monitoring(
+                    "value", same[0]["id"], values, expected_version, actor
+                )
+        return self.add_monitoring("value", indicator["initiative_id"], values, actor)
+
+    # -- freshness, completeness, programmes --------------------------------------------
+    def quality(
+        self,
+        frame: pd.DataFrame,
+        months: int | None = None,
+        today: dt.date | None = None,
+    ) -> pd.DataFrame:
+        """Return, for the entries of ``frame`` (as ``list`` returns them), their last
+        activity, ``freshness`` code and completeness score, indexed like ``frame``."""
+        activity = self._ready().monitoring_activity()
+        return pd.DataFrame(
+            {
+                "last_activity": last_activity(frame, activity).dt.date,
+                "freshness": freshness(frame, activity, months, today),
+                "completeness": completeness(frame),
+            },
+            index=frame.index,
+        )
+
+    def programme_view(
+        self,
+        program: str | None = None,
+        months: int | None = None,
+        viewer: Actor | None = None,
+        today: dt.date | None = None,
+        lang: str | None = None,
+    ) -> pd.DataFrame:
+        """One row per entry of ``program`` (every programme when None): its latest
+        reported period, how many indicators it has, their mean progress (share, 1.0 =
+        targets reached) and how many reached their target, its last activity, freshness
+        and completeness. Ordered with the stale entries first."""
+        months = stale_months() if months is None else months
+        filters = Filters(program=(program,)) if program else None
+        frame = self.list(filters, viewer=viewer)
+        ids = list(frame["id"])
+        store = self._ready()
+        indicators = store.monitoring_rows("indicator", ids)
+        values = store.monitoring_rows("value", ids)
+        by_indicator: dict[str, builtins.list[dict[str, Any]]] = {}
+        for v in values:
+            by_indicator.setdefault(v["indicator_id"], []).append(v)
+        per_entry: dict[str, builtins.list[float | None]] = {}
+        latest: dict[str, str] = {}
+        for ind in indicators:
+            mine = by_indicator.get(ind["id"], [])
+            per_entry.setdefault(ind["initiative_id"], []).append(progress(ind, mine))
+            for v in mine:
+                best = latest.get(ind["initiative_id"])
+                if best is None or period_key(v["period"]) > period_key(best):
+                    latest[ind["initiative_id"]] = v["period"]
+        quality = self.quality(frame, months, today)
+        shares = [[s for s in per_entry.get(i, []) if s is not None] for i in ids]
+        out = pd.DataFrame(
+            {
+                "id": ids,
+                "name": frame["name"].to_numpy(),
+                "program": frame["program"].to_numpy(),
+                "region_code": frame["region_code"].to_numpy(),
+                "stage": frame["stage"].to_numpy(),
+                "status": frame["status"].to_numpy(),
+                "indicators": [len(per_entry.get(i, [])) for i in ids],
+                "targets_reached": [sum(s >= 1 for s in x) for x in shares],
+                "mean_progress": [sum(x) / len(x) if x else None for x in shares],
+                "latest_period": [latest.get(i) for i in ids],
+                "last_verified": frame["last_verified"].to_numpy(),
+                "last_activity": quality["last_activity"].to_numpy(),
+                "freshness": quality["freshness"].to_numpy(),
+                "completeness": quality["completeness"].to_numpy(),
+            }
+        )
+        out["badge"] = [
+            badge(p) for p in out["mean_progress"].where(out["mean_progress"].notna(), None)
+        ]
+        order = out["freshness"].map({"stale": 0, "unverified": 1, "current": 2})
+        return (
+            out.assign(_o=order)
+            .sort_values(["_o", "name"])
+            .drop(columns="_o")
+            .reset_index(drop=True)
+        )
+
+    def stale_entries(
+        self,
+        months: int | None = None,
+        viewer: Actor | None = None,
+        today: dt.date | None = None,
+    ) -> pd.DataFrame:
+        """The entries with no activity for more than ``months`` months (the programme
+        view's rows of every programme whose freshness is ``stale``)."""
+        view = self.programme_view(None, months, viewer, today)
+        return view[view["freshness"] == "stale"].reset_index(drop=True)
+
+    def monitoring_features(
+        self, filters: Filters | None = None, viewer: Actor | None = None, lang: str = "es"
+    ) -> gpd.GeoDataFrame:
+        """One feature per indicator value of the entries matching ``filters`` that
+        ``viewer`` may see, at the entry's location, with its indicator's name, unit,
+        baseline and target (the API's ``indicator-values`` collection)."""
+        frame = self.list(filters, viewer=viewer, columns=["id", "name", "kind"])
+        entries = frame.set_index("id")
+        store = self._ready()
+        ids = list(entries.index)
+        indicators = {i["id"]: i for i in store.monitoring_rows("indicator", ids)}
+        rows = []
+        for v in store.monitoring_rows("value", ids):
+            ind = indicators.get(v["indicator_id"])
+            if ind is None:
+                continue
+            rows.append(
+                {
+                    "id": v["id"],
+                    "initiative_id": v["initiative_id"],
+                    "initiative_name": entries.at[v["initiative_id"], "name"],
+                    "initiative_kind": entries.at[v["initiative_id"], "kind"],
+                    "indicator_id": ind["id"],
+                    "indicator_code": ind["code"],
+                    "indicator": indicator_name(ind, lang),
+                    "unit": ind["unit"],
+                    "direction": ind["direction"],
+                    "period": v["period"],
+                    "value": float(v["value"]),
+                    "source_note": v["source_note"],
+                    "baseline": ind["baseline"],
+                    "baseline_period": ind["baseline_period"],
+                    "target": ind["target"],
+                    "target_period": ind["target_period"],
+                    "version": v["version"],
+                    "updated_at": v["updated_at"],
+                    "geometry": entries.at[v["initiative_id"], entries.geometry.name],
+                }
+            )
+        rows.sort(key=lambda r: (r["initiative_name"], r["indicator"], period_key(r["period"])))
+        columns = [
+            "id", "initiative_id", "initiative_name", "initiative_kind", "indicator_id",
+            "indicator_code", "indicator", "unit", "direction", "period", "value",
+            "source_note", "baseline", "baseline_period", "target", "target_period",
+            "version", "updated_at", "geometry",
+        ]  # fmt: skip
+        out = pd.DataFrame(rows, columns=columns)
+        for name in ("value", "baseline", "target"):
+            out[name] = out[name].astype("float64")
+        out["version"] = out["version"].astype("Int64")
+        return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+
+    # -- CSV of indicator values ----------------------------------------------------------
+    def export_monitoring_values(
+        self,
+        path: str | Path,
+        filters: Filters | None = None,
+        viewer: Actor | None = None,
+        lang: str | None = None,
+        initiative_ids: builtins.list[str] | None = None,
+    ) -> Path:
+        """Write the indicator values of the entries matching ``filters`` (that ``viewer``
+        may see; only ``initiative_ids`` when given) as CSV (``VALUE_COLUMNS``), one row
+        per value, ordered by entry, indicator and period. The same file, edited, imports
+        back."""
+        frame = self.list(filters, viewer=viewer, columns=["id", "name"])
+        names = dict(zip(frame["id"], frame["name"], strict=True))
+        if initiative_ids is not None:
+            names = {k: v for k, v in names.items() if k in set(initiative_ids)}
+        store = self._ready()
+        indicators = {i["id"]: i for i in store.monitoring_rows("indicator", list(names))}
+        rows = []
+        for v in store.monitoring_rows("value", list(names)):
+            ind = indicators.get(v["indicator_id"])
+            if ind is None:
+                continue
+            rows.append(
+                {
+                    "initiative_id": v["initiative_id"],
+                    "initiative_name": names[v["initiative_id"]],
+                    "indicator_id": ind["id"],
+                    "indicator": indicator_name(ind, lang),
+                    "unit": ind["unit"],
+                    "period": v["period"],
+                    "value": repr(float(v["value"])).removesuffix(".0")
+                    if float(v["value"]).is_integer()
+                    else repr(float(v["value"])),
+                    "source_note": v["source_note"],
+                    "target": ind["target"],
+                    "target_period": ind["target_period"],
+                    "id": v["id"],
+                    "version": v["version"],
+                }
+            )
+        rows.sort(
+            key=lambda r: (r["initiative_name"], r["indicator"], period_key(str(r["period"])))
+        )
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.partial")
+        with open(tmp, "w", newline="", encoding="utf-8-sig") as handle:
+            writer = csv.DictWriter(handle, fieldnames=VALUE_COLUMNS)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: neutralise_formulas(v) for k, v in row.items()})
+        os.replace(tmp, target)
+        return target
+
+    def import_monitoring_values(
+        self, path: str | Path, actor: Actor, dry_run: bool = False
+    ) -> ImportReport:
+        """Import indicator values from CSV: everything or nothing.
+
+        Each row names its ``indicator_id``, ``period``, ``value`` and ``source_note``.
+        A row with an ``id`` (as exported) changes that value at its ``version``; a row
+        without one adds a value, or, if the indicator already has one for that period,
+        changes it. Informative columns of the export (names, unit, target) are ignored.
+        Any problem in any row raises ``ValidationFailed`` listing every problem by row
+        number, and nothing is written.
+        """
+        store = self._ready()
+        raw = read_rows(path, keep_system=True)
+        problems = list(raw.problems)
+        indicators: dict[str, dict[str, Any] | None] = {}
+        initiatives: dict[str, dict[str, Any] | None] = {}
+        existing: dict[str, builtins.list[dict[str, Any]]] = {}
+        creates: builtins.list[dict[str, Any]] = []
+        updates: builtins.list[tuple[str, dict[str, Any], int]] = []
+        unchanged = 0
+        seen: dict[tuple[str, str], int] = {}
+        for number, row in raw:
+            values = {
+                k: v
+                for k, v in row.items()
+                if k not in _READ_ONLY_VALUE_COLUMNS | {"id", "version", "initiative_id"}
+            }
+            try:
+                clean = validate_monitoring("value", values, row=number)
+            except ValidationFailed as exc:
+                problems += exc.problems
+                continue
+            ind_id = clean["indicator_id"]
+            if ind_id not in indicators:
+                try:
+                    found = store.monitoring_get("indicator", ind_id)
+                    indicators[ind_id] = None if found["deleted"] else found
+                except NotFound:
+                    indicators[ind_id] = None
+            indicator = indicators[ind_id]
+            if indicator is None:
+                problems.append(
+                    Problem(number, "indicator_id", tr("monitoring_no_indicator", id=ind_id))
+                )
+                continue
+            initiative_id = indicator["initiative_id"]
+            given = str(row.get("initiative_id") or "").strip()
+            if given and given != initiative_id:
+                problems.append(
+                    Problem(number, "initiative_id", tr("monitoring_other_initiative", id=given))
+                )
+                continue
+            if initiative_id not in initiatives:
+                try:
+                    initiatives[initiative_id] = store.get(initiative_id, include_deleted=False)
+                except NotFound:
+                    initiatives[initiative_id] = None
+            initiative = initiatives[initiative_id]
+            if initiative is None:
+                problems.append(Problem(number, "indicator_id", tr("not_found", id=initiative_id)))
+                continue
+            try:
+                require(actor, "monitor", initiative)
+            except NotAllowed as exc:
+                problems.append(Problem(number, "-", exc.user_msg))
+                continue
+            if ("-Q" in clean["period"]) != (indicator["frequency"] == "quarterly"):
+                problems.append(
+                    Problem(number, "period", tr("period_frequency", period=clean["period"]))
+                )
+                continue
+            key = (ind_id, clean["period"])
+            if key in seen:
+                problems.append(
+                    Problem(
+                        number,
+                        "period",
+                        tr("monitoring_row_repeats", period=clean["period"], first=seen[key]),
+                    )
+                )
+                continue
+            seen[key] = number
+            if initiative_id not in existing:
+                existing[initiative_id] = store.monitoring_rows("value", [initiative_id])
+            same = [
+                v
+                for v in existing[initiative_id]
+                if v["indicator_id"] == ind_id and v["period"] == clean["period"]
+            ]
+            if not same:
+                creates.append({**clean, "initiative_id": initiative_id})
+                continue
+            current = same[0]
+            version_text = str(row.get("version") or "").strip()
+            value_id = str(row.get("id") or "").strip()
+            if value_id and value_id != current["id"]:
+                problems.append(
+                    Problem(number, "id", tr("monitoring_period_taken", period=clean["period"]))
+                )
+                continue
+            expected = int(version_text) if version_text.isdigit() else current["version"]
+            if expected != current["version"]:
+                problems.append(
+                    Problem(
+                        number,
+                        "version",
+                        tr(
+                            "conflict",
+                            id=current["id"],
+                            current=current["version"],
+                            expected=expected,
+                            by=current["updated_by"],
+                            at=current["updated_at"],
+                        ),
+                    )
+                )
+                continue
+            if (
+                current["value"] == clean["value"]
+                and current["source_note"] == clean["source_note"]
+            ):
+                unchanged += 1
+                continue
+            updates.append((current["id"], clean, expected))
+        if problems:
+            problems.sort(key=lambda p: p.row or 0)
+            raise ValidationFailed(problems, tr("import_failed", n=len(problems)))
+        report = ImportReport(
+            created=len(creates), updated=len(updates), unchanged=unchanged, dry_run=dry_run
+        )
+        if not dry_run and (creates or updates):
+            store.monitoring_write("value", creates=creates, updates=updates, actor=actor.username)
+        return report

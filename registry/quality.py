@@ -1,0 +1,139 @@
+"""How current and how complete entries are.
+
+Freshness
+    An entry's *last activity* is the latest of: its last verification (``last_verified``,
+    set by whoever checked it), its last change (``updated_at``) and the last change to its
+    monitoring records (goals, indicators, values, reviews). An entry is ``stale`` when its
+    last activity is more than ``months`` months old; otherwise ``unverified`` when it was
+    never verified and has no monitoring record (e.g. an entry transcribed from public
+    sources), else ``current``.
+Completeness
+    The share (0–100) of the descriptive fields a programme manager expects that are filled
+    in (``COMPLETENESS_FIELDS``, plus those of barrios for barrios), counting a location
+    finer than the region as one more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "COMPLETENESS_FIELDS",
+    "STALE_MONTHS",
+    "completeness",
+    "freshness",
+    "last_activity",
+    "stale_months",
+]
+
+STALE_MONTHS = 12  # no activity for longer than this: out of date
+COMPLETENESS_FIELDS = (
+    "initiative_type",
+    "sector",
+    "strategic_focus",
+    "funding_source",
+    "program",
+    "lead_organization",
+    "n_firms",
+    "start_year",
+    "stage",
+    "goals_strategy",
+    "website",
+    "source_url",
+    "last_verified",
+)
+BARRIO_FIELDS = ("convocatoria_year", "n_businesses", "action_lines")
+_FINE_LOCATIONS = ("exact", "street", "comuna")
+
+
+def stale_months() -> int:
+    """Months without activity after which an entry is out of date (``STALE_MONTHS``, or
+    the ``IAP_REGISTRY_STALE_MONTHS`` setting)."""
+    text = os.environ.get("IAP_REGISTRY_STALE_MONTHS", "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else STALE_MONTHS
+
+
+def _dates(values: pd.Series) -> pd.Series:
+    """Calendar dates (``datetime64[ns]``, NaT when empty) of ISO dates or timestamps."""
+    text = values.astype("string").str.slice(0, 10)
+    return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+
+
+def last_activity(frame: pd.DataFrame, monitoring: Mapping[str, str]) -> pd.Series:
+    """The date of each entry's last activity (``frame`` has ``id``, ``last_verified``,
+    ``updated_at``; ``monitoring`` maps an entry id to its monitoring's last change)."""
+    reported = _dates(frame["id"].map(monitoring))
+    both = pd.concat(
+        [_dates(frame["last_verified"]), _dates(frame["updated_at"]), reported], axis=1
+    )
+    return both.max(axis=1)
+
+
+def freshness(
+    frame: pd.DataFrame,
+    monitoring: Mapping[str, str],
+    months: int | None = None,
+    today: dt.date | None = None,
+) -> pd.Series:
+    """The ``freshness`` code of each entry of ``frame``: current, stale or unverified.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"id": ["a", "b", "c"],
+    ...     "last_verified": ["2026-05-01", None, None],
+    ...     "updated_at": ["2026-05-01T10:00:00Z", "2026-10-01T10:00:00Z", "2024-01-01T00:00:00Z"]})
+    >>> freshness(frame, {}, 12, dt.date(2026, 11, 25)).tolist()
+    ['current', 'unverified', 'stale']
+    """
+    months = stale_months() if months is None else months
+    today = today or dt.date.today()
+    limit = pd.Timestamp(today) - pd.DateOffset(months=months)
+    last = last_activity(frame, monitoring)
+    verified = frame["last_verified"].notna().to_numpy() | frame["id"].isin(set(monitoring))
+    codes = np.where(last.isna() | (last < limit), "stale", "current").astype(object)
+    codes[(codes == "current") & ~np.asarray(verified)] = "unverified"
+    return pd.Series(codes, index=frame.index, name="freshness")
+
+
+def _filled(column: pd.Series) -> np.ndarray:
+    values = column.to_numpy(dtype=object)
+    return np.array(
+        [
+            v is not None
+            and v is not pd.NA
+            and not (isinstance(v, float) and np.isnan(v))
+            and v != ""
+            and v != []
+            for v in values
+        ],
+        dtype=bool,
+    )
+
+
+def completeness(frame: pd.DataFrame) -> pd.Series:
+    """The completeness score (0–100, whole numbers) of each entry of ``frame``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({f: [None] for f in COMPLETENESS_FIELDS})
+    >>> frame["kind"], frame["location_precision"], frame["sector"] = "iap", "comuna", "tourism"
+    >>> completeness(frame).tolist()  # sector and location of 14
+    [14]
+    """
+    filled = np.zeros(len(frame))
+    for name in COMPLETENESS_FIELDS:
+        if name in frame:
+            filled += _filled(frame[name])
+    filled += frame["location_precision"].isin(_FINE_LOCATIONS).to_numpy()
+    total = np.full(len(frame), len(COMPLETENESS_FIELDS) + 1.0)
+    barrio = (frame["kind"] == "barrio_comercial").to_numpy()
+    for name in BARRIO_FIELDS:
+        if name in frame:
+            filled += _filled(frame[name]) & barrio
+    total += barrio * len(BARRIO_FIELDS)
+    return pd.Series(np.round(100 * filled / total).astype(int), index=frame.index)

@@ -1,0 +1,270 @@
+"""Monitoring of an initiative over time: goals, indicators, their values per period, and
+the review log, each described by one field table like entries (``registry.schema.fields``).
+
+Four kinds of monitoring records, each attached to one initiative (``initiative_id``):
+
+``goal``      a goal of the shared strategy (text, target date, status)
+``indicator`` what is measured: a catalogue indicator or the initiative's own, with its
+              unit, frequency, baseline, target and direction
+``value``     one indicator's value for one period (``YYYY`` or ``YYYY-Qn``) with its source
+``review``    a dated entry of the review log: who took part, what was reviewed and decided,
+              what changed in the strategy, the next steps
+
+Validation reuses the entry fields' coercion (``registry.schema.model``), so a monitoring
+form or CSV gets the same messages, in the user's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+
+from registry.errors import ValidationFailed
+from registry.schema.codes import label
+from registry.schema.fields import LONG, TEXT, FieldSpec
+from registry.schema.model import _LOOKUPS, _fail, _fold, _problems, _validator
+
+__all__ = [
+    "CATALOGUE",
+    "KINDS",
+    "MONITORING_FIELDS",
+    "MONITORING_SYSTEM_FIELDS",
+    "indicator_name",
+    "monitoring_table",
+    "period_key",
+    "validate_monitoring",
+]
+
+
+def _f(name: str, type_: str, es: str, en: str, **kw: Any) -> FieldSpec:
+    return FieldSpec(name, type_, es, en, **kw)
+
+
+# catalogue code -> (default unit, direction)
+CATALOGUE: dict[str, tuple[str, str]] = {
+    "participating_firms": ("empresas", "increase"),
+    "joint_sales": ("CLP", "increase"),
+    "exports": ("USD", "increase"),
+    "employment": ("personas", "increase"),
+    "new_products": ("número", "increase"),
+    "certifications": ("número", "increase"),
+    "training_hours": ("horas", "increase"),
+    "visitors": ("personas", "increase"),
+    "vacancy": ("%", "decrease"),
+    "public_funds": ("CLP", "increase"),
+    "private_funds": ("CLP", "increase"),
+}
+
+KINDS = ("goal", "indicator", "value", "review")
+
+MONITORING_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    "goal": (
+        _f("title", "text", "Meta", "Goal", required=True, max_len=TEXT),
+        _f("description", "longtext", "Descripción", "Description", max_len=LONG),
+        _f("target_date", "date", "Fecha meta", "Target date"),
+        _f("status", "code", "Estado de la meta", "Goal status", code_list="goal_status"),
+    ),
+    "indicator": (
+        _f(
+            "code",
+            "code",
+            "Indicador",
+            "Indicator",
+            required=True,
+            code_list="monitoring_indicator",
+            description_es="Uno del catálogo, o «Indicador propio» con su nombre",
+            description_en="One of the catalogue, or 'Own indicator' with its name",
+        ),
+        _f("name", "text", "Nombre del indicador", "Indicator name", max_len=TEXT),
+        _f("unit", "text", "Unidad", "Unit", max_len=60),
+        _f("frequency", "code", "Frecuencia", "Frequency", required=True, code_list="frequency"),
+        _f("direction", "code", "Sentido deseado", "Desired direction", code_list="direction"),
+        _f("baseline", "number", "Línea base", "Baseline"),
+        _f("baseline_period", "period", "Periodo de la línea base", "Baseline period"),
+        _f("target", "number", "Meta (valor)", "Target value", required=True),
+        _f("target_period", "period", "Periodo de la meta", "Target period"),
+        _f("goal_id", "uuid", "Meta asociada", "Related goal"),
+        _f("notes", "longtext", "Notas", "Notes", max_len=LONG),
+    ),
+    "value": (
+        _f("indicator_id", "uuid", "Indicador", "Indicator", required=True),
+        _f("period", "period", "Periodo", "Period", required=True),
+        _f("value", "number", "Valor", "Value", required=True),
+        _f(
+            "source_note",
+            "text",
+            "Fuente del dato",
+            "Source of the value",
+            required=True,
+            max_len=TEXT,
+            description_es="De dónde viene el valor: registro, encuesta, informe…",
+            description_en="Where the value comes from: records, survey, report…",
+        ),
+    ),
+    "review": (
+        _f("review_date", "date", "Fecha de la revisión", "Review date", required=True),
+        _f("participants", "longtext", "Participantes", "Participants", max_len=LONG),
+        _f(
+            "reviewed",
+            "longtext",
+            "Qué se revisó",
+            "What was reviewed",
+            required=True,
+            max_len=LONG,
+        ),
+        _f("decisions", "longtext", "Decisiones", "Decisions", max_len=LONG),
+        _f(
+            "strategy_changes",
+            "longtext",
+            "Cambios en la estrategia",
+            "Strategy changes",
+            max_len=LONG,
+        ),
+        _f("next_steps", "longtext", "Próximos pasos", "Next steps", max_len=LONG),
+    ),
+}
+
+MONITORING_SYSTEM_FIELDS = (
+    _f("id", "uuid", "Identificador", "Identifier"),
+    _f("initiative_id", "uuid", "Iniciativa", "Initiative"),
+    _f("version", "int", "Versión", "Version"),
+    _f("created_at", "text", "Creado", "Created at"),
+    _f("created_by", "text", "Creado por", "Created by"),
+    _f("updated_at", "text", "Actualizado", "Updated at"),
+    _f("updated_by", "text", "Actualizado por", "Updated by"),
+    _f("deleted", "bool", "Eliminado", "Deleted"),
+)
+
+
+def monitoring_table(kind: str) -> str:
+    """The name of the table (and export layer) holding ``kind`` records.
+
+    Examples
+    --------
+    >>> monitoring_table("value")
+    'monitoring_values'
+    """
+    return f"monitoring_{kind}s"
+
+
+def period_key(period: str) -> tuple[int, int]:
+    """Sort key of a period: ``2025`` after every quarter of 2025.
+
+    Examples
+    --------
+    >>> sorted(["2025", "2024-Q4", "2025-Q1"], key=period_key)
+    ['2024-Q4', '2025-Q1', '2025']
+    """
+    year, _, quarter = period.partition("-Q")
+    return int(year), int(quarter) if quarter else 5
+
+
+def _frequency_of(period: str) -> str:
+    return "quarterly" if "-Q" in period else "annual"
+
+
+def indicator_name(indicator: Mapping[str, Any], lang: str | None = None) -> str:
+    """The name an indicator is shown by: its own name, else its catalogue label."""
+    own = str(indicator.get("name") or "").strip()
+    return own or label("monitoring_indicator", str(indicator.get("code")), lang)
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _IndicatorBase(_Base):
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            data = dict(data)
+            text = str(data.get("code") or "")
+            code = _LOOKUPS["monitoring_indicator"].get(_fold(text), text)
+            unit, direction = CATALOGUE.get(code, ("", "increase"))
+            if not str(data.get("unit") or "").strip():
+                data["unit"] = unit or None
+            if not str(data.get("direction") or "").strip():
+                data["direction"] = direction
+        return data
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> _IndicatorBase:
+        v = self.__dict__
+        errors: list[tuple[str, str, Any]] = []
+        if v["code"] == "custom" and not v["name"]:
+            errors.append(("name", "required", {}))
+        if not v["unit"]:
+            errors.append(("unit", "required", {}))
+        for name in ("baseline_period", "target_period"):
+            if v[name] and _frequency_of(v[name]) != v["frequency"]:
+                errors.append((name, "period_frequency", {"period": v[name]}))
+        if v["baseline"] is not None and v["target"] is not None:
+            if v["baseline"] == v["target"]:
+                errors.append(("target", "target_equals_baseline", {}))
+            elif (v["target"] > v["baseline"]) != (v["direction"] == "increase"):
+                errors.append(("target", "target_direction", {}))
+        if errors:
+            _fail(errors)
+        return self
+
+
+class _GoalBase(_Base):
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and not str(data.get("status") or "").strip():
+            data = {**data, "status": "open"}
+        return data
+
+
+def _build(kind: str, base: type[BaseModel]) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for spec in MONITORING_FIELDS[kind]:
+        annotated = Annotated[Any, BeforeValidator(_validator(spec))]
+        if spec.required:  # a missing required field is validated (and fails)
+            default = Field(default=None, title=spec.en, validate_default=True)
+        else:
+            default = Field(default=None, title=spec.en)
+        fields[spec.name] = (annotated, default)
+    return create_model(f"Monitoring{kind.title()}", __base__=base, **fields)
+
+
+_MODELS: dict[str, type[BaseModel]] = {
+    "goal": _build("goal", _GoalBase),
+    "indicator": _build("indicator", _IndicatorBase),
+    "value": _build("value", _Base),
+    "review": _build("review", _Base),
+}
+_JSON: Callable[[Any], Any] = lambda v: v.isoformat() if isinstance(v, dt.date) else v  # noqa: E731
+
+
+def validate_monitoring(
+    kind: str, values: Mapping[str, Any], row: int | None = None
+) -> dict[str, Any]:
+    """Validate one monitoring record of ``kind``; return its clean values (dates as ISO
+    text) or raise ``ValidationFailed`` (problems numbered ``row``).
+
+    Examples
+    --------
+    >>> v = validate_monitoring("value", {"indicator_id": "0b7c4d3e-8f3a-4c1e-9a51-1f0e7a2b9c3d",
+    ...     "period": "2025-T1", "value": "12,5", "source_note": "Registro de ventas"})
+    >>> v["period"], v["value"]
+    ('2025-Q1', 12.5)
+    """
+    try:
+        model = _MODELS[kind].model_validate(dict(values))
+    except ValidationError as exc:
+        raise ValidationFailed(_problems(exc, row)) from None
+    return {k: _JSON(v) for k, v in model.model_dump().items()}

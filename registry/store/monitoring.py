@@ -1,0 +1,182 @@
+"""Storage of monitoring records (goals, indicators, values, review log) for ``SqlStore``.
+
+Each record is a row of ``monitoring_<kind>s`` with a UUID ``id``, the ``initiative_id`` it
+belongs to and a ``version``. Writes work as for entries: one transaction, optimistic
+locking on the version, a ``history`` row per change (keyed by the record's id), soft
+deletion, and a new data version.
+"""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select, union_all
+from sqlalchemy.exc import IntegrityError
+
+from registry.errors import Conflict, NotFound, StorageError
+from registry.i18n import tr
+from registry.store.tables import history, monitoring
+
+__all__ = ["MonitoringStore"]
+
+_FIXED = ("id", "initiative_id", "created_at", "created_by")
+
+
+def _record(row: Any) -> dict[str, Any]:
+    out = {k: v for k, v in dict(row).items() if k != "fid"}
+    out["deleted"] = bool(out.get("deleted"))
+    return out
+
+
+class MonitoringStore:
+    """Monitoring reads and writes; mixed into ``SqlStore`` (uses its engines and hooks)."""
+
+    _read: Any
+    _write: Any
+
+    # provided by SqlStore
+    def _transaction(self) -> Any: ...
+    def _finish(self, conn: Connection, written: builtins.list[Any] | None = None) -> None: ...
+
+    _history_row: Callable[..., dict[str, Any]]
+
+    def monitoring_rows(
+        self,
+        kind: str,
+        initiative_ids: Sequence[str] | None = None,
+        include_deleted: bool = False,
+    ) -> builtins.list[dict[str, Any]]:
+        """Return the ``kind`` records (of ``initiative_ids`` when given), oldest first."""
+        table = monitoring[kind]
+        clauses: builtins.list[Any] = []
+        if not include_deleted:
+            clauses.append(table.c.deleted == False)  # noqa: E712
+        out: builtins.list[dict[str, Any]] = []
+        with self._read.connect() as conn:
+            if initiative_ids is None:
+                query = select(table).where(and_(True, *clauses)).order_by(table.c.fid)
+                return [_record(r) for r in conn.execute(query).mappings()]
+            ids = [str(i) for i in initiative_ids]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                query = (
+                    select(table)
+                    .where(table.c.initiative_id.in_(chunk), *clauses)
+                    .order_by(table.c.fid)
+                )
+                out += [_record(r) for r in conn.execute(query).mappings()]
+        return out
+
+    def monitoring_get(self, kind: str, record_id: str) -> dict[str, Any]:
+        """Return one ``kind`` record (deleted ones too); raise ``NotFound``."""
+        with self._read.connect() as conn:
+            return self._monitoring_current(conn, kind, record_id)
+
+    def _monitoring_current(self, conn: Connection, kind: str, record_id: str) -> dict[str, Any]:
+        table = monitoring[kind]
+        row = conn.execute(select(table).where(table.c.id == str(record_id))).mappings().first()
+        if row is None:
+            raise NotFound(tr("not_found", id=record_id))
+        return _record(row)
+
+    def monitoring_activity(self) -> dict[str, str]:
+        """Return, per initiative, when its monitoring records last changed (ISO UTC)."""
+        parts = [
+            select(t.c.initiative_id, func.max(t.c.updated_at).label("at")).group_by(
+                t.c.initiative_id
+            )
+            for t in monitoring.values()
+        ]
+        merged = union_all(*parts).subquery()
+        query = select(merged.c.initiative_id, func.max(merged.c.at)).group_by(
+            merged.c.initiative_id
+        )
+        with self._read.connect() as conn:
+            return {str(i): str(at) for i, at in conn.execute(query) if at}
+
+    def monitoring_write(
+        self,
+        kind: str,
+        creates: Iterable[dict[str, Any]] = (),
+        updates: Iterable[tuple[str, dict[str, Any], int]] = (),
+        deletes: Iterable[tuple[str, int]] = (),
+        actor: str = "",
+    ) -> builtins.list[dict[str, Any]]:
+        """Create, change and delete ``kind`` records in one transaction.
+
+        ``creates`` hold ``initiative_id`` and the kind's fields; ``updates`` are
+        ``(id, values, version read)`` and ``deletes`` ``(id, version read)``: a stale
+        version raises ``Conflict`` and nothing is written. Returns the records written,
+        as stored.
+        """
+        from registry.store.sql import utc_now  # the shared clock (sql imports this module)
+
+        at = utc_now()
+        written: builtins.list[dict[str, Any]] = []
+        log: builtins.list[dict[str, Any]] = []
+        try:
+            self._monitoring_apply(kind, creates, updates, deletes, actor, at, written, log)
+        except IntegrityError as exc:  # the unique (indicator, period) of a value, in a race
+            raise StorageError(tr("monitoring_period_race")) from exc
+        return written
+
+    def _monitoring_apply(
+        self,
+        kind: str,
+        creates: Iterable[dict[str, Any]],
+        updates: Iterable[tuple[str, dict[str, Any], int]],
+        deletes: Iterable[tuple[str, int]],
+        actor: str,
+        at: str,
+        written: builtins.list[dict[str, Any]],
+        log: builtins.list[dict[str, Any]],
+    ) -> None:
+        table = monitoring[kind]
+        with self._transaction() as conn:
+            for values in creates:
+                record = {
+                    **values,
+                    "id": values.get("id") or str(uuid.uuid4()),
+                    "version": 1,
+                    "created_at": at,
+                    "created_by": actor,
+                    "updated_at": at,
+                    "updated_by": actor,
+                    "deleted": False,
+                }
+                conn.execute(table.insert().values(**record))
+                log.append(self._history_row(record["id"], 1, "create", actor, at, None, record))
+                written.append(record)
+            changes = [(i, v, e, False) for i, v, e in updates]
+            changes += [(i, {}, e, True) for i, e in deletes]
+            for record_id, values, expected, deleting in changes:
+                expected = int(expected)
+                before = self._monitoring_current(conn, kind, record_id)
+                if before["deleted"]:
+                    raise NotFound(tr("deleted", id=record_id))
+                if before["version"] != expected:
+                    raise Conflict(record_id, expected, before)
+                after = {**before, **{k: v for k, v in values.items() if k not in _FIXED}}
+                after.update(
+                    version=expected + 1, updated_at=at, updated_by=actor, deleted=deleting
+                )
+                result = conn.execute(
+                    table.update()
+                    .where(table.c.id == str(record_id), table.c.version == expected)
+                    .values(**{k: v for k, v in after.items() if k not in _FIXED})
+                )
+                if result.rowcount != 1:  # another writer got there first
+                    raise Conflict(
+                        record_id, expected, self._monitoring_current(conn, kind, record_id)
+                    )
+                op = "delete" if deleting else "update"
+                log.append(
+                    self._history_row(record_id, after["version"], op, actor, at, before, after)
+                )
+                written.append(after)
+            if log:
+                conn.execute(history.insert(), log)
+                self._finish(conn, [])  # no geometry written
