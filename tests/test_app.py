@@ -405,7 +405,7 @@ def test_coordinator_records_an_indicator_and_values_in_the_monitoring_tab(
         ("2025-Q1", 25.0),
         ("2025-Q2", 30.5),
     ]
-    svg = next(h.proto.body for h in at.get("html") if "iap-chart" in h.proto.body)
+    svg = next(f.proto.srcdoc for f in at.get("iframe") if "iap-chart" in f.proto.srcdoc)
     assert 'data-period="2025-Q1"' in svg and 'data-period="2025-Q2"' in svg
     assert 'class="target" data-value="40.0"' in svg
     # a visitor reads the chart but gets no form and no review log

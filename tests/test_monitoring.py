@@ -468,3 +468,43 @@ def test_gpkg_export_holds_monitoring_as_related_tables(registry: Registry, tmp_
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+# -- what the app draws ------------------------------------------------------------------------
+HOSTILE = '"><script>alert(1)</script><svg onload=alert(2)>'
+
+
+def test_chart_and_programme_table_escape_user_text_and_carry_the_data() -> None:
+    import pandas as pd
+
+    from registry.ui.monitoring import indicator_chart, programme_table
+
+    data = chart_data(
+        {"id": "i1", "code": "custom", "name": HOSTILE, "unit": HOSTILE, "baseline": 20.0,
+         "target": 40.0, "target_period": "2026-Q4"},
+        [{"period": "2025-Q1", "value": 25.0, "source_note": HOSTILE},
+         {"period": "2025-Q2", "value": 30.5, "source_note": "ok"}],
+        "es",
+    )  # fmt: skip
+    svg = indicator_chart(data, "es")
+    assert "<script" not in svg and "onload=" not in svg.replace("onload=alert", "")
+    assert "&lt;script&gt;" in svg and 'aria-label="&quot;&gt;&lt;script&gt;' in svg
+    assert svg.count('class="value"') == 2 and 'data-period="2025-Q2" data-value="30.5"' in svg
+    assert 'class="target" data-value="40.0"' in svg and 'data-baseline="20.0"' in svg
+    view = pd.DataFrame(
+        [
+            {"id": "a", "name": HOSTILE, "region_code": "13", "stage": None, "indicators": 1,
+             "targets_reached": 0, "mean_progress": 0.525, "badge": "over_half",
+             "latest_period": "2025-Q2", "last_verified": None, "last_activity": None,
+             "freshness": "stale", "completeness": 40},
+            {"id": "b", "name": "Sin indicadores", "region_code": "05", "stage": None,
+             "indicators": 0, "targets_reached": 0, "mean_progress": None, "badge": "no_data",
+             "latest_period": None, "last_verified": None, "last_activity": None,
+             "freshness": "current", "completeness": 60},
+        ]
+    )  # fmt: skip
+    table = programme_table(view, {"13": "Metropolitana"}, "es")
+    assert "<script" not in table and "&lt;script&gt;" in table
+    assert '<tr class="iap-row stale" data-id="a"' in table
+    assert '<tr class="iap-row" data-id="b"' in table
+    assert table.count("iap-badge") == 3  # a progress badge only where there are indicators

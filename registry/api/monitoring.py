@@ -352,9 +352,7 @@ class MonitoringMixin(RegistryBase):
                 "completeness": quality["completeness"].to_numpy(),
             }
         )
-        out["badge"] = [
-            badge(p) for p in out["mean_progress"].where(out["mean_progress"].notna(), None)
-        ]
+        out["badge"] = [badge(sum(x) / len(x) if x else None) for x in shares]
         order = out["freshness"].map({"stale": 0, "unverified": 1, "current": 2})
         return (
             out.assign(_o=order)

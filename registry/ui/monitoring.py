@@ -4,7 +4,8 @@ indicator's chart (inline SVG) and the programme view's table.
 Every text that comes from users (names, units, periods, sources) is escaped for HTML, in
 element text and in attribute values; numbers are formatted for the language. Marks carry
 ``data-`` attributes (period, value, target) so that tests and scripts can read what is drawn.
-Streamlit shows both through ``st.html``, which sanitises once more (DOMPurify).
+Streamlit shows the table through ``st.html``, which sanitises once more (DOMPurify, HTML
+only), and the chart in an iframe of its own (``chart_page``), since that sanitiser drops SVG.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from registry.i18n import date_text, number, tr
 from registry.schema.codes import label
 from registry.ui.mapview import FIXED_COLORS
 
-__all__ = ["BADGE_COLORS", "FRESHNESS_COLORS", "indicator_chart", "programme_table"]
+__all__ = [
+    "BADGE_COLORS",
+    "CHART_HEIGHT",
+    "FRESHNESS_COLORS",
+    "badge_html",
+    "chart_page",
+    "indicator_chart",
+    "programme_table",
+]
 
 BADGE_COLORS = {
     "achieved": "#1a7f37",
@@ -30,8 +39,9 @@ BADGE_COLORS = {
     "no_data": "#7f7f7f",
 }
 FRESHNESS_COLORS = FIXED_COLORS["freshness"]  # as on the map
-_W, _H = 620, 260
-_LEFT, _RIGHT, _TOP, _BOTTOM = 64, 150, 16, 40
+_W, _H = 720, 260
+CHART_HEIGHT = _H
+_LEFT, _RIGHT, _TOP, _BOTTOM = 96, 230, 16, 40
 
 
 def _a(value: Any) -> str:
@@ -39,9 +49,20 @@ def _a(value: Any) -> str:
     return escape(str(value), quote=True)
 
 
-def _ticks(lo: float, hi: float, n: int = 4) -> list[float]:
-    step = (hi - lo) / n
-    return [lo + i * step for i in range(n + 1)]
+def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    """Round tick values (1, 2, 2.5 or 5 times a power of ten) covering ``lo``..``hi``.
+
+    Examples
+    --------
+    >>> _ticks(0, 43)
+    [0.0, 10.0, 20.0, 30.0, 40.0]
+    """
+    raw = (hi - lo) / n
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step) * step
+    count = int((hi - first) / step + 1e-9) + 1
+    return [float(round(first + i * step, 10)) for i in range(count)]
 
 
 def indicator_chart(data: Mapping[str, Any], lang: str) -> str:
@@ -89,12 +110,15 @@ def indicator_chart(data: Mapping[str, Any], lang: str) -> str:
         f'<rect x="{_LEFT}" y="{_TOP}" width="{plot_w}" height="{plot_h}" fill="#fafafa" '
         f'stroke="#ddd"/>',
     ]
-    for tick in _ticks(lo, hi):
+    ticks = _ticks(lo, hi)
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    places = 0 if step >= 1 else 1 if step >= 0.1 else 2
+    for tick in ticks:
         ty = y(tick)
         parts.append(
             f'<line x1="{_LEFT - 4}" x2="{_LEFT + plot_w}" y1="{ty}" y2="{ty}" stroke="#eee"/>'
             f'<text x="{_LEFT - 6}" y="{ty + 4}" font-size="11" text-anchor="end" '
-            f'fill="#555">{escape(number(tick, lang, _decimals(hi - lo)))}</text>'
+            f'fill="#555">{escape(number(tick, lang, places))}</text>'
         )
     for value, css, dash, key, period in (
         (baseline, "baseline", "2,3", "ui_mon_baseline", data.get("baseline_period")),
@@ -140,8 +164,12 @@ def indicator_chart(data: Mapping[str, Any], lang: str) -> str:
     return "".join(parts)
 
 
-def _decimals(span: float) -> int:
-    return 0 if span >= 20 else 1 if span >= 2 else 2 if span > 0 else 0
+def chart_page(svg: str) -> str:
+    """A whole HTML document showing ``svg`` (for an iframe of its own)."""
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><style>body{margin:0;'
+        "font-family:sans-serif}</style></head><body>" + svg + "</body></html>"
+    )
 
 
 def badge_html(code: str, list_name: str, colors: Mapping[str, str], lang: str) -> str:
@@ -185,6 +213,7 @@ def programme_table(view: pd.DataFrame, region_names: Mapping[str, str], lang: s
     for r in view.itertuples(index=False):
         share = r.mean_progress
         progress = "" if share is None or pd.isna(share) else f"{number(100 * share, lang, 0)} %"
+        badge = badge_html(r.badge, "progress", BADGE_COLORS, lang) if r.indicators else ""
         reached = (
             tr("ui_mon_reached", lang=lang, n=int(r.targets_reached), of=int(r.indicators))
             if r.indicators
@@ -197,7 +226,7 @@ def programme_table(view: pd.DataFrame, region_names: Mapping[str, str], lang: s
             _cell(region_names.get(str(r.region_code), r.region_code or "")),
             _cell(label("stage", r.stage, lang) if r.stage else ""),
             _cell(r.indicators),
-            (badge_html(r.badge, "progress", BADGE_COLORS, lang) + f" {escape(progress)}")
+            (badge + f" {escape(progress)}")
             + (f"<br><small>{escape(reached)}</small>" if reached else ""),
             _cell(r.latest_period),
             _cell(_date(r.last_verified, lang)),

@@ -5,11 +5,13 @@ their targets with progress badges, its goals, its review log, and forms to reco
 from __future__ import annotations
 
 import tempfile
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.components.v1 import html as html_frame
 
 from registry.api import Monitoring
 from registry.errors import RegistryError, ValidationFailed
@@ -21,8 +23,10 @@ from registry.schema.monitoring import MONITORING_FIELDS, indicator_name
 from registry.ui import components, resources, state
 from registry.ui.monitoring import (
     BADGE_COLORS,
+    CHART_HEIGHT,
     FRESHNESS_COLORS,
     badge_html,
+    chart_page,
     indicator_chart,
 )
 
@@ -66,9 +70,14 @@ def _errors_for(kind: str) -> None:
         st.session_state.pop(_ERRORS)
 
 
-def _done(message: str) -> None:
+def _done(message: str, clear: str | None = None) -> None:
+    """After a write: show ``message`` on the next run, with the form whose widget keys
+    start with ``clear`` emptied."""
     st.session_state[_FLASH] = message
     st.session_state.pop(_ERRORS, None)
+    if clear:
+        for key in [k for k in st.session_state if str(k).startswith(clear)]:
+            del st.session_state[key]
     st.rerun()
 
 
@@ -160,7 +169,7 @@ def _indicator_form(entry_id: str, seen: Monitoring, lang: str) -> None:
                 _report("indicator", exc, lang)
                 st.rerun()
             else:
-                _done(tr("ui_mon_saved", lang=lang, version=saved["version"]))
+                _done(tr("ui_mon_saved", lang=lang, version=saved["version"]), clear="mon_ind_")
 
 
 def _value_form(indicator: dict[str, Any], values: list[dict[str, Any]], lang: str) -> None:
@@ -199,7 +208,7 @@ def _value_form(indicator: dict[str, Any], values: list[dict[str, Any]], lang: s
             _report("value", exc, lang)
             st.rerun()
         else:
-            _done(tr("ui_mon_saved", lang=lang, version=saved["version"]))
+            _done(tr("ui_mon_saved", lang=lang, version=saved["version"]), clear=f"{key}_")
 
 
 def _indicators(entry_id: str, seen: Monitoring, lang: str) -> None:
@@ -212,9 +221,10 @@ def _indicators(entry_id: str, seen: Monitoring, lang: str) -> None:
         pct = "—" if share is None else f"{number(100 * share, lang, 0)} %"
         st.html(
             badge_html(chart["badge"], "progress", BADGE_COLORS, lang)
-            + f" <span>{components.plain(tr('ui_mon_progress', lang=lang, pct=pct))}</span>"
+            + f" <span>{escape(tr('ui_mon_progress', lang=lang, pct=pct))}</span>"
         )
-        st.html(indicator_chart(chart, lang))
+        # an iframe of its own: st.html keeps HTML only (its sanitiser drops SVG)
+        html_frame(chart_page(indicator_chart(chart, lang)), height=CHART_HEIGHT + 8)
         values = seen.values_of(indicator["id"])
         if values:
             with st.expander(tr("ui_mon_values_table", lang=lang)):
@@ -314,7 +324,9 @@ def _goals(entry_id: str, seen: Monitoring, lang: str) -> None:
                     _report("goal", exc, lang)
                     st.rerun()
                 else:
-                    _done(tr("ui_mon_saved", lang=lang, version=saved["version"]))
+                    _done(
+                        tr("ui_mon_saved", lang=lang, version=saved["version"]), clear="mon_goal_"
+                    )
 
 
 _REVIEW_TEXTS = ("participants", "reviewed", "decisions", "strategy_changes", "next_steps")
@@ -360,7 +372,9 @@ def _reviews(entry_id: str, seen: Monitoring, lang: str) -> None:
                     _report("review", exc, lang)
                     st.rerun()
                 else:
-                    _done(tr("ui_mon_saved", lang=lang, version=saved["version"]))
+                    _done(
+                        tr("ui_mon_saved", lang=lang, version=saved["version"]), clear="mon_review_"
+                    )
 
 
 def _files(entry_id: str, seen: Monitoring, lang: str) -> None:
