@@ -16,7 +16,7 @@ from registry.api import Registry
 from registry.auth import require
 from registry.errors import NotFound, RegistryError, UsageError, ValidationFailed
 from registry.i18n import number, tr
-from registry.io.export import FORMATS
+from registry.io.export import FORMATS, neutralise_formulas
 from registry.schema.codes import CODE_LISTS
 from registry.schema.fields import FIELDS_BY_NAME
 from registry.stats import BY_FIELDS, DEFAULT_BY
@@ -135,6 +135,23 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--to", dest="end", type=int, required=True, metavar="YEAR")
     i.add_argument("--period", help="period, when the series has several per year (e.g. OND)")
     i.add_argument("--json", action="store_true")
+    p = cmd("monitoring", "goals, indicators and values over time; programme view")
+    msub = p.add_subparsers(dest="mon_command", required=True)
+    m = msub.add_parser("show", help="an entry's goals, indicators (with progress) and values")
+    m.add_argument("id")
+    m.add_argument("--json", action="store_true")
+    m = msub.add_parser("export", help="indicator values as CSV (the import's format)")
+    m.add_argument("file")
+    _add_filters(m)
+    m = msub.add_parser("import", help="indicator values from CSV (all or nothing)")
+    m.add_argument("file")
+    m.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+    m.add_argument("--as", dest="as_user", metavar="USERNAME")
+    m = msub.add_parser("programme", help="latest progress and freshness of each entry")
+    m.add_argument("--program", choices=[c.code for c in CODE_LISTS["program"]])
+    m.add_argument("--months", type=int, help="out of date after this many months")
+    m.add_argument("--stale", action="store_true", help="only the out-of-date entries")
+    m.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p = cmd("update", "change fields of an entry", write=True)
     p.add_argument("id")
     p.add_argument(
@@ -254,6 +271,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if c == "indicators":
         return _indicators(reg, args)
+    if c == "monitoring":
+        return _monitoring(reg, args)
     if c == "update":
         changes = {}
         for item in args.sets:
@@ -454,6 +473,57 @@ def _indicators(reg: Registry, args: argparse.Namespace) -> int:
     if view["missing"]:
         print(f"{tr('ind_missing')}: {', '.join(view['missing'])}")
     print(tr("ind_rule"))
+    return 0
+
+
+def _monitoring(reg: Registry, args: argparse.Namespace) -> int:
+    sub = args.mon_command
+    if sub == "show":
+        seen = reg.monitoring(args.id)
+        charts = seen.charts()
+        if args.json:
+            _print_json(
+                {
+                    "goals": seen.goals,
+                    "indicators": seen.indicators,
+                    "values": seen.values,
+                    "reviews": seen.reviews,
+                    "charts": charts,
+                }
+            )
+            return 0
+        for goal in seen.goals:
+            print(f"[{goal['status']}] {goal['title']}  {goal['target_date'] or ''}")
+        for chart in charts:
+            share = "-" if chart["progress"] is None else f"{100 * chart['progress']:.0f} %"
+            print(f"{chart['name']} ({chart['unit']}): {share} [{chart['badge']}]")
+            print(f"    {tr('ind_target')}: {chart['target']} {chart['target_period'] or ''}")
+            for period, value, source in zip(
+                chart["periods"], chart["values"], chart["sources"], strict=True
+            ):
+                print(f"    {period:8} {_fmt(value):>12}  {source}")
+        print(f"\n{len(seen.reviews or [])} {tr('mon_reviews')}")
+        return 0
+    if sub == "export":
+        print(reg.export_monitoring_values(args.file, _filters(args)))
+        return 0
+    if sub == "import":
+        actor = reg.actor(args.as_user)
+        print(reg.import_monitoring_values(args.file, actor, dry_run=args.dry_run).message())
+        return 0
+    view = reg.programme_view(args.program, args.months)
+    if args.stale:
+        view = view[view["freshness"] == "stale"]
+    if args.format == "json":
+        _print_json(view.astype(object).where(view.notna(), None).to_dict("records"))
+    elif args.format == "csv":
+        view.map(neutralise_formulas).to_csv(sys.stdout, index=False)
+    else:
+        cols = ["name", "indicators", "mean_progress", "latest_period", "freshness"]
+        table = view[cols].astype(object).where(view[cols].notna(), "")
+        table["name"] = table["name"].map(lambda n: n if len(n) <= 48 else n[:47] + "…")
+        print(table.to_string(index=False) if len(view) else "(0)")
+        print(f"\n{len(view)}")
     return 0
 
 

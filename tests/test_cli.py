@@ -221,3 +221,43 @@ def test_backup_while_registry_exists(capsys, db: str, tmp_path: Path) -> None:
     assert run(capsys, "--db", db, "backup", str(dest))[0] == 0
     code, out, _ = run(capsys, "--db", str(dest), "list", "--format", "json")
     assert code == 0 and len(json.loads(out)) == 81
+
+
+def test_monitoring_commands(capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path) -> None:
+    from registry.api import Registry
+    from registry.auth import Actor
+
+    assert run(capsys, "--db", db, "seed")[0] == 0
+    reg = Registry(db)
+    entry = reg.list().iloc[0]
+    admin = Actor("admin", "admin")
+    ind = reg.add_monitoring(
+        "indicator", entry["id"], {"code": "visitors", "frequency": "annual", "target": 1500}, admin
+    )
+    reg.record_value(ind["id"], "2024", 1100, "Conteo municipal", admin)
+    code, out, _ = run(capsys, "--db", db, "monitoring", "show", entry["id"])
+    assert code == 0 and "Visitantes" in out and "Conteo municipal" in out
+    target = tmp_path / "values.csv"
+    assert run(capsys, "--db", db, "monitoring", "export", str(target))[0] == 0
+    rows = list(csv.DictReader(open(target, encoding="utf-8-sig")))
+    assert [(r["period"], r["value"]) for r in rows] == [("2024", "1100")]
+    rows.append({**rows[0], "period": "2025", "value": "1300", "id": "", "version": ""})
+    rows.append({**rows[0], "period": "2025-T1", "value": "1", "id": "", "version": ""})
+    with open(target, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    code, _, err = run(capsys, "--db", db, "monitoring", "import", str(target))
+    assert code == 1 and "fila 4, period: el periodo 2025-Q1 no corresponde" in err
+    with open(target, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows[:2])
+    code, out, _ = run(capsys, "--db", db, "monitoring", "import", str(target))
+    assert code == 0 and "1 valor(es) nuevo(s), 0 corregido(s), 1 sin cambios" in out
+    code, out, _ = run(
+        capsys, "--db", db, "monitoring", "programme", "--format", "json", "--months", "12"
+    )
+    view = {r["id"]: r for r in json.loads(out)}
+    assert view[entry["id"]]["indicators"] == 1 and view[entry["id"]]["latest_period"] == "2025"
+    assert view[entry["id"]]["freshness"] == "current"

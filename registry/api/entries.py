@@ -41,9 +41,11 @@ class ImportReport:
     unchanged: int = 0
     dry_run: bool = False
     notes: list[str] = field(default_factory=list)
+    what: str = "entries"  # or "values" (monitoring indicator values)
 
     def message(self) -> str:
-        key = "import_dry_ok" if self.dry_run else "import_ok"
+        prefix = "mon_" if self.what == "values" else ""
+        key = prefix + ("import_dry_ok" if self.dry_run else "import_ok")
         return " ".join(
             [
                 *self.notes,

@@ -609,7 +609,11 @@ class MonitoringMixin(RegistryBase):
             problems.sort(key=lambda p: p.row or 0)
             raise ValidationFailed(problems, tr("import_failed", n=len(problems)))
         report = ImportReport(
-            created=len(creates), updated=len(updates), unchanged=unchanged, dry_run=dry_run
+            created=len(creates),
+            updated=len(updates),
+            unchanged=unchanged,
+            dry_run=dry_run,
+            what="values",
         )
         if not dry_run and (creates or updates):
             store.monitoring_write("value", creates=creates, updates=updates, actor=actor.username)

@@ -58,6 +58,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "otra persona acaba de registrar un valor para ese periodo; vuelva a cargar",
         "en": "someone else has just recorded a value for that period; reload",
     },
+    "ind_target": {"es": "meta", "en": "target"},
+    "mon_reviews": {"es": "revisiones en la bitácora", "en": "reviews in the log"},
     "unknown_field": {"es": "campo desconocido «{field}»", "en": "unknown field '{field}'"},
     "too_long": {
         "es": "texto demasiado largo ({n} caracteres; máximo {max})",
@@ -227,6 +229,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "import_ok": {
         "es": "{created} entrada(s) creada(s), {updated} actualizada(s), {unchanged} sin cambios.",
         "en": "{created} entry(ies) created, {updated} updated, {unchanged} unchanged.",
+    },
+    "mon_import_ok": {
+        "es": "{created} valor(es) nuevo(s), {updated} corregido(s), {unchanged} sin cambios.",
+        "en": "{created} new value(s), {updated} corrected, {unchanged} unchanged.",
+    },
+    "mon_import_dry_ok": {
+        "es": "Validación correcta: se agregarían {created} valor(es) y corregirían {updated}; "
+        "no se escribió nada.",
+        "en": "Validation passed: {created} value(s) would be added and {updated} corrected; "
+        "nothing was written.",
     },
     "import_dry_ok": {
         "es": "Validación correcta (--dry-run): se crearían {created} y actualizarían {updated} entrada(s); no se escribió nada.",
