@@ -337,6 +337,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.replace and target.store.is_initialized():
             require(target.actor(args.as_user), "manage_users")  # its users are replaced
         counts = copy_registry(Registry(args.source).store, target.store, replace=args.replace)
+        counts["monitoring"] = sum(v for k, v in counts.items() if k.startswith("monitoring_"))
         print(tr("copy_done", **{k: number(v) for k, v in counts.items()}, to=target.store.url))
         return 0
     if c == "user":

@@ -101,18 +101,10 @@ def freshness(
 
 
 def _filled(column: pd.Series) -> np.ndarray:
-    values = column.to_numpy(dtype=object)
-    return np.array(
-        [
-            v is not None
-            and v is not pd.NA
-            and not (isinstance(v, float) and np.isnan(v))
-            and v != ""
-            and v != []
-            for v in values
-        ],
-        dtype=bool,
-    )
+    """Whether each value is given: not missing, not empty text, not an empty list."""
+    present = column.notna().to_numpy()
+    text = column.astype("string").fillna("").to_numpy(dtype=object)
+    return present & (text != "") & (text != "[]")
 
 
 def completeness(frame: pd.DataFrame) -> pd.Series:

@@ -443,3 +443,26 @@ def test_programme_view_is_for_managers_and_highlights_stale_entries(
     at = run(actor=ANA)
     with pytest.raises(Exception, match="programme"):
         at.switch_page(f"{PAGES}/programme.py").run()
+
+
+def test_map_colours_by_freshness_and_details_say_how_current(
+    app_db: Registry, fake_map: FakeMap
+) -> None:
+    rec = app_db.create(
+        iap_values(
+            name="Clúster verificado", geometry="POINT (-70.40 -23.65)", last_verified="2026-01-05"
+        ),
+        ADMIN,
+    )
+    fake_map.events["main_map"] = {
+        "last_object_clicked": {"lat": -23.65, "lng": -70.40},
+        "last_object_clicked_tooltip": "Clúster verificado\nIniciativa",
+    }
+    at = run()
+    at.selectbox(key="color_by").set_value("freshness").run()
+    assert not at.exception
+    # seeded entries were never verified (ochre); the verified one is current (green)
+    assert "#b8860b" in fake_map.html and "#1a7f37" in fake_map.html
+    quality = next(h.proto.body for h in at.get("html") if "entry-quality" in h.proto.body)
+    assert 'data-code="current"' in quality and "05-01-2026" in quality
+    assert rec["id"] in at.session_state["selected_ids"]

@@ -15,7 +15,7 @@ from tests.conftest import ADMIN, barrio_values, iap_values
 
 def _filled(path: Path) -> Registry:
     """A registry with every kind of row: entries (one deleted, one reverted), their history,
-    users and an imported indicator series."""
+    users, an imported indicator series and monitoring records (one deleted)."""
     reg = Registry(str(path))
     reg.init()
     a = reg.create(iap_values(name="Clúster «con» comillas 'y' acentos"), ADMIN)
@@ -24,6 +24,27 @@ def _filled(path: Path) -> Registry:
     reg.revert(a["id"], 1, ADMIN)
     reg.delete(b["id"], 1, ADMIN)
     reg.add_user("ana", "coordinator", "contraseña segura", ADMIN)
+    goal = reg.add_monitoring(
+        "goal", a["id"], {"title": "Meta «uno»", "target_date": "2027-06-30"}, ADMIN
+    )
+    indicator = reg.add_monitoring(
+        "indicator",
+        a["id"],
+        {
+            "code": "exports",
+            "frequency": "annual",
+            "baseline": "0,5",
+            "target": 2.25,
+            "goal_id": goal["id"],
+        },
+        ADMIN,
+    )
+    value = reg.record_value(indicator["id"], "2025", "1,125", "Aduanas", ADMIN)
+    reg.delete_monitoring("value", value["id"], 1, ADMIN)
+    reg.record_value(indicator["id"], "2025", "1,25", "Aduanas, corregido", ADMIN)
+    reg.add_monitoring(
+        "review", a["id"], {"review_date": "2025-07-01", "reviewed": "línea\nnueva"}, ADMIN
+    )
     reg.store.replace_indicator_series(
         [
             {
@@ -59,7 +80,9 @@ def test_gpkg_to_postgis_to_gpkg_round_trip(
 ) -> None:
     source = _filled(tmp_path / "source.gpkg")
     assert main(["copy", "--from", str(tmp_path / "source.gpkg"), "--to", postgis_schema]) == 0
-    assert "2 entradas, 5 versiones en el historial, 1 usuarios" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "2 entradas, 11 versiones en el historial, 1 usuarios" in out
+    assert "5 registros de seguimiento" in out
     back = tmp_path / "back.gpkg"
     assert main(["copy", "--from", postgis_schema, "--to", str(back)]) == 0
     original, server, returned = (
@@ -78,6 +101,11 @@ def test_gpkg_to_postgis_to_gpkg_round_trip(
     saved = copy.update(record["id"], {"n_firms": 3}, int(record["version"]), ADMIN)
     assert saved["version"] == 4
     assert copy.data_version() > source.data_version()
+    seen = copy.monitoring(record["id"])
+    assert [v["value"] for v in seen.values] == [1.25] and seen.reviews
+    assert [h["operation"] for h in copy.monitoring_history("value", seen.values[0]["id"])] == [
+        "create"
+    ]
 
 
 def test_copy_refuses_a_target_with_entries_and_replaces_it_when_asked(

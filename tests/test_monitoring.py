@@ -108,6 +108,37 @@ def test_monitoring_writes_keep_versions_history_and_refuse_stale_versions(
     assert again["version"] == 1
 
 
+def test_deleting_takes_what_goes_with_it_in_one_transaction(both: Registry) -> None:
+    entry = _owned(both)
+    goal = both.add_monitoring("goal", entry["id"], {"title": "Crecer"}, ANA)
+    ind = both.add_monitoring("indicator", entry["id"], {**INDICATOR, "goal_id": goal["id"]}, ANA)
+    first, second = _values(both, ind)
+    # one of its values changed since it was read: the whole deletion is refused
+    both.update_monitoring("value", second["id"], {"value": "31"}, 1, MARIA)
+    before = both.store.dump()
+    store_rows = both.store.monitoring_rows
+    values = [(v["id"], 1) for v in store_rows("value", [entry["id"]])]
+    with pytest.raises(Conflict):
+        both.store.monitoring_write(
+            "indicator", deletes=[(ind["id"], 1)], actor="ana", first=[("value", [], values)]
+        )
+    assert both.store.dump() == before
+    # deleting the goal unlinks its indicator (a new version) in the same write
+    version = both.data_version()
+    both.delete_monitoring("goal", goal["id"], 1, ANA)
+    assert both.data_version() == version + 1
+    [kept] = both.monitoring(entry["id"], ANA).indicators
+    assert (kept["goal_id"], kept["version"]) == (None, 2)
+    # deleting the indicator deletes its values, in one transaction
+    both.delete_monitoring("indicator", ind["id"], 2, ANA)
+    assert both.data_version() == version + 2
+    seen = both.monitoring(entry["id"], ANA)
+    assert seen.indicators == [] and seen.values == []
+    deleted = both.store.monitoring_rows("value", [entry["id"]], include_deleted=True)
+    assert {v["id"] for v in deleted} == {first["id"], second["id"]}
+    assert all(v["deleted"] for v in deleted)
+
+
 def test_one_value_per_indicator_and_period(both: Registry) -> None:
     entry = _owned(both)
     ind = both.add_monitoring("indicator", entry["id"], INDICATOR, ANA)

@@ -231,23 +231,30 @@ class MonitoringMixin(RegistryBase):
     def delete_monitoring(
         self, kind: str, record_id: str, expected_version: int, actor: Actor
     ) -> dict[str, Any]:
-        """Delete a ``kind`` record (kept in its history); deleting an indicator deletes
-        its values too, in the same transaction."""
+        """Delete a ``kind`` record (kept in its history), in one transaction with what goes
+        with it: an indicator's values are deleted too; a goal's indicators stay, unlinked."""
         store = self._ready()
         current = store.monitoring_get(_kind(kind), record_id)
         if current["deleted"]:
             raise NotFound(tr("deleted", id=record_id))
         self._initiative_for_write(current["initiative_id"], actor)
+        first: builtins.list[Any] = []
         if kind == "indicator":
             values = [
                 (v["id"], v["version"])
                 for v in store.monitoring_rows("value", [current["initiative_id"]])
                 if v["indicator_id"] == record_id
             ]
-            if values:
-                store.monitoring_write("value", deletes=values, actor=actor.username)
+            first.append(("value", [], values))
+        if kind == "goal":
+            linked = [
+                (i["id"], {"goal_id": None}, i["version"])
+                for i in store.monitoring_rows("indicator", [current["initiative_id"]])
+                if i["goal_id"] == record_id
+            ]
+            first.append(("indicator", linked, []))
         return store.monitoring_write(
-            kind, deletes=[(record_id, expected_version)], actor=actor.username
+            kind, deletes=[(record_id, expected_version)], actor=actor.username, first=first
         )[0]
 
     def record_value(

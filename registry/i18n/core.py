@@ -289,9 +289,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "copy_done": {
         "es": "copiado a {to}: {initiatives} entradas, {history} versiones en el historial, "
-        "{users} usuarios, {indicator_values} valores de indicadores",
+        "{users} usuarios, {indicator_values} valores de indicadores regionales, "
+        "{monitoring} registros de seguimiento",
         "en": "copied to {to}: {initiatives} entries, {history} history versions, {users} "
-        "users, {indicator_values} indicator values",
+        "users, {indicator_values} regional indicator values, {monitoring} monitoring records",
     },
     "copy_target_not_empty": {
         "es": "el registro de destino {url} ya tiene entradas o usuarios; use --replace para "

@@ -128,6 +128,9 @@ class Store(Protocol):
         updates: Iterable[tuple[str, dict[str, Any], int]] = (),
         deletes: Iterable[tuple[str, int]] = (),
         actor: str = "",
+        first: Iterable[
+            tuple[str, Iterable[tuple[str, dict[str, Any], int]], Iterable[tuple[str, int]]]
+        ] = (),
     ) -> builtins.list[dict[str, Any]]: ...
     def add_user(self, username: str, role: str, password_hash: str | None) -> None: ...
     def get_user(self, username: str) -> dict[str, Any] | None: ...

@@ -104,79 +104,86 @@ class MonitoringStore:
         updates: Iterable[tuple[str, dict[str, Any], int]] = (),
         deletes: Iterable[tuple[str, int]] = (),
         actor: str = "",
+        first: Iterable[
+            tuple[str, Iterable[tuple[str, dict[str, Any], int]], Iterable[tuple[str, int]]]
+        ] = (),
     ) -> builtins.list[dict[str, Any]]:
         """Create, change and delete ``kind`` records in one transaction.
 
         ``creates`` hold ``initiative_id`` and the kind's fields; ``updates`` are
         ``(id, values, version read)`` and ``deletes`` ``(id, version read)``: a stale
-        version raises ``Conflict`` and nothing is written. Returns the records written,
-        as stored.
+        version raises ``Conflict`` and nothing is written. ``first`` holds
+        ``(kind, updates, deletes)`` of records that go with these, written first in the
+        same transaction (an indicator's values deleted with it, the indicators of a
+        deleted goal unlinked). Returns the ``kind`` records written, as stored.
         """
         from registry.store.sql import utc_now  # the shared clock (sql imports this module)
 
         at = utc_now()
-        written: builtins.list[dict[str, Any]] = []
         log: builtins.list[dict[str, Any]] = []
         try:
-            self._monitoring_apply(kind, creates, updates, deletes, actor, at, written, log)
+            with self._transaction() as conn:
+                for other, other_updates, other_deletes in first:
+                    self._monitoring_apply(
+                        conn, other, (), other_updates, other_deletes, actor, at, log
+                    )
+                written = self._monitoring_apply(
+                    conn, kind, creates, updates, deletes, actor, at, log
+                )
+                if log:
+                    conn.execute(history.insert(), log)
+                    self._finish(conn, [])  # no geometry written
         except IntegrityError as exc:  # the unique (indicator, period) of a value, in a race
             raise StorageError(tr("monitoring_period_race")) from exc
         return written
 
     def _monitoring_apply(
         self,
+        conn: Connection,
         kind: str,
         creates: Iterable[dict[str, Any]],
         updates: Iterable[tuple[str, dict[str, Any], int]],
         deletes: Iterable[tuple[str, int]],
         actor: str,
         at: str,
-        written: builtins.list[dict[str, Any]],
         log: builtins.list[dict[str, Any]],
-    ) -> None:
+    ) -> builtins.list[dict[str, Any]]:
+        """Write ``kind`` records on ``conn``; their history rows go to ``log``."""
         table = monitoring[kind]
-        with self._transaction() as conn:
-            for values in creates:
-                record = {
-                    **values,
-                    "id": values.get("id") or str(uuid.uuid4()),
-                    "version": 1,
-                    "created_at": at,
-                    "created_by": actor,
-                    "updated_at": at,
-                    "updated_by": actor,
-                    "deleted": False,
-                }
-                conn.execute(table.insert().values(**record))
-                log.append(self._history_row(record["id"], 1, "create", actor, at, None, record))
-                written.append(record)
-            changes = [(i, v, e, False) for i, v, e in updates]
-            changes += [(i, {}, e, True) for i, e in deletes]
-            for record_id, values, expected, deleting in changes:
-                expected = int(expected)
-                before = self._monitoring_current(conn, kind, record_id)
-                if before["deleted"]:
-                    raise NotFound(tr("deleted", id=record_id))
-                if before["version"] != expected:
-                    raise Conflict(record_id, expected, before)
-                after = {**before, **{k: v for k, v in values.items() if k not in _FIXED}}
-                after.update(
-                    version=expected + 1, updated_at=at, updated_by=actor, deleted=deleting
-                )
-                result = conn.execute(
-                    table.update()
-                    .where(table.c.id == str(record_id), table.c.version == expected)
-                    .values(**{k: v for k, v in after.items() if k not in _FIXED})
-                )
-                if result.rowcount != 1:  # another writer got there first
-                    raise Conflict(
-                        record_id, expected, self._monitoring_current(conn, kind, record_id)
-                    )
-                op = "delete" if deleting else "update"
-                log.append(
-                    self._history_row(record_id, after["version"], op, actor, at, before, after)
-                )
-                written.append(after)
-            if log:
-                conn.execute(history.insert(), log)
-                self._finish(conn, [])  # no geometry written
+        written: builtins.list[dict[str, Any]] = []
+        for values in creates:
+            record = {
+                **values,
+                "id": values.get("id") or str(uuid.uuid4()),
+                "version": 1,
+                "created_at": at,
+                "created_by": actor,
+                "updated_at": at,
+                "updated_by": actor,
+                "deleted": False,
+            }
+            conn.execute(table.insert().values(**record))
+            log.append(self._history_row(record["id"], 1, "create", actor, at, None, record))
+            written.append(record)
+        changes = [(i, v, e, False) for i, v, e in updates]
+        changes += [(i, {}, e, True) for i, e in deletes]
+        for record_id, values, expected, deleting in changes:
+            expected = int(expected)
+            before = self._monitoring_current(conn, kind, record_id)
+            if before["deleted"]:
+                raise NotFound(tr("deleted", id=record_id))
+            if before["version"] != expected:
+                raise Conflict(record_id, expected, before)
+            after = {**before, **{k: v for k, v in values.items() if k not in _FIXED}}
+            after.update(version=expected + 1, updated_at=at, updated_by=actor, deleted=deleting)
+            result = conn.execute(
+                table.update()
+                .where(table.c.id == str(record_id), table.c.version == expected)
+                .values(**{k: v for k, v in after.items() if k not in _FIXED})
+            )
+            if result.rowcount != 1:  # another writer got there first
+                raise Conflict(record_id, expected, self._monitoring_current(conn, kind, record_id))
+            op = "delete" if deleting else "update"
+            log.append(self._history_row(record_id, after["version"], op, actor, at, before, after))
+            written.append(after)
+        return written

@@ -7,16 +7,19 @@ import datetime as dt
 import io
 import tempfile
 import zipfile
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import folium
+import pandas as pd
 import streamlit as st
 
 from registry.errors import RegistryError
-from registry.i18n import number, tr
+from registry.i18n import date_text, number, tr
 from registry.store import Filters
 from registry.ui import components, mapview, resources, state
+from registry.ui.monitoring import FRESHNESS_COLORS, badge_html
 
 __all__ = ["page"]
 
@@ -101,6 +104,23 @@ def _productivity_layer(
     return group, (title, rows_legend, note)
 
 
+def _freshness(record: dict[str, Any], lang: str) -> None:
+    """When the entry was last verified and updated, how complete it is, and whether it is
+    current (``registry.quality``)."""
+    quality = resources.registry().quality(pd.DataFrame([record])).iloc[0]
+    verified = record.get("last_verified")
+    parts = [
+        f"{tr('ui_mon_last_verified', lang=lang)}: "
+        + (date_text(verified, lang) if verified else tr("ui_mon_never", lang=lang)),
+        f"{tr('ui_mon_last_activity', lang=lang)}: {date_text(quality['last_activity'], lang)}",
+        f"{tr('ui_mon_completeness', lang=lang)}: {int(quality['completeness'])} %",
+    ]
+    st.html(
+        badge_html(quality["freshness"], "freshness", FRESHNESS_COLORS, lang)
+        + f' <small data-testid="entry-quality">{escape(" · ".join(parts))}</small>'
+    )
+
+
 @st.fragment
 def _map_and_details(
     filters: Filters, color_by: str, lang: str, prod: Any, prod_legend: Any
@@ -174,6 +194,7 @@ def _map_and_details(
                 st.warning(components.plain(exc.user_msg))
             else:
                 components.detail_panel(record, context, lang)
+                _freshness(record, lang)
                 links = st.columns(3)
                 links[0].page_link(
                     "registry/ui/pages/entry.py",
