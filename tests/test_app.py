@@ -466,3 +466,18 @@ def test_map_colours_by_freshness_and_details_say_how_current(
     quality = next(h.proto.body for h in at.get("html") if "entry-quality" in h.proto.body)
     assert 'data-code="current"' in quality and "05-01-2026" in quality
     assert rec["id"] in at.session_state["selected_ids"]
+
+
+def test_monitoring_and_programme_pages_in_english(app_db: Registry, fake_map: FakeMap) -> None:
+    entry = _mine(app_db)
+    ind = app_db.add_monitoring(
+        "indicator", entry["id"], {"code": "exports", "frequency": "annual", "target": 2000}, ANA
+    )
+    app_db.record_value(ind["id"], "2025", "1234,5", "Customs", ANA)
+    at = run("monitoring", ANA, id=entry["id"], lang="en")
+    assert [h.value for h in at.subheader][0] == "Exports"
+    svg = next(f.proto.srcdoc for f in at.get("iframe") if "iap-chart" in f.proto.srcdoc)
+    assert "Target: 2,000 USD" in svg and "2025: 1,234.5 USD — Customs" in svg
+    at = run("programme", MARIA, lang="en")
+    assert metric(at, "Out of date") == "0"
+    assert any("Out-of-date entries" in s.value for s in at.subheader)

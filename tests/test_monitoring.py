@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from registry.api import Registry
 from registry.auth import Actor
@@ -539,3 +541,25 @@ def test_chart_and_programme_table_escape_user_text_and_carry_the_data() -> None
     assert '<tr class="iap-row stale" data-id="a"' in table
     assert '<tr class="iap-row" data-id="b"' in table
     assert table.count("iap-badge") == 3  # a progress badge only where there are indicators
+
+
+# -- periods, property-based ----------------------------------------------------------------
+@given(
+    year=st.integers(1950, 2100),
+    quarter=st.one_of(st.none(), st.integers(1, 4)),
+    letter=st.sampled_from(["Q", "q", "T", "t"]),
+    dash=st.sampled_from(["-", "", " - "]),
+)
+def test_any_spelling_of_a_period_reads_the_same_and_sorts_in_time(
+    year: int, quarter: int | None, letter: str, dash: str
+) -> None:
+    from registry.schema.model import to_period
+    from registry.schema.monitoring import period_key
+
+    text = str(year) if quarter is None else f"{year}{dash}{letter}{quarter}"
+    period = to_period(f" {text} ")
+    assert period == (str(year) if quarter is None else f"{year}-Q{quarter}")
+    assert to_period(period) == period
+    before = period_key(f"{year - 1}")
+    after = period_key(f"{year + 1}-Q1")
+    assert before < period_key(period) < after
