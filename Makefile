@@ -11,9 +11,11 @@ PORT   ?= 8501
 # System packages the tests use: GDAL's own ogrinfo reads what we write; Debian's Chromium
 # runs the browser tests (Playwright drives it; no browser download).
 # PostgreSQL + PostGIS is the server store's test server (scripts/postgis-test-server).
+# GDAL's Python bindings (python3-gdal, Debian's python3) read a GeoPackage's relationships.
 PG_CONTROL := /usr/share/postgresql/15/extension/postgis.control
 APT_NEEDS := $(if $(shell command -v ogrinfo),,gdal-bin) $(if $(shell command -v chromium),,chromium) \
-	$(if $(wildcard $(PG_CONTROL)),,postgresql-15-postgis-3)
+	$(if $(wildcard $(PG_CONTROL)),,postgresql-15-postgis-3) \
+	$(if $(shell /usr/bin/python3 -c 'import osgeo' 2>/dev/null && echo y),,python3-gdal)
 sysdeps:
 	@if [ -n "$(strip $(APT_NEEDS))" ]; then \
 	  echo "Installing $(strip $(APT_NEEDS)) with apt-get..."; \
