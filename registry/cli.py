@@ -140,6 +140,10 @@ def _parser() -> argparse.ArgumentParser:
     m = msub.add_parser("show", help="an entry's goals, indicators (with progress) and values")
     m.add_argument("id")
     m.add_argument("--json", action="store_true")
+    m = msub.add_parser("history", help="every version of a goal, indicator, value or review")
+    m.add_argument("kind", choices=("goal", "indicator", "value", "review"))
+    m.add_argument("id")
+    m.add_argument("--json", action="store_true")
     m = msub.add_parser("export", help="indicator values as CSV (the import's format)")
     m.add_argument("file")
     _add_filters(m)
@@ -504,6 +508,15 @@ def _monitoring(reg: Registry, args: argparse.Namespace) -> int:
             ):
                 print(f"    {period:8} {_fmt(value):>12}  {source}")
         print(f"\n{len(seen.reviews or [])} {tr('mon_reviews')}")
+        return 0
+    if sub == "history":
+        versions = reg.monitoring_history(args.kind, args.id)
+        if args.json:
+            _print_json(versions)
+            return 0
+        for h in versions:
+            changed = ", ".join(_changed_fields(h["before"], h["after"]))
+            print(f"v{h['version']}  {h['at']}  {h['actor']:12} {h['operation']:7} {changed}")
         return 0
     if sub == "export":
         print(reg.export_monitoring_values(args.file, _filters(args)))

@@ -481,3 +481,48 @@ def test_monitoring_and_programme_pages_in_english(app_db: Registry, fake_map: F
     at = run("programme", MARIA, lang="en")
     assert metric(at, "Out of date") == "0"
     assert any("Out-of-date entries" in s.value for s in at.subheader)
+
+
+def test_coordinator_corrects_a_target_and_a_stale_edit_is_refused(
+    app_db: Registry, fake_map: FakeMap
+) -> None:
+    entry = _mine(app_db)
+    ind = app_db.add_monitoring(
+        "indicator", entry["id"], {"code": "exports", "frequency": "annual", "target": 2000}, ANA
+    )
+    at = run("monitoring", ANA, id=entry["id"])
+    assert at.text_input(key=f"edit_{ind['id']}_target").value == "2000"
+    # someone else changes the indicator meanwhile: this form's edit is refused
+    app_db.update_monitoring("indicator", ind["id"], {"unit": "miles de USD"}, 1, MARIA)
+    at.text_input(key=f"edit_{ind['id']}_target").input("2500")
+    form = [b for b in at.button if b.key and b.key.startswith(f"FormSubmitter:edit_{ind['id']}")]
+    form[0].click().run()
+    assert any("Conflicto de versión" in e.value for e in at.error), [e.value for e in at.error]
+    current = app_db.store.monitoring_get("indicator", ind["id"])
+    assert (current["target"], current["unit"], current["version"]) == (2000.0, "miles de USD", 2)
+    at = run("monitoring", ANA, id=entry["id"])  # reloaded: the edit goes through
+    at.text_input(key=f"edit_{ind['id']}_target").input("2500")
+    form = [b for b in at.button if b.key and b.key.startswith(f"FormSubmitter:edit_{ind['id']}")]
+    form[0].click().run()
+    current = app_db.store.monitoring_get("indicator", ind["id"])
+    assert (current["target"], current["unit"], current["version"]) == (2500.0, "miles de USD", 3)
+
+
+def test_a_value_changed_by_someone_else_since_the_page_showed_it_is_not_overwritten(
+    app_db: Registry, fake_map: FakeMap
+) -> None:
+    entry = _mine(app_db)
+    ind = app_db.add_monitoring(
+        "indicator", entry["id"], {"code": "exports", "frequency": "annual", "target": 2000}, ANA
+    )
+    value = app_db.record_value(ind["id"], "2025", 1000, "Aduanas", ANA)
+    at = run("monitoring", ANA, id=entry["id"])
+    app_db.update_monitoring("value", value["id"], {"value": 1100}, 1, MARIA)  # meanwhile
+    at.text_input(key=f"value_{ind['id']}_period").input("2025")
+    at.text_input(key=f"value_{ind['id']}_value").input("1050")
+    at.text_input(key=f"value_{ind['id']}_source").input("Mi planilla")
+    form = [b for b in at.button if b.key and b.key.startswith(f"FormSubmitter:value_{ind['id']}")]
+    form[0].click().run()
+    assert any("Conflicto de versión" in e.value for e in at.error), [e.value for e in at.error]
+    current = app_db.store.monitoring_get("value", value["id"])
+    assert (current["value"], current["updated_by"]) == (1100.0, "maria")

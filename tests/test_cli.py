@@ -237,6 +237,11 @@ def test_monitoring_commands(capsys: pytest.CaptureFixture[str], db: str, tmp_pa
     reg.record_value(ind["id"], "2024", 1100, "Conteo municipal", admin)
     code, out, _ = run(capsys, "--db", db, "monitoring", "show", entry["id"])
     assert code == 0 and "Visitantes" in out and "Conteo municipal" in out
+    reg.update_monitoring("indicator", ind["id"], {"target": 1600}, 1, admin)
+    code, out, _ = run(capsys, "--db", db, "monitoring", "history", "indicator", ind["id"])
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 2
+    assert "create" in lines[0] and "update" in lines[1] and "target" in lines[1]
     target = tmp_path / "values.csv"
     assert run(capsys, "--db", db, "monitoring", "export", str(target))[0] == 0
     rows = list(csv.DictReader(open(target, encoding="utf-8-sig")))

@@ -314,6 +314,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Decimal point or comma; no thousands separator",
     },
     "ui_mon_values_table": {"es": "Valores registrados", "en": "Values recorded"},
+    "ui_mon_edit_indicator": {
+        "es": "Corregir nombre, unidad, línea base o meta",
+        "en": "Correct the name, unit, baseline or target",
+    },
     "ui_mon_delete_indicator": {
         "es": "Eliminar este indicador y sus valores",
         "en": "Delete this indicator and its values",

@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit.components.v1 import html as html_frame
 
 from registry.api import Monitoring
-from registry.errors import RegistryError, ValidationFailed
+from registry.errors import Conflict, RegistryError, ValidationFailed
 from registry.i18n import date_text, number, timestamp_text, tr
 from registry.quality import stale_months
 from registry.schema.codes import code_codes, label
@@ -49,25 +49,35 @@ def _field(kind: str, name: str, lang: str, required: bool = False) -> str:
     return (es if lang == "es" else en) + (" *" if required else "")
 
 
-def _report(kind: str, exc: RegistryError, lang: str) -> None:
-    """Keep a failed write's messages for the next run (next to the form that failed)."""
+def _report(kind: str, exc: RegistryError, lang: str, where: str | None = None) -> None:
+    """Keep a failed write's messages for the next run, to be shown next to the form that
+    failed (``where``: its key; default ``kind``)."""
     lines = [exc.user_msg]
     if isinstance(exc, ValidationFailed):
         lines = []
         for p in exc.problems:
             name = _LABELS[kind].get(p.field)
-            where = (name[0] if lang == "es" else name[1]) if name else p.field
+            field = (name[0] if lang == "es" else name[1]) if name else p.field
             row = f"{tr('row_word', lang=lang)} {p.row}, " if p.row is not None else ""
-            lines.append(f"{row}{where}: {p.message}")
-    st.session_state[_ERRORS] = (kind, lines)
+            lines.append(f"{row}{field}: {p.message}")
+    st.session_state[_ERRORS] = (where or kind, lines)
 
 
-def _errors_for(kind: str) -> None:
+def _errors_for(where: str) -> None:
     found = st.session_state.get(_ERRORS)
-    if found and found[0] == kind:
+    if found and found[0] == where:
         for line in found[1]:
             st.error(components.plain(line))
         st.session_state.pop(_ERRORS)
+
+
+def _shown(key: str, now: Any) -> Any:
+    """What the previous run showed under ``key`` (the state the user acted on when they
+    pressed a button), remembering ``now`` for the next run: a write quotes the version the
+    user saw, so someone else's change in between is refused, never overwritten."""
+    before = st.session_state.get(f"_shown_{key}", now)
+    st.session_state[f"_shown_{key}"] = now
+    return before
 
 
 def _done(message: str, clear: str | None = None) -> None:
@@ -176,6 +186,8 @@ def _value_form(indicator: dict[str, Any], values: list[dict[str, Any]], lang: s
     reg = resources.registry()
     actor = state.actor()
     key = f"value_{indicator['id']}"
+    seen_versions = _shown(key, {v["period"]: v["version"] for v in values})
+    _errors_for(key)
     with st.form(key, clear_on_submit=False):
         st.markdown(f"**{components.plain(tr('ui_mon_add_value', lang=lang))}**")
         c1, c2 = st.columns(2)
@@ -196,25 +208,57 @@ def _value_form(indicator: dict[str, Any], values: list[dict[str, Any]], lang: s
         )
         pressed = st.form_submit_button(tr("ui_mon_save", lang=lang))
     if pressed:
-        # a period that already has a value is corrected at the version shown on this page
-        shown = {v["period"]: v["version"] for v in values}
+        # a period that already has a value is corrected at the version the user saw
         try:
-            expected = shown.get(to_period(period))
+            expected = seen_versions.get(to_period(period))
         except ValueError:  # an invalid period: validation reports it
             expected = None
         try:
             saved = reg.record_value(indicator["id"], period, value, source, actor, expected)
         except RegistryError as exc:  # invalid, not allowed, or changed meanwhile
-            _report("value", exc, lang)
+            _report("value", exc, lang, where=key)
             st.rerun()
         else:
             _done(tr("ui_mon_saved", lang=lang, version=saved["version"]), clear=f"{key}_")
 
 
+_EDITABLE = ("name", "unit", "baseline", "baseline_period", "target", "target_period", "notes")
+
+
+def _edit_indicator(indicator: dict[str, Any], lang: str) -> None:
+    """Change an indicator's name, unit, baseline or target, at the version shown."""
+    key = f"edit_{indicator['id']}"
+    version = _shown(key, indicator["version"])
+    with st.expander(tr("ui_mon_edit_indicator", lang=lang)):
+        _errors_for(key)
+        with st.form(key):
+            values = {}
+            for name in _EDITABLE:
+                current = indicator.get(name)
+                text = "" if current is None else str(current)
+                if isinstance(current, float):  # as typed: 20, 30.5 (no thousands marks)
+                    text = repr(current).removesuffix(".0")
+                widget = st.text_area if name == "notes" else st.text_input
+                values[name] = widget(_field("indicator", name, lang), text, key=f"{key}_{name}")
+            pressed = st.form_submit_button(tr("ui_mon_save", lang=lang))
+        if pressed:
+            try:
+                saved = resources.registry().update_monitoring(
+                    "indicator", indicator["id"], values, version, state.actor()
+                )
+            except RegistryError as exc:
+                _report("indicator", exc, lang, where=key)
+                if isinstance(exc, Conflict):  # the form starts again from the current values
+                    for name in [k for k in st.session_state if str(k).startswith(f"{key}_")]:
+                        del st.session_state[name]
+                st.rerun()
+            else:
+                _done(tr("ui_mon_saved", lang=lang, version=saved["version"]), clear=f"{key}_")
+
+
 def _indicators(entry_id: str, seen: Monitoring, lang: str) -> None:
     if not seen.indicators:
         st.info(tr("ui_mon_no_indicators", lang=lang))
-    found = st.session_state.get(_ERRORS)
     for indicator, chart in zip(seen.indicators, seen.charts(lang), strict=True):
         st.subheader(components.plain(indicator_name(indicator, lang)), anchor=False)
         share = chart["progress"]
@@ -248,19 +292,19 @@ def _indicators(entry_id: str, seen: Monitoring, lang: str) -> None:
                     width="stretch",
                 )
         if seen.can_edit:
-            if found and found[0] == "value":
-                _errors_for("value")
             _value_form(indicator, values, lang)
+            _edit_indicator(indicator, lang)
+            key = f"del_{indicator['id']}"
+            version = _shown(key, indicator["version"])
             with st.expander(tr("ui_mon_delete_indicator", lang=lang)):
-                if st.button(
-                    tr("ui_mon_delete_indicator", lang=lang), key=f"del_{indicator['id']}"
-                ):
+                _errors_for(key)
+                if st.button(tr("ui_mon_delete_indicator", lang=lang), key=key):
                     try:
                         resources.registry().delete_monitoring(
-                            "indicator", indicator["id"], indicator["version"], state.actor()
+                            "indicator", indicator["id"], version, state.actor()
                         )
                     except RegistryError as exc:
-                        _report("indicator", exc, lang)
+                        _report("indicator", exc, lang, where=key)
                         st.rerun()
                     else:
                         _done(tr("ui_mon_deleted", lang=lang))
@@ -282,6 +326,9 @@ def _goals(entry_id: str, seen: Monitoring, lang: str) -> None:
         if goal.get("description"):
             st.text(goal["description"])
         if seen.can_edit:
+            key = f"goal_{goal['id']}"
+            version = _shown(key, goal["version"])
+            _errors_for(key)
             c1, c2 = st.columns([3, 1])
             statuses = code_codes("goal_status")
             chosen = c1.selectbox(
@@ -294,10 +341,10 @@ def _goals(entry_id: str, seen: Monitoring, lang: str) -> None:
             if c2.button(tr("ui_mon_goal_status_set", lang=lang), key=f"goal_set_{goal['id']}"):
                 try:
                     saved = reg.update_monitoring(
-                        "goal", goal["id"], {"status": chosen}, goal["version"], actor
+                        "goal", goal["id"], {"status": chosen}, version, actor
                     )
                 except RegistryError as exc:
-                    _report("goal", exc, lang)
+                    _report("goal", exc, lang, where=key)
                     st.rerun()
                 else:
                     _done(tr("ui_mon_saved", lang=lang, version=saved["version"]))
