@@ -26,7 +26,7 @@ from registry.geo.boundaries import comunas
 from registry.paths import geodata_dir
 from registry.schema.codes import code_codes
 
-__all__ = ["build_registry", "generate", "write_csv"]
+__all__ = ["add_monitoring", "build_registry", "generate", "write_csv"]
 
 ADMIN = Actor("bench", "admin")
 BARRIO_SHARE = 0.25
@@ -158,6 +158,32 @@ def build_registry(n: int, path: str | Path, seed: int = 0) -> Registry:
     reg.import_file(csv_path, ADMIN)
     csv_path.unlink()
     return reg
+
+
+QUARTERS = [f"{y}-Q{q}" for y in (2024, 2025) for q in (1, 2, 3, 4)]
+
+
+def add_monitoring(reg: Registry, every: int = 10, seed: int = 0) -> int:
+    """Give one entry in ``every`` a synthetic indicator (participating firms, target 40)
+    with a value for each of the 8 quarters of 2024-2025 (``QUARTERS``); return how many
+    values. Benchmark data only: the source notes say "sintético"."""
+    rng = np.random.default_rng(seed)
+    ids = list(reg.list(columns=["id"])["id"])[::every]
+    indicators = [
+        {"initiative_id": i, "code": "participating_firms", "unit": "empresas",
+         "frequency": "quarterly", "direction": "increase", "baseline": 20.0, "target": 40.0,
+         "target_period": "2026-Q4"}
+        for i in ids
+    ]  # fmt: skip
+    made = reg.store.monitoring_write("indicator", creates=indicators, actor=ADMIN.username)
+    values = [
+        {"initiative_id": ind["initiative_id"], "indicator_id": ind["id"], "period": period,
+         "value": float(20 + rng.integers(0, 25)), "source_note": "sintético (benchmark)"}
+        for ind in made
+        for period in QUARTERS
+    ]  # fmt: skip
+    reg.store.monitoring_write("value", creates=values, actor=ADMIN.username)
+    return len(values)
 
 
 if __name__ == "__main__":

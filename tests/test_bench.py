@@ -38,6 +38,9 @@ def test_every_benchmark_runs_once() -> None:
     assert figures["import_csv"]["rows"] == 1_000
     assert 0 < figures["map_national"]["bytes"]
     assert figures["export_geojson"]["reference_ogr2ogr"] > 0
+    assert figures["programme_view_all"]["rows"] == 1_000
+    assert figures["monitoring_import_csv"]["rows"] == figures["monitoring_export_csv"]["rows"]
+    assert figures["monitoring_export_csv"]["rows"] == 100 * 8  # one entry in ten, 8 quarters
     assert results["n"] == 1_000
 
 

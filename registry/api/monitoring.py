@@ -502,32 +502,34 @@ class MonitoringMixin(RegistryBase):
         store = self._ready()
         raw = read_rows(path, keep_system=True)
         problems = list(raw.problems)
-        indicators: dict[str, dict[str, Any] | None] = {}
-        initiatives: dict[str, dict[str, Any] | None] = {}
-        existing: dict[str, builtins.list[dict[str, Any]]] = {}
+        ignored = _READ_ONLY_VALUE_COLUMNS | {"id", "version", "initiative_id"}
+        rows: builtins.list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+        for number, row in raw:
+            try:
+                values = {k: v for k, v in row.items() if k not in ignored}
+                rows.append((number, row, validate_monitoring("value", values, row=number)))
+            except ValidationFailed as exc:
+                problems += exc.problems
+        # what the rows refer to, read in a few queries (not one per row)
+        wanted = sorted({clean["indicator_id"] for _, _, clean in rows})
+        indicators = {
+            i["id"]: i for i in store.monitoring_rows("indicator", record_ids=wanted)
+        } if wanted else {}  # fmt: skip
+        owners = sorted({i["initiative_id"] for i in indicators.values()})
+        initiatives = {
+            k: v for k, v in store.get_many(owners).items() if not v.get("deleted")
+        }  # fmt: skip
+        existing: dict[tuple[str, str], dict[str, Any]] = {
+            (v["indicator_id"], v["period"]): v
+            for v in (store.monitoring_rows("value", owners) if owners else [])
+        }
         creates: builtins.list[dict[str, Any]] = []
         updates: builtins.list[tuple[str, dict[str, Any], int]] = []
         unchanged = 0
         seen: dict[tuple[str, str], int] = {}
-        for number, row in raw:
-            values = {
-                k: v
-                for k, v in row.items()
-                if k not in _READ_ONLY_VALUE_COLUMNS | {"id", "version", "initiative_id"}
-            }
-            try:
-                clean = validate_monitoring("value", values, row=number)
-            except ValidationFailed as exc:
-                problems += exc.problems
-                continue
+        for number, row, clean in rows:
             ind_id = clean["indicator_id"]
-            if ind_id not in indicators:
-                try:
-                    found = store.monitoring_get("indicator", ind_id)
-                    indicators[ind_id] = None if found["deleted"] else found
-                except NotFound:
-                    indicators[ind_id] = None
-            indicator = indicators[ind_id]
+            indicator = indicators.get(ind_id)
             if indicator is None:
                 problems.append(
                     Problem(number, "indicator_id", tr("monitoring_no_indicator", id=ind_id))
@@ -540,12 +542,7 @@ class MonitoringMixin(RegistryBase):
                     Problem(number, "initiative_id", tr("monitoring_other_initiative", id=given))
                 )
                 continue
-            if initiative_id not in initiatives:
-                try:
-                    initiatives[initiative_id] = store.get(initiative_id, include_deleted=False)
-                except NotFound:
-                    initiatives[initiative_id] = None
-            initiative = initiatives[initiative_id]
+            initiative = initiatives.get(initiative_id)
             if initiative is None:
                 problems.append(Problem(number, "indicator_id", tr("not_found", id=initiative_id)))
                 continue
@@ -570,17 +567,10 @@ class MonitoringMixin(RegistryBase):
                 )
                 continue
             seen[key] = number
-            if initiative_id not in existing:
-                existing[initiative_id] = store.monitoring_rows("value", [initiative_id])
-            same = [
-                v
-                for v in existing[initiative_id]
-                if v["indicator_id"] == ind_id and v["period"] == clean["period"]
-            ]
-            if not same:
+            current = existing.get(key)
+            if current is None:
                 creates.append({**clean, "initiative_id": initiative_id})
                 continue
-            current = same[0]
             version_text = str(row.get("version") or "").strip()
             value_id = str(row.get("id") or "").strip()
             if value_id and value_id != current["id"]:
@@ -605,10 +595,8 @@ class MonitoringMixin(RegistryBase):
                     )
                 )
                 continue
-            if (
-                current["value"] == clean["value"]
-                and current["source_note"] == clean["source_note"]
-            ):
+            same_source = current["source_note"] == clean["source_note"]
+            if current["value"] == clean["value"] and same_source:
                 unchanged += 1
                 continue
             updates.append((current["id"], clean, expected))

@@ -25,6 +25,9 @@ __all__ = ["MonitoringStore"]
 _FIXED = ("id", "initiative_id", "created_at", "created_by")
 
 
+_READ_ALL_ABOVE = 5_000  # more ids than this: read the whole table once, filter in Python
+
+
 def _record(row: Any) -> dict[str, Any]:
     out = {k: v for k, v in dict(row).items() if k != "fid"}
     out["deleted"] = bool(out.get("deleted"))
@@ -48,27 +51,38 @@ class MonitoringStore:
         kind: str,
         initiative_ids: Sequence[str] | None = None,
         include_deleted: bool = False,
+        record_ids: Sequence[str] | None = None,
     ) -> builtins.list[dict[str, Any]]:
-        """Return the ``kind`` records (of ``initiative_ids`` when given), oldest first."""
+        """Return the ``kind`` records (of ``initiative_ids``, and with ``record_ids``, when
+        given), oldest first."""
         table = monitoring[kind]
         clauses: builtins.list[Any] = []
         if not include_deleted:
             clauses.append(table.c.deleted == False)  # noqa: E712
-        out: builtins.list[dict[str, Any]] = []
+        column, wanted = None, None
+        if record_ids is not None:
+            column, wanted = table.c.id, [str(i) for i in record_ids]
+            if initiative_ids is not None:
+                keep = {str(i) for i in initiative_ids}
+                rows = self.monitoring_rows(kind, None, include_deleted, record_ids)
+                return [r for r in rows if r["initiative_id"] in keep]
+        elif initiative_ids is not None:
+            column, wanted = table.c.initiative_id, [str(i) for i in initiative_ids]
         with self._read.connect() as conn:
-            if initiative_ids is None:
+            if column is None or wanted is None or len(wanted) > _READ_ALL_ABOVE:
                 query = select(table).where(and_(True, *clauses)).order_by(table.c.fid)
-                return [_record(r) for r in conn.execute(query).mappings()]
-            ids = [str(i) for i in initiative_ids]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                query = (
-                    select(table)
-                    .where(table.c.initiative_id.in_(chunk), *clauses)
-                    .order_by(table.c.fid)
-                )
-                out += [_record(r) for r in conn.execute(query).mappings()]
-        return out
+                rows = [_record(r) for r in conn.execute(query).mappings()]
+                if column is None or wanted is None:
+                    return rows
+                keep = set(wanted)  # most of the table: one scan, filtered here
+                return [r for r in rows if r[column.name] in keep]
+            found: builtins.list[tuple[int, dict[str, Any]]] = []
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                query = select(table).where(column.in_(chunk), *clauses)
+                found += [(r["fid"], _record(r)) for r in conn.execute(query).mappings()]
+        found.sort(key=lambda pair: pair[0])  # insertion order, across the chunks
+        return [record for _, record in found]
 
     def monitoring_get(self, kind: str, record_id: str) -> dict[str, Any]:
         """Return one ``kind`` record (deleted ones too); raise ``NotFound``."""
@@ -150,21 +164,23 @@ class MonitoringStore:
     ) -> builtins.list[dict[str, Any]]:
         """Write ``kind`` records on ``conn``; their history rows go to ``log``."""
         table = monitoring[kind]
+        columns = [c.name for c in table.c if c.name != "fid"]
         written: builtins.list[dict[str, Any]] = []
         for values in creates:
-            record = {
-                **values,
-                "id": values.get("id") or str(uuid.uuid4()),
-                "version": 1,
-                "created_at": at,
-                "created_by": actor,
-                "updated_at": at,
-                "updated_by": actor,
-                "deleted": False,
-            }
-            conn.execute(table.insert().values(**record))
+            record = {name: values.get(name) for name in columns}
+            record.update(
+                id=values.get("id") or str(uuid.uuid4()),
+                version=1,
+                created_at=at,
+                created_by=actor,
+                updated_at=at,
+                updated_by=actor,
+                deleted=False,
+            )
             log.append(self._history_row(record["id"], 1, "create", actor, at, None, record))
             written.append(record)
+        if written:  # one statement for the batch (an import of many values)
+            conn.execute(table.insert(), written)
         changes = [(i, v, e, False) for i, v, e in updates]
         changes += [(i, {}, e, True) for i, e in deletes]
         for record_id, values, expected, deleting in changes:

@@ -7,6 +7,7 @@ rerun; cached objects are never mutated.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import socket
@@ -32,6 +33,7 @@ __all__ = [
     "osm_reachable",
     "outline_urls",
     "place_names",
+    "programme",
     "registry",
     "static_files",
     "version",
@@ -72,6 +74,17 @@ def with_freshness(data_version: int, key: str, _frame: Any) -> Any:
     """``_frame`` (the entries of view ``key``) with their ``freshness`` code, for colouring
     the map; shared between sessions, so read-only."""
     return _frame.assign(freshness=registry().quality(_frame)["freshness"])
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def programme(
+    data_version: int, program: str | None, months: int, today: str, key: str, _viewer: Any
+) -> Any:
+    """``Registry.programme_view`` of ``program`` on date ``today`` for the viewer named
+    by ``key`` (100,000 entries take about 3 s: computed once per data version and day)."""
+    return registry().programme_view(
+        program, months, viewer=_viewer, today=dt.date.fromisoformat(today)
+    )
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

@@ -4,6 +4,8 @@ out-of-date entries of every programme."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 from registry.i18n import number, tr
@@ -44,7 +46,9 @@ def page() -> None:
             tr("ui_prog_months", lang=lang), 1, 120, value=stale_months(), step=1, key="prog_m"
         )
     )
-    view = reg.programme_view(program, months, viewer=actor)
+    today = dt.date.today().isoformat()
+    version = resources.version()
+    view = resources.programme(version, program, months, today, repr(actor), actor)
     counts = view["freshness"].value_counts()
     m = st.columns(4)
     m[0].metric(tr("ui_prog_count", lang=lang), number(len(view), lang))
@@ -79,7 +83,9 @@ def page() -> None:
     else:
         st.info(tr("ui_no_entries", lang=lang))
     st.subheader(tr("ui_prog_stale_list", lang=lang), anchor=False)
-    stale = view if program is None else reg.programme_view(None, months, viewer=actor)
+    stale = view
+    if program is not None:
+        stale = resources.programme(version, None, months, today, repr(actor), actor)
     stale = stale[stale["freshness"] == "stale"]
     if len(stale):
         st.html(programme_table(stale, regions, lang))
