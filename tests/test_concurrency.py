@@ -8,6 +8,7 @@ import multiprocessing as mp
 import os
 import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,7 @@ def test_six_writers_lose_nothing(
     if backend == "postgis":
         assert len(reg.list()) == 2
         return
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM rtree_initiatives_geom").fetchone()[0] == 2
     ogrinfo = require_tool("ogrinfo")

@@ -4,6 +4,7 @@ columnar reads through GDAL and bulk loading."""
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -16,7 +17,7 @@ from tests.conftest import ADMIN, barrio_values, iap_values
 
 def test_file_is_valid_geopackage_in_wal(registry: Registry, gpkg_store) -> None:
     registry.create(barrio_values(), ADMIN)
-    with sqlite3.connect(gpkg_store.path) as conn:
+    with closing(sqlite3.connect(gpkg_store.path)) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # 'GPKG'
@@ -42,7 +43,7 @@ def test_extent_covers_every_write(registry: Registry, gpkg_store) -> None:
     b = registry.create(barrio_values(), ADMIN)  # Valdivia, further south and west
     moved = registry.update(a["id"], {"geometry": "POINT (-70.40 -23.65)"}, 1, ADMIN)  # north
     registry.delete(b["id"], 1, ADMIN)
-    with sqlite3.connect(gpkg_store.path) as conn:
+    with closing(sqlite3.connect(gpkg_store.path)) as conn:
         x0, y0, x1, y1 = conn.execute(
             "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name='initiatives'"
         ).fetchone()
@@ -106,7 +107,7 @@ def test_search_folding_drops_exactly_the_combining_marks() -> None:
 
 
 def _gpkg_state(path) -> tuple:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         rtree = sorted(
             conn.execute(
                 "SELECT coalesce(i.external_id, i.name), r.minx, r.maxx, r.miny, r.maxy "

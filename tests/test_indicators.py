@@ -7,6 +7,7 @@ import json
 import sqlite3
 import subprocess
 from collections import defaultdict
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -291,7 +292,10 @@ def test_only_managers_and_admins_import(seeded: Registry, tmp_path: Path) -> No
 
 def test_registry_from_before_indicators_is_migrated(seeded: Registry, tmp_path: Path) -> None:
     path = Path(seeded.store.url)
-    with sqlite3.connect(path) as conn:  # make it a schema-1 registry, as version 0.1 wrote
+    with (
+        closing(sqlite3.connect(path)) as conn,
+        conn,
+    ):  # make it a schema-1 registry, as version 0.1 wrote
         conn.execute("DROP TABLE indicator_values")
         for table in ("goals", "indicators", "values", "reviews"):
             conn.execute(f"DROP TABLE monitoring_{table}")
@@ -316,7 +320,7 @@ def test_registry_from_before_indicators_is_migrated(seeded: Registry, tmp_path:
         check=True,
     )
     assert "Feature Count: 17" in out.stdout and out.stderr == ""
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         version = conn.execute(
             "SELECT meta_value FROM registry_meta WHERE meta_key = 'schema_version'"
         ).fetchone()[0]

@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -382,7 +383,7 @@ def test_visitors_export_only_published_initiatives(registry: Registry, tmp_path
 # -- schema: new registries and registries from before monitoring ---------------------------
 def test_schema_3_registry_is_migrated(seeded: Registry) -> None:
     path = Path(seeded.store.url)
-    with sqlite3.connect(path) as conn:  # as version 0.3 wrote it
+    with closing(sqlite3.connect(path)) as conn, conn:  # as version 0.3 wrote it
         for table in ("goals", "indicators", "values", "reviews"):
             conn.execute(f"DROP TABLE monitoring_{table}")
             conn.execute(f"DELETE FROM gpkg_contents WHERE table_name = 'monitoring_{table}'")
@@ -398,7 +399,7 @@ def test_schema_3_registry_is_migrated(seeded: Registry) -> None:
         check=True,
     )
     assert "Feature Count: 1" in out.stdout and out.stderr == ""
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         assert conn.execute(
             "SELECT meta_value FROM registry_meta WHERE meta_key = 'schema_version'"
         ).fetchone() == ("4",)
@@ -498,7 +499,7 @@ def test_gpkg_export_holds_monitoring_as_related_tables(registry: Registry, tmp_
         ("monitoring_goals", "monitoring_indicators", "id", "goal_id"),
         ("monitoring_indicators", "monitoring_values", "id", "indicator_id"),
     ]
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 

@@ -10,8 +10,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ui_page_map": {"es": "Mapa", "en": "Map"},
     "ui_page_stats": {"es": "Estadísticas", "en": "Statistics"},
     "ui_page_entry": {"es": "Entrada", "en": "Entry"},
-    "ui_page_new": {"es": "Nueva entrada", "en": "New entry"},
-    "ui_page_mine": {"es": "Mis entradas", "en": "My entries"},
     "ui_page_history": {"es": "Historial", "en": "History"},
     "ui_page_review": {"es": "Revisión", "en": "Review"},
     "ui_page_users": {"es": "Usuarios", "en": "Users"},
