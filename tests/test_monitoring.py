@@ -142,6 +142,21 @@ def test_deleting_takes_what_goes_with_it_in_one_transaction(both: Registry) -> 
     assert all(v["deleted"] for v in deleted)
 
 
+def test_monitoring_counts_as_activity_on_both_backends(both: Registry) -> None:
+    reported = _owned(both, name="Reporta")
+    silent = _owned(both, name="Calla")
+    ind = both.add_monitoring("indicator", reported["id"], INDICATOR, ANA)
+    both.record_value(ind["id"], "2025-Q1", 25, "Registro", ANA)
+    activity = both.store.monitoring_activity()
+    assert set(activity) == {reported["id"]}
+    assert both.store.monitoring_activity([silent["id"]]) == {}
+    assert both.store.monitoring_activity([reported["id"]]) == activity
+    view = both.programme_view(None, 12, MARIA).set_index("name")
+    assert view.loc["Reporta", "freshness"] == "current"  # reported: verified by use
+    assert view.loc["Calla", "freshness"] == "unverified"
+    assert view.loc["Reporta", "latest_period"] == "2025-Q1"
+
+
 def test_one_value_per_indicator_and_period(both: Registry) -> None:
     entry = _owned(both)
     ind = both.add_monitoring("indicator", entry["id"], INDICATOR, ANA)

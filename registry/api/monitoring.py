@@ -298,7 +298,7 @@ class MonitoringMixin(RegistryBase):
     ) -> pd.DataFrame:
         """Return, for the entries of ``frame`` (as ``list`` returns them), their last
         activity, ``freshness`` code and completeness score, indexed like ``frame``."""
-        activity = self._ready().monitoring_activity()
+        activity = self._ready().monitoring_activity(list(frame["id"]))
         return pd.DataFrame(
             {
                 "last_activity": last_activity(frame, activity).dt.date,

@@ -96,12 +96,17 @@ class MonitoringStore:
             raise NotFound(tr("not_found", id=record_id))
         return _record(row)
 
-    def monitoring_activity(self) -> dict[str, str]:
-        """Return, per initiative, when its monitoring records last changed (ISO UTC)."""
+    def monitoring_activity(self, initiative_ids: Sequence[str] | None = None) -> dict[str, str]:
+        """Return, per initiative (of ``initiative_ids`` when given: up to 500 are looked up
+        by index, more read the whole table), when its monitoring records last changed (ISO
+        UTC)."""
+        few = initiative_ids is not None and len(initiative_ids) <= 500
         parts = [
-            select(t.c.initiative_id, func.max(t.c.updated_at).label("at")).group_by(
-                t.c.initiative_id
+            select(t.c.initiative_id, func.max(t.c.updated_at).label("at"))
+            .where(
+                t.c.initiative_id.in_([str(i) for i in initiative_ids or []]) if few else and_(True)
             )
+            .group_by(t.c.initiative_id)
             for t in monitoring.values()
         ]
         merged = union_all(*parts).subquery()
