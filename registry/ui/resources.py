@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import socket
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ __all__ = [
     "programme",
     "registry",
     "static_files",
+    "values_csv",
     "version",
     "with_freshness",
 ]
@@ -85,6 +87,17 @@ def programme(
     return registry().programme_view(
         program, months, viewer=_viewer, today=dt.date.fromisoformat(today)
     )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def values_csv(data_version: int, entry_id: str, lang: str, key: str, _viewer: Any) -> bytes:
+    """The CSV of one entry's indicator values (``Registry.export_monitoring_values``) as
+    the viewer named by ``key`` may download it; made once per data version."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = registry().export_monitoring_values(
+            Path(tmp) / "values.csv", viewer=_viewer, lang=lang, initiative_ids=[entry_id]
+        )
+        return path.read_bytes()
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

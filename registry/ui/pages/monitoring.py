@@ -427,11 +427,7 @@ def _reviews(entry_id: str, seen: Monitoring, lang: str) -> None:
 def _files(entry_id: str, seen: Monitoring, lang: str) -> None:
     reg = resources.registry()
     actor = state.actor()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = reg.export_monitoring_values(
-            Path(tmp) / "values.csv", viewer=actor, lang=lang, initiative_ids=[entry_id]
-        )
-        data = path.read_bytes()
+    data = resources.values_csv(resources.version(), entry_id, lang, repr(actor), actor)
     st.download_button(
         tr("ui_mon_export", lang=lang),
         data,
