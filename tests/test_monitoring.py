@@ -20,7 +20,6 @@ from registry.api import Registry
 from registry.auth import Actor
 from registry.errors import Conflict, NotAllowed, NotFound, StorageError, ValidationFailed
 from registry.progress import chart_data
-from registry.store import Filters
 from tests.conftest import ADMIN, iap_values, require_tool
 
 ANA = Actor("ana", "coordinator")
@@ -244,6 +243,10 @@ def test_review_log_is_read_only_by_those_who_may_write(registry: Registry) -> N
     public = registry.monitoring(entry["id"], Actor("", "visitor"))
     assert len(public.indicators) == 1 and public.reviews is None and not public.can_edit
     assert registry.monitoring(entry["id"], BOB).reviews is None
+    [review] = registry.monitoring(entry["id"], MARIA).reviews or []
+    with pytest.raises(NotFound):  # nor its history
+        registry.monitoring_history("review", review["id"], BOB)
+    assert len(registry.monitoring_history("review", review["id"], ANA)) == 1
     assert len(registry.monitoring(entry["id"], MARIA).reviews or []) == 1
     draft = registry.create(iap_values(status="draft"), ANA)
     with pytest.raises(NotFound):  # a draft's monitoring is as private as the draft
@@ -391,7 +394,7 @@ def test_visitors_export_only_published_initiatives(registry: Registry, tmp_path
     path = registry.export_monitoring_values(tmp_path / "v.csv", viewer=Actor("", "visitor"))
     rows = list(csv.DictReader(open(path, encoding="utf-8-sig")))
     assert [r["initiative_id"] for r in rows] == [published["id"]]
-    mine = registry.export_monitoring_values(tmp_path / "m.csv", Filters(program=()), viewer=ANA)
+    mine = registry.export_monitoring_values(tmp_path / "m.csv", viewer=ANA)
     assert len(list(csv.DictReader(open(mine, encoding="utf-8-sig")))) == 2
 
 

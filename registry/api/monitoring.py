@@ -112,8 +112,9 @@ class MonitoringMixin(RegistryBase):
     ) -> builtins.list[dict[str, Any]]:
         """Every version of one monitoring record, oldest first."""
         current = self._ready().monitoring_get(_kind(kind), record_id)
-        seen = self.monitoring(current["initiative_id"], viewer)
-        if kind == "review" and seen.reviews is None:
+        entry = self.get(current["initiative_id"], viewer)  # NotFound if not visible
+        private = kind == "review" and viewer is not None and not can(viewer, "monitor", entry)
+        if entry.get("deleted") or private:
             raise NotFound(tr("not_found", id=record_id))
         return self._ready().history(record_id)
 
@@ -463,9 +464,7 @@ class MonitoringMixin(RegistryBase):
                     "indicator": indicator_name(ind, lang),
                     "unit": ind["unit"],
                     "period": v["period"],
-                    "value": repr(float(v["value"])).removesuffix(".0")
-                    if float(v["value"]).is_integer()
-                    else repr(float(v["value"])),
+                    "value": repr(float(v["value"])).removesuffix(".0"),  # 25, 30.5
                     "source_note": v["source_note"],
                     "target": ind["target"],
                     "target_period": ind["target_period"],
