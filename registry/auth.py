@@ -1,8 +1,13 @@
-"""Users, roles and permissions.
+"""Users, roles and permissions: who may do what, and who may read which fields.
 
 Roles: ``coordinator`` (edits the entries they own; cannot publish), ``manager`` (reviews,
 publishes and edits any entry), ``admin`` (everything, including users and restricted fields).
 Passwords are hashed with argon2id; a hash is never printed or exported.
+
+Restricted fields (contact, editors, review note, owner and the usernames of who created
+and changed an entry) are read by those who may edit the entry (its owner and named
+editors), managers and administrators; everyone else reads an entry, its history and its
+exports without them (``reads_restricted``, ``redacted``).
 """
 
 from __future__ import annotations
@@ -15,37 +20,80 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
 from registry.errors import NotAllowed
 from registry.i18n import tr
+from registry.schema.fields import FIELDS, SYSTEM_FIELDS
+from registry.schema.model import USERNAME
 
 __all__ = [
     "LOCKOUT_MINUTES",
     "MAX_FAILED_LOGINS",
+    "MAX_LOCKOUT_MINUTES",
     "MIN_PASSWORD_LENGTH",
+    "RESTRICTED_FIELDS",
     "VISITOR",
     "Actor",
     "can",
     "can_view",
-    "readable_by",
     "hash_password",
+    "lock_minutes",
+    "readable_by",
+    "reads_restricted",
+    "redacted",
     "require",
+    "valid_username",
     "verify_password",
 ]
 
 MIN_PASSWORD_LENGTH = 10
-MAX_FAILED_LOGINS = 5  # failed logins in a row that lock an account ...
-LOCKOUT_MINUTES = 15  # ... for this long after the last failure (or until an admin unlocks)
+MAX_FAILED_LOGINS = 5  # failed logins in a row, from one source, that lock the account there
+LOCKOUT_MINUTES = 15  # ... for this long; each further failure after a lock doubles it ...
+MAX_LOCKOUT_MINUTES = 24 * 60  # ... up to a day (an administrator can unlock sooner)
 _HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
 _COORDINATOR_STATUSES = {"draft", "submitted"}
+RESTRICTED_FIELDS = tuple(f.name for f in (*FIELDS, *SYSTEM_FIELDS) if f.restricted)
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a username and a role (``visitor`` for someone not logged in)."""
+    """Who is acting: a username and a role (``visitor`` for someone not logged in).
+
+    ``epoch`` is the user's sign-in epoch when a session began (``Registry.login``): a new
+    password or disabling the user moves it on, which ends that session. None for actors
+    named on the command line.
+    """
 
     username: str
     role: str
+    epoch: int | None = None
 
 
 VISITOR = Actor("", "visitor")
+
+
+def valid_username(name: str) -> bool:
+    """Whether ``name`` is a valid username: ASCII letters, digits and ``. _ @ -``, starting
+    with a letter or digit, at most 64 characters (compared ignoring case).
+
+    Examples
+    --------
+    >>> valid_username("ana.perez@corfo"), valid_username("ana "), valid_username("аna")
+    (True, False, False)
+    """
+    return bool(USERNAME.fullmatch(name)) and name.isascii()
+
+
+def lock_minutes(failures: int) -> int:
+    """How long ``failures`` failed log-ins in a row from one source lock the account there:
+    none below ``MAX_FAILED_LOGINS``, then ``LOCKOUT_MINUTES``, doubling with each further
+    failure, at most ``MAX_LOCKOUT_MINUTES``.
+
+    Examples
+    --------
+    >>> [lock_minutes(n) for n in (4, 5, 6, 7)]
+    [0, 15, 30, 60]
+    """
+    if failures < MAX_FAILED_LOGINS:
+        return 0
+    return min(LOCKOUT_MINUTES * 2 ** min(failures - MAX_FAILED_LOGINS, 16), MAX_LOCKOUT_MINUTES)
 
 
 def hash_password(password: str) -> str:
@@ -85,6 +133,37 @@ def can_view(actor: Actor | None, record: dict[str, Any]) -> bool:
     if actor is None or actor.role in ("manager", "admin") or record.get("status") == "published":
         return True
     return actor.role == "coordinator" and _is_editor(actor, record)
+
+
+def reads_restricted(actor: Actor | None, record: dict[str, Any]) -> bool:
+    """Return whether ``actor`` (None: the local operator) may read the restricted fields of
+    ``record``: its owner and named editors, managers and administrators.
+
+    Examples
+    --------
+    >>> reads_restricted(Actor("bob", "coordinator"), {"owner": "ana", "editors": ["bob"]})
+    True
+    >>> reads_restricted(VISITOR, {"owner": "ana", "status": "published"})
+    False
+    """
+    if actor is None or actor.role in ("manager", "admin"):
+        return True
+    return actor.role == "coordinator" and _is_editor(actor, record)
+
+
+def redacted(record: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``record`` without its restricted fields' values (lists empty, others None).
+
+    Examples
+    --------
+    >>> redacted({"name": "x", "contact_email": "a@b.cl", "editors": ["bob"]})
+    {'name': 'x', 'contact_email': None, 'editors': []}
+    """
+    out = dict(record)
+    for name in RESTRICTED_FIELDS:
+        if name in out:
+            out[name] = [] if isinstance(out[name], list) else None
+    return out
 
 
 def readable_by(actor: Actor | None) -> str | None:

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from registry.api import Registry
-from registry.auth import require
+from registry.auth import RESTRICTED_FIELDS, Actor, redacted, require
 from registry.errors import NotFound, RegistryError, UsageError, ValidationFailed
 from registry.i18n import number, tr
 from registry.io.export import FORMATS, neutralise_formulas
 from registry.schema.codes import CODE_LISTS
 from registry.schema.fields import FIELDS_BY_NAME
 from registry.stats import BY_FIELDS, DEFAULT_BY
-from registry.store import Filters
+from registry.store import Filters, is_server_url, resolve_db
 from registry.store.copy import copy_registry
 from registry.store.tables import record_to_json
 
@@ -63,6 +66,57 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--start-year-max", type=int, metavar="YEAR")
 
 
+def _add_reader(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USERNAME",
+        help="read as this user: what they may see, restricted fields included when they "
+        "may read them (without it: every entry, restricted fields left out)",
+    )
+
+
+def _reader(reg: Registry, args: argparse.Namespace) -> Actor | None:
+    """The user a read is for (``--as``), or None: the local operator, who sees every entry
+    but, as in exports, not the restricted fields."""
+    name = getattr(args, "as_user", None)
+    return reg.actor(name) if name else None
+
+
+def _shown(record: dict[str, Any], reader: Actor | None) -> dict[str, Any]:
+    """A record as a read prints it: restricted fields left out unless a user is named (the
+    registry then leaves out what that user may not read)."""
+    return redacted(record) if reader is None else record
+
+
+def _shown_history(versions: list[dict[str, Any]], reader: Actor | None) -> list[dict[str, Any]]:
+    if reader is not None:
+        return versions
+    return [
+        {
+            **v,
+            "actor": None,
+            "before": None if v["before"] is None else redacted(v["before"]),
+            "after": None if v["after"] is None else redacted(v["after"]),
+        }
+        for v in versions
+    ]
+
+
+def _check_location(location: str | None) -> None:
+    """Refuse a database URL with its password in the arguments (readable in the process
+    list by any user of the machine)."""
+    if location and is_server_url(location):
+        from sqlalchemy.engine import make_url
+
+        try:
+            password = make_url(location).password
+        except Exception:  # an unparsable URL: the store says what is wrong with it
+            return
+        if password:
+            raise UsageError(tr("password_in_url"))
+
+
 def _filters(args: argparse.Namespace) -> Filters:
     values: dict[str, Any] = {name: tuple(getattr(args, name)) for name in _FILTERS}
     return Filters(
@@ -102,10 +156,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_filters(p)
     p = cmd("list", "list entries")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    _add_reader(p)
     _add_filters(p)
     p = cmd("show", "show one entry and its regional context")
     p.add_argument("id")
     p.add_argument("--json", action="store_true")
+    _add_reader(p)
     p = cmd("stats", "counts and shares of the entries (same filters as list)")
     p.add_argument(
         "--by",
@@ -140,10 +196,12 @@ def _parser() -> argparse.ArgumentParser:
     m = msub.add_parser("show", help="an entry's goals, indicators (with progress) and values")
     m.add_argument("id")
     m.add_argument("--json", action="store_true")
+    _add_reader(m)
     m = msub.add_parser("history", help="every version of a goal, indicator, value or review")
     m.add_argument("kind", choices=("goal", "indicator", "value", "review"))
     m.add_argument("id")
     m.add_argument("--json", action="store_true")
+    _add_reader(m)
     m = msub.add_parser("export", help="indicator values as CSV (the import's format)")
     m.add_argument("file")
     _add_filters(m)
@@ -168,10 +226,16 @@ def _parser() -> argparse.ArgumentParser:
     p = cmd("history", "every version of an entry")
     p.add_argument("id")
     p.add_argument("--json", action="store_true")
+    _add_reader(p)
     p = cmd("revert", "restore an earlier version (as a new version)", write=True)
     p.add_argument("id")
     p.add_argument("--to-version", type=int, required=True)
-    p.add_argument("--expected-version", type=int)
+    p.add_argument(
+        "--expected-version",
+        type=int,
+        required=True,
+        help="the entry's current version, as you read it (refused if it changed since)",
+    )
     p = cmd("codes", "print every code list")
     p.add_argument("--json", action="store_true")
     p = cmd("backup", "write a consistent snapshot of the registry")
@@ -217,8 +281,13 @@ def _read_password() -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    reg = Registry(getattr(args, "db", None))
+    _check_location(getattr(args, "db", None))
+    for name in ("source", "target"):
+        _check_location(getattr(args, name, None))
     c = args.command
+    if c == "copy":
+        return _copy(args)
+    reg = Registry(getattr(args, "db", None))
     if c == "init":
         reg.init()
         print(f"{reg.store.url}")
@@ -241,7 +310,10 @@ def _run(args: argparse.Namespace) -> int:
             print(path)
         return 0
     if c == "list":
-        frame = reg.list(_filters(args))
+        reader = _reader(reg, args)
+        frame = reg.list(_filters(args), viewer=reader)
+        if reader is None:
+            frame = frame.drop(columns=[c for c in RESTRICTED_FIELDS if c in frame.columns])
         if args.format == "json":
             _print_json([record_to_json(r) for r in _frame_records(frame)])
         elif args.format == "csv":
@@ -253,8 +325,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"\n{len(frame)}")
         return 0
     if c == "show":
-        record = record_to_json(reg.get(args.id))
-        context = reg.context(args.id)
+        reader = _reader(reg, args)
+        record = record_to_json(_shown(reg.get(args.id, viewer=reader), reader))
+        context = reg.context(args.id, viewer=reader)
         if args.json:
             _print_json({**record, "regional_context": context})
         else:
@@ -294,14 +367,16 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{record['id']} version {record['version']} (deleted)")
         return 0
     if c == "history":
-        versions = reg.history(args.id)
+        reader = _reader(reg, args)
+        versions = _shown_history(reg.history(args.id, viewer=reader), reader)
         if args.json:
             _print_json(versions)
         else:
             for v in versions:
                 changed = _changed_fields(v["before"], v["after"])
                 print(
-                    f"v{v['version']:<4} {v['at']}  {v['operation']:7} {v['actor']:16} {', '.join(changed)}"
+                    f"v{v['version']:<4} {v['at']}  {v['operation']:7} {v['actor'] or '-':16} "
+                    f"{', '.join(changed)}"
                 )
         return 0
     if c == "revert":
@@ -328,7 +403,7 @@ def _run(args: argparse.Namespace) -> int:
                     print(f"  {item['code']:32} {item['es']} / {item['en']}")
         return 0
     if c == "backup":
-        reg.store.backup(args.dest)
+        reg.backup(args.dest)
         print(args.dest)
         return 0
     if c == "serve-api":
@@ -336,18 +411,11 @@ def _run(args: argparse.Namespace) -> int:
 
         serve(getattr(args, "db", None), args.host, args.port, args.proxy_headers)
         return 0
-    if c == "copy":
-        target = Registry(args.target)
-        if args.replace and target.store.is_initialized():
-            require(target.actor(args.as_user), "manage_users")  # its users are replaced
-        counts = copy_registry(Registry(args.source).store, target.store, replace=args.replace)
-        counts["monitoring"] = sum(v for k, v in counts.items() if k.startswith("monitoring_"))
-        print(tr("copy_done", **{k: number(v) for k, v in counts.items()}, to=target.store.url))
-        return 0
     if c == "user":
         if args.user_command == "list":
             for user in reg.list_users():
                 state = " (disabled)" if user["disabled"] else ""
+                state += " (locked)" if user["locked"] else ""
                 print(f"{user['username']:24} {user['role']}{state}")
             return 0
         actor = reg.actor(args.as_user)
@@ -359,6 +427,18 @@ def _run(args: argparse.Namespace) -> int:
         print(args.username)
         return 0
     raise UsageError(c)
+
+
+def _copy(args: argparse.Namespace) -> int:
+    source = Registry(args.source)
+    source.check()  # a registry, not damaged: a mistyped path is not created
+    target = Registry(args.target)
+    if args.replace and target.store.is_initialized():
+        require(target.actor(args.as_user), "manage_users")  # its users are replaced
+    counts = copy_registry(source.store, target.store, replace=args.replace)
+    counts["monitoring"] = sum(v for k, v in counts.items() if k.startswith("monitoring_"))
+    print(tr("copy_done", **{k: number(v) for k, v in counts.items()}, to=target.store.url))
+    return 0
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -484,7 +564,7 @@ def _indicators(reg: Registry, args: argparse.Namespace) -> int:
 def _monitoring(reg: Registry, args: argparse.Namespace) -> int:
     sub = args.mon_command
     if sub == "show":
-        seen = reg.monitoring(args.id)
+        seen = reg.monitoring(args.id, viewer=_reader(reg, args))
         charts = seen.charts()
         if args.json:
             _print_json(
@@ -510,13 +590,27 @@ def _monitoring(reg: Registry, args: argparse.Namespace) -> int:
         print(f"\n{len(seen.reviews or [])} {tr('mon_reviews')}")
         return 0
     if sub == "history":
-        versions = reg.monitoring_history(args.kind, args.id)
+        reader = _reader(reg, args)
+        versions = reg.monitoring_history(args.kind, args.id, viewer=reader)
+        if reader is None:
+            versions = [
+                {
+                    **v,
+                    "actor": None,
+                    "before": v["before"]
+                    and {**v["before"], "created_by": None, "updated_by": None},
+                    "after": v["after"] and {**v["after"], "created_by": None, "updated_by": None},
+                }
+                for v in versions
+            ]
         if args.json:
             _print_json(versions)
             return 0
         for h in versions:
             changed = ", ".join(_changed_fields(h["before"], h["after"]))
-            print(f"v{h['version']}  {h['at']}  {h['actor']:12} {h['operation']:7} {changed}")
+            print(
+                f"v{h['version']}  {h['at']}  {h['actor'] or '-':12} {h['operation']:7} {changed}"
+            )
         return 0
     if sub == "export":
         print(reg.export_monitoring_values(args.file, _filters(args)))
@@ -576,6 +670,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RegistryError as exc:
         print(exc.user_msg, file=sys.stderr)
         return exc.exit_code
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # damage the checks missed
+        if os.environ.get("IAP_REGISTRY_DEBUG"):
+            raise
+        logging.getLogger(__name__).debug("storage error", exc_info=True)
+        location = resolve_db(getattr(args, "db", None))
+        print(tr("db_damaged", path=location, reason=str(exc)[:200]), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # e.g. piped into `head`

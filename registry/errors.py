@@ -42,19 +42,37 @@ class Problem:
         return f"{where}{self.field}: {self.message}"
 
 
+MAX_REPORTED = 1_000  # problems kept and shown of one failed validation
+
+
 class ValidationFailed(RegistryError):
-    """Input was invalid; nothing was written. ``problems`` lists every problem found."""
+    """Input was invalid; nothing was written.
+
+    ``problems`` holds the first ``MAX_REPORTED`` problems found (in the order given),
+    ``total`` how many there were: a file with 100,000 bad cells is refused with a report
+    a person can read, not 100,000 lines.
+    """
 
     exit_code = 1
 
     def __init__(self, problems: list[Problem], summary: str | None = None):
-        self.problems = problems
+        self.total = len(problems)
+        self.problems = problems[:MAX_REPORTED]
         head = summary or "; ".join(str(p) for p in problems[:5])
         super().__init__(head)
 
     def report(self) -> str:
-        """Return the full, row-numbered report, one problem per line."""
-        return "\n".join([self.user_msg, *(f"  - {p}" for p in self.problems)])
+        """Return the row-numbered report, one problem per line (the first
+        ``MAX_REPORTED``, then how many more)."""
+        lines = [self.user_msg, *(f"  - {p}" for p in self.problems)]
+        if self.total > len(self.problems):
+            from registry.i18n import number
+
+            more = number(self.total - len(self.problems))
+            lines.append(
+                "  " + tr("import_problems_more", n=more, shown=number(len(self.problems)))
+            )
+        return "\n".join(lines)
 
 
 class UsageError(RegistryError):

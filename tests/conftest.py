@@ -49,6 +49,30 @@ PG_URL = os.environ.get(
 )
 
 
+def _password_to_pgpass(url: str) -> str:
+    """Move the password of ``url`` into a private PGPASSFILE, as deployments do (a password
+    in a command's arguments is refused): the tests, and the commands they start, then
+    pass the URL without it."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if not parsed.password:
+        return url
+    folder = tempfile.mkdtemp(prefix="iap-registry-pgpass-")
+    pgpass = Path(folder) / "pgpass"
+    pgpass.write_text(
+        f"{parsed.host or 'localhost'}:{parsed.port or 5432}:{parsed.database}:"
+        f"{parsed.username}:{parsed.password}\n",
+        encoding="utf-8",
+    )
+    pgpass.chmod(0o600)  # libpq ignores a password file others may read
+    os.environ["PGPASSFILE"] = str(pgpass)
+    return parsed._replace(password=None).render_as_string(hide_password=False)
+
+
+PG_URL = _password_to_pgpass(PG_URL)
+
+
 @pytest.fixture(scope="session")
 def _pg_server() -> Any:
     from sqlalchemy import create_engine, text
@@ -97,6 +121,22 @@ def postgis_store(postgis_schema: str) -> Any:
     store.init()
     yield store
     store._write.dispose()
+
+
+def add_users(
+    reg: Registry, users: list[tuple[str, str]], password: str = "contraseña segura"
+) -> Registry:
+    """Add ``users`` (name, role) to ``reg``: the first, an administrator, by the local
+    operator of a registry without users; the others by that administrator, as people
+    would."""
+    first, role = users[0]
+    assert role == "admin", "a registry's first user is an administrator"
+    if reg.store.get_user(first) is None:
+        reg.add_user(first, "admin", password, ADMIN)
+    admin = reg.actor(first)
+    for name, role in users[1:]:
+        reg.add_user(name, role, password, admin)
+    return reg
 
 
 def iap_values(**overrides: Any) -> dict[str, Any]:

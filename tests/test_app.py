@@ -6,6 +6,7 @@ replaced by one that returns the event a click would; the browser tests click th
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -21,12 +22,13 @@ from registry.auth import Actor
 from registry.i18n import number, tr
 from registry.store import Filters
 from registry.ui import components
-from tests.conftest import ADMIN, iap_values
+from tests.conftest import add_users, iap_values
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = "registry/ui/pages"
 ANA = Actor("ana", "coordinator")
 MARIA = Actor("maria", "manager")
+ROOT = Actor("root", "admin")
 
 
 @pytest.fixture
@@ -42,9 +44,7 @@ def app_db(_seeded_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     st.cache_resource.clear()
     st.cache_data.clear()
     reg = Registry(str(path))
-    reg.add_user("ana", "coordinator", "contraseña segura", ADMIN)
-    reg.add_user("maria", "manager", "contraseña segura", ADMIN)
-    return reg
+    return add_users(reg, [("root", "admin"), ("ana", "coordinator"), ("maria", "manager")])
 
 
 class FakeMap:
@@ -70,9 +70,11 @@ def fake_map(monkeypatch: pytest.MonkeyPatch) -> FakeMap:
 
 
 def run(page: str | None = None, actor: Actor | None = None, **query: str) -> AppTest:
+    """The app, on ``page`` and the URL's ``query``, with ``actor`` signed in (a session as
+    log-in makes it: the user as the registry has them, with their sign-in epoch)."""
     at = AppTest.from_file(APP, default_timeout=120)
     if actor is not None:
-        at.session_state["actor"] = actor
+        at.session_state["actor"] = Registry(os.environ["IAP_REGISTRY_DB"]).actor(actor.username)
     for k, v in query.items():
         at.query_params[k] = v
     at.run()
@@ -97,7 +99,7 @@ def test_map_page_counts_follow_filters_and_visibility(app_db: Registry, fake_ma
     assert metric(at, "Entradas") == str(published)
     assert fake_map.calls and fake_map.calls[0].startswith("main_map")
     # a write anywhere shows at the next rerun (caches are keyed by the data version)
-    app_db.create(iap_values(name="Nueva desde otra oficina"), ADMIN)
+    app_db.create(iap_values(name="Nueva desde otra oficina"), ROOT)
     at.run()
     assert metric(at, "Entradas") == str(published + 1)
     # filters come from the URL and go back into it
@@ -114,9 +116,7 @@ def test_map_page_counts_follow_filters_and_visibility(app_db: Registry, fake_ma
 
 
 def test_clicking_an_entry_opens_its_details(app_db: Registry, fake_map: FakeMap) -> None:
-    rec = app_db.create(
-        iap_values(name="Clúster del clic", geometry="POINT (-70.40 -23.65)"), ADMIN
-    )
+    rec = app_db.create(iap_values(name="Clúster del clic", geometry="POINT (-70.40 -23.65)"), ROOT)
     fake_map.events["main_map"] = {
         "last_object_clicked": {"lat": -23.65, "lng": -70.40},
         "last_object_clicked_tooltip": "Clúster del clic\nIniciativa",
@@ -228,7 +228,8 @@ def test_login_page_logs_in_and_roles_shape_the_navigation(
     at.text_input(key="login_password").input("contraseña segura")
     at.button[0].click()
     at.run()
-    assert at.session_state["actor"] == ANA
+    signed = at.session_state["actor"]
+    assert (signed.username, signed.role, signed.epoch) == ("ana", "coordinator", 0)
     # the review page is in a manager's navigation, not in a coordinator's
     at = run("review", actor=MARIA)
     assert any("Enviadas a revisión" in s.value for s in at.subheader)
@@ -267,7 +268,7 @@ def test_history_lists_versions_and_only_managers_restore(
 def test_admin_adds_a_user_and_others_cannot_open_the_users_page(
     app_db: Registry, fake_map: FakeMap
 ) -> None:
-    at = run("users", actor=ADMIN)
+    at = run("users", actor=ROOT)
     at.text_input[0].input("pedro")
     at.text_input[1].input("otra contraseña larga")
     at.button[0].click()
@@ -311,17 +312,19 @@ def test_the_app_runs_on_postgis(
     assert metric(at, "Entradas") == str(len(reg.list(viewer=Actor("", "visitor"))))
     at = run("stats")
     assert not at.exception
-    reg.add_user("ana", "coordinator", "contraseña segura", ADMIN)
+    add_users(reg, [("root", "admin"), ("ana", "coordinator")])
     at = run("entry", actor=ANA)
     assert not at.exception
 
 
 def test_the_entry_form_obeys_the_access_matrix(app_db: Registry, fake_map: FakeMap) -> None:
-    """Each role and ownership case saving a change through the form: allowed ones make a
-    new version, refused ones show the reason and change nothing; an entry the user may
-    not see is not even loaded."""
-    app_db.add_user("bob", "coordinator", "contraseña segura", ADMIN)
-    app_db.add_user("carl", "coordinator", "contraseña segura", ADMIN)
+    """Each role and ownership case opening an entry in the form: allowed ones save a new
+    version; those who may see the entry but not edit it are told so and get no form
+    (nothing of the entry is loaded into it); an entry the user may not see is not even
+    loaded. A right lost after the form was loaded is lost at the next click: the save
+    changes nothing and the page says why."""
+    app_db.add_user("bob", "coordinator", "contraseña segura", ROOT)
+    app_db.add_user("carl", "coordinator", "contraseña segura", ROOT)
     actors = {
         "owner": ANA,
         "editor": Actor("bob", "coordinator"),
@@ -329,13 +332,13 @@ def test_the_entry_form_obeys_the_access_matrix(app_db: Registry, fake_map: Fake
         "manager": MARIA,
         "admin": Actor("root", "admin"),
     }
-    # (actor, state) -> "saved" | "refused" | "hidden"; the policy, written out
+    # (actor, state) -> "saved" | "not offered" | "hidden"; the policy, written out
     expected = {
         (who, state): (
             "saved"
             if who in ("manager", "admin") or (who in ("owner", "editor") and state != "archived")
             # another coordinator sees only published entries
-            else ("hidden" if who == "other" and state != "published" else "refused")
+            else ("hidden" if who == "other" and state != "published" else "not offered")
         )
         for who in actors
         for state in ("draft", "published", "archived")
@@ -343,12 +346,18 @@ def test_the_entry_form_obeys_the_access_matrix(app_db: Registry, fake_map: Fake
     seen = {}
     for (who, state), _ in expected.items():
         model = app_db.validate(
-            iap_values(name=f"Matriz {who} {state}", editors="bob", status="draft")
+            iap_values(
+                name=f"Matriz {who} {state}",
+                editors="bob",
+                status="draft",
+                contact_email="reservado@example.org",
+            )
         )
         record = app_db.store.create(model, "ana")
         if state != "draft":
-            record = app_db.update(record["id"], {"status": state}, 1, ADMIN)
+            record = app_db.update(record["id"], {"status": state}, 1, ROOT)
         at = run("entry", actor=actors[who], id=record["id"])
+        assert not at.exception
         if at.get("text_area") and any(t.key == "fld_notes" for t in at.text_area):
             at.text_area(key="fld_notes").input(f"cambio de {who}")
             # managers save as is; coordinators save a draft (their lowest status)
@@ -357,18 +366,28 @@ def test_the_entry_form_obeys_the_access_matrix(app_db: Registry, fake_map: Fake
             at.run()
             assert not at.exception
             now = app_db.get(record["id"])
-            if now["version"] == record["version"] + 1:
-                assert now["notes"] == f"cambio de {who}"
-                seen[who, state] = "saved"
-            else:
-                assert now["version"] == record["version"]
-                errors = [shown(e.value) for e in at.error]
-                assert any("no tiene permiso" in e for e in errors), (who, state, errors)
-                seen[who, state] = "refused"
+            assert (now["version"], now["notes"]) == (record["version"] + 1, f"cambio de {who}")
+            seen[who, state] = "saved"
+        elif any(tr("ui_cannot_edit", lang="es") in shown(i.value) for i in at.info):
+            values = [str(t.value) for t in (*at.text_input, *at.text_area)]
+            assert "reservado@example.org" not in values
+            seen[who, state] = "not offered"
         else:
             assert any("no existe" in e.value or "no encontr" in e.value for e in at.error)
             seen[who, state] = "hidden"
     assert seen == expected
+
+    # bob opens a published entry as ana's editor; ana then takes him off the list
+    record = app_db.create(iap_values(name="Editor retirado", status="draft", editors="bob"), ANA)
+    record = app_db.update(record["id"], {"status": "published"}, 1, ROOT)
+    at = run("entry", actor=actors["editor"], id=record["id"])
+    app_db.update(record["id"], {"editors": []}, record["version"], ANA)
+    at.text_area(key="fld_notes").input("cambio tardío")
+    next(b for b in at.button if b.label == tr("ui_save_draft", lang="es")).click()
+    at.run()
+    assert not at.exception
+    assert any(tr("ui_cannot_edit", lang="es") in shown(i.value) for i in at.info)
+    assert app_db.get(record["id"])["notes"] is None
 
 
 # -- monitoring (issue 8) ------------------------------------------------------------------
@@ -452,7 +471,7 @@ def test_map_colours_by_freshness_and_details_say_how_current(
         iap_values(
             name="Clúster verificado", geometry="POINT (-70.40 -23.65)", last_verified="2026-01-05"
         ),
-        ADMIN,
+        ROOT,
     )
     fake_map.events["main_map"] = {
         "last_object_clicked": {"lat": -23.65, "lng": -70.40},

@@ -83,7 +83,10 @@ def test_update_conflict_history_revert_exit_codes(capsys, db: str, tmp_path: Pa
     assert run(capsys, "--db", db, "show", "00000000-0000-0000-0000-000000000000")[0] == 4
     code, out, _ = run(capsys, "--db", db, "history", rid, "--json")
     assert [h["operation"] for h in json.loads(out)] == ["create", "update"]
-    assert run(capsys, "--db", db, "revert", rid, "--to-version", "1")[0] == 0
+    assert run(capsys, "--db", db, "revert", rid, "--to-version", "1")[0] == 2  # no version
+    revert = ["revert", rid, "--to-version", "1", "--expected-version"]
+    assert run(capsys, "--db", db, *revert, "1")[0] == 3  # stale: v2 is current
+    assert run(capsys, "--db", db, *revert, "2")[0] == 0
     shown = json.loads(run(capsys, "--db", db, "show", rid, "--json")[1])
     assert (shown["version"], shown["n_firms"]) == (3, None)
     assert run(capsys, "--db", db, "delete", rid, "--expected-version", "3")[0] == 0

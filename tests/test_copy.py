@@ -10,7 +10,7 @@ import shapely
 from registry.api import Registry
 from registry.cli import main
 from registry.store.tables import GEOM_COLUMN
-from tests.conftest import ADMIN, barrio_values, iap_values
+from tests.conftest import ADMIN, add_users, barrio_values, iap_values
 
 
 def _filled(path: Path) -> Registry:
@@ -21,9 +21,8 @@ def _filled(path: Path) -> Registry:
     a = reg.create(iap_values(name="Clúster «con» comillas 'y' acentos"), ADMIN)
     b = reg.create(barrio_values(), ADMIN)
     reg.update(a["id"], {"n_firms": 12, "notes": "línea\nnueva"}, 1, ADMIN)
-    reg.revert(a["id"], 1, ADMIN)
+    reg.revert(a["id"], 1, ADMIN, expected_version=2)
     reg.delete(b["id"], 1, ADMIN)
-    reg.add_user("ana", "coordinator", "contraseña segura", ADMIN)
     goal = reg.add_monitoring(
         "goal", a["id"], {"title": "Meta «uno»", "target_date": "2027-06-30"}, ADMIN
     )
@@ -45,6 +44,7 @@ def _filled(path: Path) -> Registry:
     reg.add_monitoring(
         "review", a["id"], {"review_date": "2025-07-01", "reviewed": "línea\nnueva"}, ADMIN
     )
+    add_users(reg, [("admin", "admin"), ("ana", "coordinator")])  # ADMIN is now a user
     reg.store.replace_indicator_series(
         [
             {
@@ -81,7 +81,7 @@ def test_gpkg_to_postgis_to_gpkg_round_trip(
     source = _filled(tmp_path / "source.gpkg")
     assert main(["copy", "--from", str(tmp_path / "source.gpkg"), "--to", postgis_schema]) == 0
     out = capsys.readouterr().out
-    assert "2 entradas, 11 versiones en el historial, 1 usuarios" in out
+    assert "2 entradas, 11 versiones en el historial, 2 usuarios" in out
     assert "5 registros de seguimiento" in out
     back = tmp_path / "back.gpkg"
     assert main(["copy", "--from", postgis_schema, "--to", str(back)]) == 0

@@ -170,7 +170,7 @@ def test_size_and_row_limits_are_settings(
     monkeypatch.setenv("IAP_REGISTRY_IMPORT_MAX_ROWS", "3")
     with pytest.raises(ValidationFailed) as info:
         registry.import_file(big, ADMIN)
-    assert "tiene 4 filas, más que el límite de 3" in info.value.user_msg
+    assert "tiene más de 3 filas (límite IAP_REGISTRY_IMPORT_MAX_ROWS)" in info.value.user_msg
     assert len(registry.list()) == 0
     monkeypatch.setenv("IAP_REGISTRY_IMPORT_MAX_ROWS", "4")
     assert registry.import_file(big, ADMIN).created == 4

@@ -20,6 +20,7 @@ from registry.api import Registry
 from registry.auth import Actor
 from registry.errors import Conflict, NotAllowed, NotFound, StorageError, ValidationFailed
 from registry.progress import chart_data
+from registry.store.tables import SCHEMA_VERSION
 from tests.conftest import ADMIN, iap_values, require_tool
 
 ANA = Actor("ana", "coordinator")
@@ -405,6 +406,8 @@ def test_schema_3_registry_is_migrated(seeded: Registry) -> None:
         for table in ("goals", "indicators", "values", "reviews"):
             conn.execute(f"DROP TABLE monitoring_{table}")
             conn.execute(f"DELETE FROM gpkg_contents WHERE table_name = 'monitoring_{table}'")
+        conn.execute("DROP TABLE login_failures")
+        conn.execute("ALTER TABLE users DROP COLUMN auth_epoch")
         conn.execute("UPDATE registry_meta SET meta_value = '3' WHERE meta_key = 'schema_version'")
     old = Registry(str(path))
     entry = old.list().iloc[0]
@@ -420,7 +423,7 @@ def test_schema_3_registry_is_migrated(seeded: Registry) -> None:
     with closing(sqlite3.connect(path)) as conn, conn:
         assert conn.execute(
             "SELECT meta_value FROM registry_meta WHERE meta_key = 'schema_version'"
-        ).fetchone() == ("4",)
+        ).fetchone() == (str(SCHEMA_VERSION),)
 
 
 def test_postgis_schema_3_registry_is_migrated(postgis_store: Any) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -10,7 +12,9 @@ from registry.api import Registry
 from registry.auth import LOCKOUT_MINUTES, MAX_FAILED_LOGINS, VISITOR, Actor
 from registry.errors import NotAllowed, NotFound, ValidationFailed
 from registry.store import Filters
-from tests.conftest import ADMIN, iap_values
+from tests.conftest import add_users, iap_values
+
+ROOT = Actor("root", "admin")
 
 ANA = Actor("ana", "coordinator")
 BOB = Actor("bob", "coordinator")
@@ -20,10 +24,15 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def reg(registry: Registry) -> Registry:
-    for name, role in (("root", "admin"), ("ana", "coordinator"), ("bob", "coordinator")):
-        registry.add_user(name, role, PASSWORD, ADMIN)
-    registry.add_user("maria", "manager", PASSWORD, ADMIN)
-    return registry
+    return add_users(
+        registry,
+        [("root", "admin"), ("ana", "coordinator"), ("bob", "coordinator"), ("maria", "manager")],
+        PASSWORD,
+    )
+
+
+def _who(actor: Actor) -> tuple[str, str]:
+    return actor.username, actor.role
 
 
 def ids(frame: object) -> set[str]:
@@ -91,7 +100,7 @@ def test_review_cycle_submit_reject_mend_publish(reg: Registry) -> None:
     ops = [(h["version"], h["actor"]) for h in reg.history(rec["id"])]
     assert ops == [(1, "ana"), (2, "ana"), (3, "maria"), (4, "ana"), (5, "maria")]
     with pytest.raises(NotAllowed):  # restoring history is a manager's
-        reg.revert(rec["id"], 1, ANA)
+        reg.revert(rec["id"], 1, ANA, expected_version=rec["version"])
 
 
 def test_coordinators_cannot_touch_archived_or_others_entries(reg: Registry) -> None:
@@ -107,7 +116,7 @@ def test_coordinators_cannot_touch_archived_or_others_entries(reg: Registry) -> 
 
 
 def test_login_locks_out_after_repeated_failures(reg: Registry) -> None:
-    assert reg.login("ana", PASSWORD) == ANA
+    assert _who(reg.login("ana", PASSWORD)) == ("ana", "coordinator")
     for _ in range(MAX_FAILED_LOGINS - 1):
         with pytest.raises(NotAllowed, match="incorrectos"):
             reg.login("ana", "wrong password!")
@@ -115,13 +124,27 @@ def test_login_locks_out_after_repeated_failures(reg: Registry) -> None:
         reg.login("ana", "wrong password!")
     with pytest.raises(NotAllowed, match="bloqueada"):  # even the right password now
         reg.login("ana", PASSWORD)
-    reg.update_user("ana", ADMIN, unlock=True)
-    assert reg.login("ana", PASSWORD) == ANA
-    # the lock lapses LOCKOUT_MINUTES after the last failure
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=LOCKOUT_MINUTES + 1)
-    reg.store.update_user("ana", failed_logins=MAX_FAILED_LOGINS, last_failed_at=past.isoformat())
-    assert reg.login("ana", PASSWORD) == ANA
-    assert reg.store.get_user("ana")["failed_logins"] == 0
+    reg.update_user("ana", ROOT, unlock=True)
+    assert _who(reg.login("ana", PASSWORD)) == ("ana", "coordinator")
+    # a lock lapses at its end (LOCKOUT_MINUTES after the fifth failure)
+    for _ in range(MAX_FAILED_LOGINS):
+        with pytest.raises(NotAllowed):
+            reg.login("ana", "wrong password!")
+    with closing(sqlite3.connect(reg.store.url)) as conn, conn:
+        (until,) = conn.execute("SELECT locked_until FROM login_failures").fetchone()
+        left = dt.datetime.fromisoformat(until) - dt.datetime.now(dt.UTC)
+        assert (
+            dt.timedelta(minutes=LOCKOUT_MINUTES - 1)
+            < left
+            <= dt.timedelta(minutes=LOCKOUT_MINUTES)
+        )
+        past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        conn.execute(
+            "UPDATE login_failures SET locked_until = ?", (past.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),)
+        )
+    assert _who(reg.login("ana", PASSWORD)) == ("ana", "coordinator")
+    with closing(sqlite3.connect(reg.store.url)) as conn:
+        assert conn.execute("SELECT count(*) FROM login_failures").fetchone() == (0,)
 
 
 def test_login_does_not_tell_unknown_disabled_or_wrong(reg: Registry) -> None:
@@ -130,13 +153,13 @@ def test_login_does_not_tell_unknown_disabled_or_wrong(reg: Registry) -> None:
         with pytest.raises(NotAllowed) as err:
             reg.login(user, password)
         messages.add(err.value.user_msg)
-    reg.update_user("maria", ADMIN, disabled=True)
+    reg.update_user("maria", ROOT, disabled=True)
     with pytest.raises(NotAllowed) as err:
         reg.login("maria", PASSWORD)
     messages.add(err.value.user_msg)
     assert messages == {"usuario o contraseña incorrectos"}
     with pytest.raises(NotAllowed):
         reg.update_user("bob", MARIA, role="admin")
-    reg.update_user("bob", ADMIN, role="manager")
-    assert reg.login("bob", PASSWORD) == Actor("bob", "manager")
+    reg.update_user("bob", ROOT, role="manager")
+    assert _who(reg.login("bob", PASSWORD)) == ("bob", "manager")
     assert all("password_hash" not in u for u in reg.list_users())

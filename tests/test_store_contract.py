@@ -41,7 +41,7 @@ def test_update_with_version_and_conflict_on_stale(registry: Registry) -> None:
 def test_history_and_revert(registry: Registry) -> None:
     rec = registry.create(iap_values(name="Original"), ADMIN)
     registry.update(rec["id"], {"name": "Cambiado"}, 1, ADMIN)
-    reverted = registry.revert(rec["id"], 1, ADMIN)
+    reverted = registry.revert(rec["id"], 1, ADMIN, expected_version=2)
     assert (reverted["name"], reverted["version"]) == ("Original", 3)
     steps = registry.history(rec["id"])
     assert [(h["version"], h["operation"]) for h in steps] == [
@@ -63,7 +63,9 @@ def test_soft_delete_hides_keeps_history_and_can_be_reverted(registry: Registry)
     assert registry.get(rec["id"])["deleted"] is True
     with pytest.raises(NotFound):
         registry.update(rec["id"], {"name": "x"}, 2, ADMIN)
-    restored = registry.revert(rec["id"], 1, ADMIN)
+    with pytest.raises(Conflict):  # a restore quotes the version it saw, as every write
+        registry.revert(rec["id"], 1, ADMIN, expected_version=1)
+    restored = registry.revert(rec["id"], 1, ADMIN, expected_version=2)
     assert restored["deleted"] is False and len(registry.list()) == 1
 
 

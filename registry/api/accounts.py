@@ -1,4 +1,6 @@
-"""Accounts: users, passwords and log-in with lock-out."""
+"""Accounts: users, passwords, log-in with lock-out per account and source, and sessions
+that follow the store (a changed role applies at the next action; a new password or
+disabling a user ends their sessions)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,11 @@ from typing import Any
 
 from registry.api.base import RegistryBase
 from registry.auth import (
-    LOCKOUT_MINUTES,
-    MAX_FAILED_LOGINS,
     Actor,
     hash_password,
+    lock_minutes,
     require,
+    valid_username,
     verify_password,
 )
 from registry.errors import NotAllowed, NotFound, UsageError
@@ -23,13 +25,18 @@ from registry.schema.codes import code_codes
 __all__ = ["AccountsMixin"]
 
 
-def _utc(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
-
-
 @functools.lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     return hash_password("not-a-password-of-anyone")
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _minutes_left(until: str) -> int:
+    left = dt.datetime.fromisoformat(until.replace("Z", "+00:00")) - dt.datetime.now(dt.UTC)
+    return max(1, -(-int(left.total_seconds()) // 60))
 
 
 class AccountsMixin(RegistryBase):
@@ -37,13 +44,21 @@ class AccountsMixin(RegistryBase):
 
     # -- users ---------------------------------------------------------------------------
     def add_user(self, username: str, role: str, password: str | None, actor: Actor) -> None:
-        """Create a user (argon2id hash of ``password``)."""
+        """Create a user (argon2id hash of ``password``).
+
+        The name must be a valid username (``auth.valid_username``), not taken in any case;
+        the first user of a registry must be an administrator (else nobody could manage
+        users).
+        """
         store = self._ready()
+        actor = self._acting(actor)
         require(actor, "manage_users")
+        if not valid_username(username):
+            raise UsageError(tr("bad_username", value=username[:80]))
         if role not in code_codes("role"):
             raise UsageError(tr("unknown_code", value=role, allowed=", ".join(code_codes("role"))))
-        if store.get_user(username) is not None:
-            raise UsageError(tr("user_exists", user=username))
+        if role != "admin" and store.count_users() == 0:
+            raise UsageError(tr("first_user_admin"))
         hashed = None
         if password is not None:
             try:
@@ -52,51 +67,79 @@ class AccountsMixin(RegistryBase):
                 raise UsageError(str(exc)) from None
         store.add_user(username, role, hashed)
 
+    def _user(self, username: str) -> dict[str, Any]:
+        user = self._ready().get_user(username)
+        if user is None:
+            raise NotFound(tr("unknown_user", user=username))
+        return user
+
     def set_password(self, username: str, password: str, actor: Actor) -> None:
-        """Change a user's password (admins, or the user themself)."""
+        """Change a user's password (admins, or the user themself); the user's sessions end
+        (their new log-in starts a new one)."""
         store = self._ready()
+        actor = self._acting(actor)
         if actor.username != username:
             require(actor, "manage_users")
-        if store.get_user(username) is None:
-            raise NotFound(tr("unknown_user", user=username))
+        user = self._user(username)
         try:
             hashed = hash_password(password)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        store.update_user(username, password_hash=hashed, failed_logins=0)
+        store.update_user(user["username"], new_epoch=True, password_hash=hashed)
+        store.clear_login_failures(user["username"])
 
     def list_users(self) -> builtins.list[dict[str, Any]]:
-        """Return users (never their password hashes)."""
+        """Return users (never their password hashes), each with ``locked``."""
         return self._ready().list_users()
 
-    def login(self, username: str, password: str) -> Actor:
+    def login(self, username: str, password: str, source: str = "") -> Actor:
         """Return the ``Actor`` of a user whose password matches, or raise ``NotAllowed``.
 
-        After ``MAX_FAILED_LOGINS`` failures in a row the account is locked for
-        ``LOCKOUT_MINUTES`` from the last failure (an administrator can unlock it sooner).
-        The message does not tell a wrong password from an unknown or disabled user.
+        Attempts are counted per account and ``source`` (the client's address) before the
+        password is checked, so parallel attempts cannot slip past the count:
+        ``MAX_FAILED_LOGINS`` failures in a row lock the account for that source, for a time
+        that doubles with each further failure (``auth.lock_minutes``), until a correct
+        password from there, an administrator's unlock or the lock's end. Unknown and
+        disabled users get the same answers, in the same time, as a wrong password.
+        The returned actor carries the user's sign-in epoch (see ``resume``).
         """
         store = self._ready()
+
+        def until(failures: int) -> str | None:
+            minutes = lock_minutes(failures)
+            now = dt.datetime.now(dt.UTC)
+            return _iso(now + dt.timedelta(minutes=minutes)) if minutes else None
+
+        allowed, locked_until, _ = store.count_login_attempt(username, source or "-", until)
+        if not allowed:
+            assert locked_until is not None
+            raise NotAllowed(tr("login_locked", minutes=_minutes_left(locked_until)))
         user = store.get_user(username)
-        now = dt.datetime.now(dt.UTC)
-        if user is None or user["disabled"] or not user["password_hash"]:
+        usable = user is not None and not user["disabled"] and bool(user["password_hash"])
+        if not usable:
             verify_password(_dummy_hash(), password)  # take as long as a real check
+        if not usable or not verify_password(user["password_hash"], password):  # type: ignore[index]
+            if locked_until is not None:
+                raise NotAllowed(tr("login_locked", minutes=_minutes_left(locked_until)))
             raise NotAllowed(tr("login_failed"))
-        last = _utc(user.get("last_failed_at"))
-        recent = last is not None and now - last < dt.timedelta(minutes=LOCKOUT_MINUTES)
-        failed = int(user["failed_logins"] or 0) if recent else 0
-        if failed >= MAX_FAILED_LOGINS and last is not None:
-            left = LOCKOUT_MINUTES - int((now - last).total_seconds() // 60)
-            raise NotAllowed(tr("login_locked", minutes=left))
-        if not verify_password(user["password_hash"], password):
-            failed += 1
-            store.update_user(username, failed_logins=failed, last_failed_at=now.isoformat())
-            if failed >= MAX_FAILED_LOGINS:
-                raise NotAllowed(tr("login_locked", minutes=LOCKOUT_MINUTES))
-            raise NotAllowed(tr("login_failed"))
-        if user["failed_logins"]:
-            store.update_user(username, failed_logins=0, last_failed_at=None)
-        return Actor(username, user["role"])
+        assert user is not None
+        store.clear_login_failures(username, source or "-")
+        return Actor(user["username"], user["role"], int(user.get("auth_epoch") or 0))
+
+    def resume(self, actor: Actor) -> Actor:
+        """Return the session ``actor`` as the store has it now (current role), or raise
+        ``NotAllowed`` when the session has ended: the user is gone or disabled, or their
+        sign-in epoch moved on (a new password, disabled since) or the actor never came
+        from ``login``."""
+        user = self._ready().get_user(actor.username) if actor.username else None
+        if (
+            user is None
+            or user["disabled"]
+            or actor.epoch is None
+            or int(user.get("auth_epoch") or 0) != actor.epoch
+        ):
+            raise NotAllowed(tr("session_ended"))
+        return Actor(user["username"], user["role"], actor.epoch)
 
     def update_user(
         self,
@@ -106,20 +149,26 @@ class AccountsMixin(RegistryBase):
         disabled: bool | None = None,
         unlock: bool = False,
     ) -> None:
-        """Change a user's role, disable or enable them, or lift a lock-out (admins)."""
+        """Change a user's role, disable or enable them, or lift a lock-out (admins).
+
+        Disabling ends the user's sessions. A change that would leave the registry without
+        an enabled administrator is refused.
+        """
         store = self._ready()
+        actor = self._acting(actor)
         require(actor, "manage_users")
-        if store.get_user(username) is None:
-            raise NotFound(tr("unknown_user", user=username))
+        user = self._user(username)
         values: dict[str, Any] = {}
         if role is not None:
             if role not in code_codes("role"):
                 allowed = ", ".join(code_codes("role"))
                 raise UsageError(tr("unknown_code", value=role, allowed=allowed))
             values["role"] = role
+        ends_sessions = False
         if disabled is not None:
             values["disabled"] = disabled
-        if unlock:
-            values.update(failed_logins=0, last_failed_at=None)
+            ends_sessions = bool(disabled) and not user["disabled"]
         if values:
-            store.update_user(username, **values)
+            store.update_user(user["username"], new_epoch=ends_sessions, **values)
+        if unlock:
+            store.clear_login_failures(user["username"])

@@ -6,18 +6,23 @@ import builtins
 import dataclasses
 import getpass
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 
 from registry.auth import (
+    RESTRICTED_FIELDS,
     Actor,
+    can,
     can_view,
     readable_by,
+    reads_restricted,
+    redacted,
 )
 from registry.errors import NotAllowed, NotFound, UsageError
 from registry.i18n import tr
-from registry.store import Filters, Store, open_store
+from registry.store import Filters, Store, is_server_url, open_store
 
 __all__ = ["RegistryBase"]
 
@@ -42,15 +47,29 @@ class RegistryBase:
 
     def _ready(self) -> Store:
         if not self._checked:
-            if not self.store.is_initialized():
-                raise UsageError(tr("not_a_registry", path=self.store.url))
+            self.check()
             self.store.migrate()  # a registry from an earlier version is brought up to date
             self._checked = True
         return self.store
 
+    def check(self) -> None:
+        """Raise unless the store is a registry in sound condition: ``NotFound`` when there
+        is nothing there (a new file is never created by reading), ``UsageError`` when it
+        is something else, ``StorageError`` when it is damaged."""
+        if not self.store.is_initialized():
+            if not is_server_url(self.store.url) and not Path(self.store.url).exists():
+                raise NotFound(tr("registry_missing", path=self.store.url))
+            raise UsageError(tr("not_a_registry", path=self.store.url))
+        self.store.check()
+
+    def backup(self, dest: str) -> None:
+        """Write a consistent, checked copy of the registry to ``dest`` (see the stores'
+        ``backup``), after checking the registry itself."""
+        self._ready().backup(dest)
+
     # -- actors --------------------------------------------------------------------------
     def actor(self, username: str | None) -> Actor:
-        """Return the acting user.
+        """Return the acting user, with their current role and sign-in epoch.
 
         While a registry has no users, the local operator (``username`` or the OS user) acts
         as administrator, so a new registry can be set up; once users exist, ``username``
@@ -66,9 +85,28 @@ class RegistryBase:
             raise NotAllowed(tr("unknown_user", user=username))
         if user["disabled"]:
             raise NotAllowed(tr("user_disabled", user=username))
-        return Actor(username, user["role"])
+        return Actor(user["username"], user["role"], int(user.get("auth_epoch") or 0))
+
+    def _acting(self, actor: Actor) -> Actor:
+        """``actor`` as the store has it now: every write calls this first, so a role
+        changed, a user disabled or a session ended since the caller got ``actor`` applies
+        to this very write. A role claimed by the caller is never believed."""
+        if self._ready().count_users() == 0:
+            return actor  # the local operator of a registry without users (see ``actor``)
+        if actor.epoch is not None:  # a session (``login``): it may have ended
+            return self.resume(actor)  # type: ignore[attr-defined]
+        return self.actor(actor.username)
 
     # -- reads ---------------------------------------------------------------------------
+    def _viewer(self, viewer: Actor | None) -> Actor | None:
+        """The viewer as the store has it now (visitors as they are)."""
+        if viewer is None or viewer.role == "visitor" or not viewer.username:
+            return viewer
+        try:
+            return self._acting(viewer)
+        except NotAllowed:
+            return Actor("", "visitor")
+
     def list(
         self,
         filters: Filters | None = None,
@@ -80,26 +118,86 @@ class RegistryBase:
 
         ``viewer`` restricts the result to what that user may see (``VISITOR``: published
         entries only); None means no restriction (the local operator of the command line).
-        ``columns`` reads only those fields (and the geometry), which is faster.
+        ``columns`` reads only those fields (and the geometry), which is faster. Restricted
+        fields are empty (None) in the rows whose restricted fields ``viewer`` may not read.
         """
-        return self._ready().list(
+        viewer = self._viewer(viewer)
+        frame = self._ready().list(
             _for_viewer(filters, viewer), include_deleted=include_deleted, columns=columns
         )
+        if viewer is None or viewer.role in ("manager", "admin") or frame.empty:
+            return frame
+        hidden = [c for c in RESTRICTED_FIELDS if c in frame.columns]
+        if not hidden:
+            return frame
+        if viewer.role == "coordinator" and "owner" in frame.columns:
+            editors = frame["editors"] if "editors" in frame.columns else None
+            owned = frame["owner"] == viewer.username
+            if editors is not None:
+                names = "|" + editors.fillna("").astype(str) + "|"
+                owned = owned | names.str.contains(f"|{viewer.username}|", regex=False)
+            mine = owned.fillna(False).to_numpy(dtype=bool)
+        else:
+            mine = None
+        frame = frame.copy()
+        for column in hidden:
+            if mine is None:
+                frame[column] = None
+            else:
+                frame[column] = frame[column].astype(object).where(mine, None)
+        return frame
 
     def get(self, record_id: str, viewer: Actor | None = None) -> dict[str, Any]:
         """Return one entry (deleted entries too, flagged ``deleted``).
 
-        Raises ``NotFound`` when the entry does not exist or ``viewer`` may not see it.
+        Raises ``NotFound`` when the entry does not exist or ``viewer`` may not see it; the
+        restricted fields are empty unless ``viewer`` may read them (``auth.reads_restricted``).
         """
         record = self._ready().get(record_id)
+        viewer = self._viewer(viewer)
         if viewer is not None and (record.get("deleted") or not can_view(viewer, record)):
             raise NotFound(tr("not_found", id=record_id))
-        return record
+        return record if reads_restricted(viewer, record) else redacted(record)
+
+    def can_edit(self, record_id: str, actor: Actor) -> bool:
+        """Whether ``actor`` (as the store has them now) may change the entry's fields."""
+        try:
+            actor = self._acting(actor)
+        except NotAllowed:
+            return False
+        record = self._ready().get(record_id, include_deleted=False)
+        return can(actor, "update", record)
 
     def history(self, record_id: str, viewer: Actor | None = None) -> builtins.list[dict[str, Any]]:
-        """Return every version of an entry, oldest first, with who, when and what."""
-        self.get(record_id, viewer)
-        return self._ready().history(record_id)
+        """Return every version of an entry, oldest first, with who, when and what.
+
+        For a ``viewer`` who may not read the entry's restricted fields (``VISITOR``,
+        another coordinator), those fields and the actors' usernames are left out of every
+        version, and only the versions where the entry was published are returned (the
+        drafts, submissions and rejections before were never public): each one's ``before``
+        is then the previous published version.
+        """
+        record = self.get(record_id, viewer)  # NotFound when the viewer may not see it
+        versions = self._ready().history(record_id)
+        viewer = self._viewer(viewer)
+        if reads_restricted(viewer, record):
+            return versions
+        out: builtins.list[dict[str, Any]] = []
+        shown: dict[str, Any] | None = None
+        for version in versions:
+            after = version["after"]
+            if not after or after.get("status") != "published" or after.get("deleted"):
+                continue
+            out.append(
+                {
+                    **version,
+                    "actor": None,
+                    "before": None if shown is None else redacted(shown),
+                    "after": redacted(after),
+                }
+            )
+            shown = after
+        return out
 
     def data_version(self) -> int:
         """Return a counter that changes with every write (for caches)."""

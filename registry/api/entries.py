@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,9 @@ from registry.auth import (
     Actor,
     require,
 )
-from registry.errors import NotAllowed, Problem, UsageError, ValidationFailed
+from registry.errors import Conflict, NotAllowed, Problem, UsageError, ValidationFailed
 from registry.geo.locate import resolve_locations
+from registry.i18n import number as number_text
 from registry.i18n import tr
 from registry.io.export import RelatedTable, export_frame, guess_format, write_dictionary
 from registry.io.read import read_rows
@@ -56,6 +58,47 @@ class ImportReport:
 
 def _editable(record: dict[str, Any]) -> dict[str, Any]:
     return {k: record[k] for k in (*USER_FIELD_NAMES, "geometry") if k in record}
+
+
+_LOCATION = ("geometry", "comuna_code", "region_code", "country")
+
+
+def _merged(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """The entry's values with ``changes`` applied: a field ``changes`` does not name keeps
+    its value; a new location refills the region and comuna codes it does not give."""
+    values = _editable(current)
+    if any(k in changes for k in _LOCATION):
+        for k in ("region_code", "comuna_code"):
+            values[k] = None
+    values.update(changes)
+    return values
+
+
+def _require_write(actor: Actor, current: dict[str, Any] | None, model: Any) -> None:
+    """The permission rules of every write of an entry's fields (the form, ``update``,
+    ``import``): creating or changing it at its new status, naming its editors, writing
+    its review note."""
+    if current is None:
+        require(actor, "create", new_status=model.status)
+        if model.review_note:
+            require(actor, "review")
+        return
+    require(actor, "update", current, new_status=model.status)
+    if list(model.editors) != list(current.get("editors") or []):
+        require(actor, "set_editors", current)
+    if model.review_note != current.get("review_note"):
+        require(actor, "review", current)
+
+
+def _version(text: Any) -> int | None:
+    """A version as a file holds it (``3``, or ``3.0`` as spreadsheets and pandas write
+    whole numbers in a column with gaps); None when it is not a whole number."""
+    cleaned = str(text).strip()
+    if re.fullmatch(r"\d+", cleaned):
+        return int(cleaned)
+    if re.fullmatch(r"\d+\.0+", cleaned):
+        return int(cleaned.split(".")[0])
+    return None
 
 
 class EntriesMixin(RegistryBase):
@@ -100,32 +143,25 @@ class EntriesMixin(RegistryBase):
     # -- writes --------------------------------------------------------------------------
     def create(self, values: dict[str, Any], actor: Actor) -> dict[str, Any]:
         """Validate and store a new entry owned by ``actor``."""
+        actor = self._acting(actor)
         model = self.validate(values)
-        require(actor, "create", new_status=model.status)
-        if model.review_note:
-            require(actor, "review")
+        _require_write(actor, None, model)
         return self._ready().create(model, actor.username)
 
     def update(
         self, record_id: str, changes: dict[str, Any], expected_version: int, actor: Actor
     ) -> dict[str, Any]:
-        """Apply ``changes`` to the entry at ``expected_version``; raise ``Conflict`` if stale."""
+        """Apply ``changes`` to the entry at ``expected_version``; raise ``Conflict`` if stale.
+
+        Fields ``changes`` does not name keep their values."""
         store = self._ready()
+        actor = self._acting(actor)
         current = store.get(record_id, include_deleted=False)
         for name in changes:
             if name not in FIELDS_BY_NAME or name == "id":
                 raise UsageError(tr("field_readonly", field=name))
-        values = _editable(current)
-        if any(k in changes for k in ("geometry", "comuna_code", "region_code", "country")):
-            for k in ("region_code", "comuna_code"):  # refilled from the new location
-                values[k] = None
-        values.update(changes)
-        model = self.validate(values)
-        require(actor, "update", current, new_status=model.status)
-        if model.editors != (current.get("editors") or []):
-            require(actor, "set_editors", current)
-        if model.review_note != current.get("review_note"):
-            require(actor, "review", current)
+        model = self.validate(_merged(current, changes))
+        _require_write(actor, current, model)
         return store.update(record_id, model, expected_version, actor.username)
 
     # -- review --------------------------------------------------------------------------
@@ -135,6 +171,7 @@ class EntriesMixin(RegistryBase):
 
     def publish(self, record_id: str, expected_version: int, actor: Actor) -> dict[str, Any]:
         """Publish an entry (managers): visitors see it from now on."""
+        actor = self._acting(actor)
         require(actor, "review", self._ready().get(record_id))
         changes = {"status": "published", "review_note": None}
         return self.update(record_id, changes, expected_version, actor)
@@ -143,6 +180,7 @@ class EntriesMixin(RegistryBase):
         self, record_id: str, expected_version: int, reason: str, actor: Actor
     ) -> dict[str, Any]:
         """Reject an entry (managers) with a reason the coordinator reads in ``review_note``."""
+        actor = self._acting(actor)
         require(actor, "review", self._ready().get(record_id))
         if not (reason or "").strip():
             raise ValidationFailed([Problem(None, "review_note", tr("reason_required"))])
@@ -152,14 +190,18 @@ class EntriesMixin(RegistryBase):
     def delete(self, record_id: str, expected_version: int, actor: Actor) -> dict[str, Any]:
         """Soft-delete the entry at ``expected_version``."""
         store = self._ready()
+        actor = self._acting(actor)
         require(actor, "delete", store.get(record_id, include_deleted=False))
         return store.delete(record_id, expected_version, actor.username)
 
     def revert(
-        self, record_id: str, to_version: int, actor: Actor, expected_version: int | None = None
+        self, record_id: str, to_version: int, actor: Actor, expected_version: int
     ) -> dict[str, Any]:
-        """Make the entry's content that of ``to_version`` again, as a new version."""
+        """Make the entry's content that of ``to_version`` again, as a new version; the
+        entry must still be at ``expected_version``, the version the user saw (else
+        ``Conflict``)."""
         store = self._ready()
+        actor = self._acting(actor)
         current = store.get(record_id)
         require(actor, "revert", current)
         return store.revert(record_id, to_version, actor.username, expected_version)
@@ -169,18 +211,22 @@ class EntriesMixin(RegistryBase):
     ) -> ImportReport:
         """Import a CSV, GeoJSON or GeoPackage file: everything or nothing.
 
-        Rows with an ``id`` or ``external_id`` already in the registry update that entry;
-        others create entries. Any problem in any row raises ``ValidationFailed`` with every
-        problem, row-numbered, and nothing is written. With ``only_new``, rows that match an
-        existing entry are left alone (counted as unchanged): used by ``seed``.
+        Rows with an ``id`` or ``external_id`` already in the registry update that entry:
+        the file's columns replace those fields (an empty cell clears one), fields the file
+        has no column for keep their values; a ``version`` given must be the entry's
+        current one. Others create entries. Every row passes the same permission rules as
+        ``update`` and ``create``. Any problem in any row raises ``ValidationFailed`` with
+        every problem, row-numbered, and nothing is written. With ``only_new``, rows that
+        match an existing entry are left alone (counted as unchanged): used by ``seed``.
         """
         store = self._ready()
+        actor = self._acting(actor)
         raw = read_rows(path)
-        numbers = [n for n, _ in raw]
-        rows = [v for _, v in raw]
         problems = list(raw.problems)
         seen: dict[tuple[str, str], int] = {}
+        keys: builtins.list[tuple[str, str]] = []
         for number, values in raw:
+            row_keys = ("", "")
             for key in ("id", "external_id"):
                 value = str(values.get(key) or "").strip()
                 if value:
@@ -198,35 +244,55 @@ class EntriesMixin(RegistryBase):
                             )
                         )
                     seen.setdefault((key, value), number)
-        models, found = self._prepare(rows, row_numbers=numbers)
-        problems += found
-        ext_ids = [m.external_id for m in models if m is not None and m.external_id]
+                    row_keys = (value, row_keys[1]) if key == "id" else (row_keys[0], value)
+            keys.append(row_keys)
+        ext_ids = sorted({ext for _, ext in keys if ext})
         by_external = store.find_ids(ext_ids) if ext_ids else {}
-        given_ids = [m.id for m in models if m is not None and m.id]
-        existing = store.get_many(list(set(given_ids) | set(by_external.values())))
-        creates, updates, skipped = [], [], 0
-        for number, model in zip(numbers, models, strict=True):
-            if model is None:
-                continue
-            target = model.id or by_external.get(model.external_id or "")
-            current = existing.get(target) if target else None
+        wanted = {rid for rid, _ in keys if rid} | set(by_external.values())
+        existing = store.get_many(sorted(wanted)) if wanted else {}
+        numbers, rows, currents = [], [], []
+        skipped = 0
+        for (number, values), (rid, ext) in zip(raw, keys, strict=True):
+            current = existing.get(rid) if rid else None
+            if current is None and ext:
+                current = existing.get(by_external.get(ext, ""))
+            version = values.pop("version", None)
             if current is not None and only_new:
                 skipped += 1
                 continue
-            try:
-                if current is None:
-                    require(actor, "create", new_status=model.status)
-                    creates.append(model)
-                else:
-                    require(actor, "update", current, new_status=model.status)
-                    updates.append(
-                        (current["id"], model.model_copy(update={"id": None}), current["version"])
+            if current is not None and str(version or "").strip():
+                given = _version(version)
+                if given is None:
+                    problems.append(
+                        Problem(number, "version", tr("bad_version", value=str(version)[:40]))
                     )
+                elif given != current["version"]:
+                    problems.append(
+                        Problem(number, "version", Conflict(current["id"], given, current).user_msg)
+                    )
+            numbers.append(number)
+            rows.append(_merged(current, values) if current is not None else values)
+            currents.append(current)
+        models, found = self._prepare(rows, row_numbers=numbers)
+        problems += found
+        creates, updates = [], []
+        for number, model, current in zip(numbers, models, currents, strict=True):
+            if model is None:
+                continue
+            try:
+                _require_write(actor, current, model)
             except NotAllowed as exc:
                 problems.append(Problem(number, "-", exc.user_msg))
+                continue
+            if current is None:
+                creates.append(model)
+            else:
+                updates.append(
+                    (current["id"], model.model_copy(update={"id": None}), current["version"])
+                )
         if problems:
             problems.sort(key=lambda p: p.row or 0)
-            raise ValidationFailed(problems, tr("import_failed", n=len(problems)))
+            raise ValidationFailed(problems, tr("import_failed", n=number_text(len(problems))))
         report = ImportReport(dry_run=dry_run, notes=list(raw.notes), unchanged=skipped)
         if dry_run:
             report.created, report.updated = len(creates), len(updates)
@@ -281,7 +347,7 @@ class EntriesMixin(RegistryBase):
         the review log only with the restricted fields).
         """
         if include_restricted:
-            require(actor or Actor("?", "visitor"), "export_restricted")
+            require(self._acting(actor) if actor else Actor("?", "visitor"), "export_restricted")
         frame = self.list(filters, viewer=viewer)
         related = (
             self._monitoring_tables(list(frame["id"]), include_restricted)

@@ -21,9 +21,10 @@ import geopandas as gpd
 import pandas as pd
 
 from registry.api.base import RegistryBase
-from registry.api.entries import ImportReport
+from registry.api.entries import ImportReport, _version
 from registry.auth import Actor, can, require
 from registry.errors import NotAllowed, NotFound, Problem, UsageError, ValidationFailed
+from registry.i18n import number as number_text
 from registry.i18n import tr
 from registry.io.export import neutralise_formulas
 from registry.io.read import read_rows
@@ -56,6 +57,7 @@ VALUE_COLUMNS = (
     "version",
 )
 _READ_ONLY_VALUE_COLUMNS = {"initiative_name", "indicator", "unit", "target", "target_period"}
+_NUMERIC_COLUMNS = {"value", "target", "version"}
 
 
 @dataclass(frozen=True)
@@ -113,15 +115,27 @@ class MonitoringMixin(RegistryBase):
         """Every version of one monitoring record, oldest first."""
         current = self._ready().monitoring_get(_kind(kind), record_id)
         entry = self.get(current["initiative_id"], viewer)  # NotFound if not visible
-        private = kind == "review" and viewer is not None and not can(viewer, "monitor", entry)
-        if entry.get("deleted") or private:
+        viewer = self._viewer(viewer)
+        writer = viewer is None or can(viewer, "monitor", entry)
+        if entry.get("deleted") or (kind == "review" and not writer):
             raise NotFound(tr("not_found", id=record_id))
-        return self._ready().history(record_id)
+        versions = self._ready().history(record_id)
+        if writer:
+            return versions
+        # as the monitoring exports: who wrote each version is for those who may write
+
+        def public(state: dict[str, Any] | None) -> dict[str, Any] | None:
+            return None if state is None else {**state, "created_by": None, "updated_by": None}
+
+        return [
+            {**v, "actor": None, "before": public(v["before"]), "after": public(v["after"])}
+            for v in versions
+        ]
 
     # -- writes --------------------------------------------------------------------------
     def _initiative_for_write(self, initiative_id: str, actor: Actor) -> dict[str, Any]:
         record = self._ready().get(initiative_id, include_deleted=False)
-        require(actor, "monitor", record)
+        require(self._acting(actor), "monitor", record)
         return record
 
     def _check(
@@ -481,8 +495,13 @@ class MonitoringMixin(RegistryBase):
         with open(tmp, "w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.DictWriter(handle, fieldnames=VALUE_COLUMNS)
             writer.writeheader()
-            for row in rows:
-                writer.writerow({k: neutralise_formulas(v) for k, v in row.items()})
+            for row in rows:  # numbers as they are: only text can be read as a formula
+                writer.writerow(
+                    {
+                        k: v if k in _NUMERIC_COLUMNS else neutralise_formulas(v)
+                        for k, v in row.items()
+                    }
+                )
         os.replace(tmp, target)
         return target
 
@@ -499,7 +518,8 @@ class MonitoringMixin(RegistryBase):
         number, and nothing is written.
         """
         store = self._ready()
-        raw = read_rows(path, keep_system=True)
+        actor = self._acting(actor)
+        raw = read_rows(path, keep_system=True, columns=VALUE_COLUMNS)
         problems = list(raw.problems)
         ignored = _READ_ONLY_VALUE_COLUMNS | {"id", "version", "initiative_id"}
         rows: builtins.list[tuple[int, dict[str, Any], dict[str, Any]]] = []
@@ -577,7 +597,16 @@ class MonitoringMixin(RegistryBase):
                     Problem(number, "id", tr("monitoring_period_taken", period=clean["period"]))
                 )
                 continue
-            expected = int(version_text) if version_text.isdigit() else current["version"]
+            if value_id:  # a correction of a value read before: it must say which version
+                expected = _version(version_text)
+                if expected is None:
+                    message = "bad_version" if version_text else "version_required"
+                    problems.append(
+                        Problem(number, "version", tr(message, value=version_text[:40]))
+                    )
+                    continue
+            else:  # a new row for a period that has a value: the value as it is now
+                expected = current["version"]
             if expected != current["version"]:
                 problems.append(
                     Problem(
@@ -601,7 +630,7 @@ class MonitoringMixin(RegistryBase):
             updates.append((current["id"], clean, expected))
         if problems:
             problems.sort(key=lambda p: p.row or 0)
-            raise ValidationFailed(problems, tr("import_failed", n=len(problems)))
+            raise ValidationFailed(problems, tr("import_failed", n=number_text(len(problems))))
         report = ImportReport(
             created=len(creates),
             updated=len(updates),

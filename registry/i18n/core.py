@@ -87,8 +87,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "not a valid date (use YYYY-MM-DD)",
     },
     "bad_username": {
-        "es": "«{value}» no es un nombre de usuario válido (letras, dígitos, . _ @ -)",
-        "en": "'{value}' is not a valid username (letters, digits, . _ @ -)",
+        "es": "«{value}» no es un nombre de usuario válido: letras sin tilde (a-z, A-Z), "
+        "dígitos y . _ @ -, empezando por una letra o un dígito, hasta 64 caracteres",
+        "en": "'{value}' is not a valid username: letters without accents (a-z, A-Z), "
+        "digits and . _ @ -, starting with a letter or a digit, at most 64 characters",
     },
     "reason_required": {
         "es": "indique el motivo del rechazo",
@@ -192,6 +194,50 @@ MESSAGES: dict[str, dict[str, str]] = {
         "or Feature)",
     },
     "import_no_rows": {"es": "el archivo no tiene filas", "en": "the file has no rows"},
+    "import_too_many_rows_over": {
+        "es": "el archivo tiene más de {limit} filas (límite IAP_REGISTRY_IMPORT_MAX_ROWS); "
+        "se dejó de leer ahí; divídalo en partes",
+        "en": "the file has more than {limit} rows (limit IAP_REGISTRY_IMPORT_MAX_ROWS); "
+        "reading stopped there; split it",
+    },
+    "import_too_many_columns": {
+        "es": "el archivo tiene {n} columnas, más que el límite de {limit}; una "
+        "importación usa a lo más una columna por campo (iap-registry codes los lista)",
+        "en": "the file has {n} columns, above the limit of {limit}; an import uses at most "
+        "one column per field (iap-registry codes lists them)",
+    },
+    "import_unknown_column": {
+        "es": "columna desconocida: no es un campo ni su nombre en español o inglés "
+        "(el diccionario de datos los lista); sus celdas no se leen",
+        "en": "unknown column: not a field nor its Spanish or English name (the data "
+        "dictionary lists them); its cells are not read",
+    },
+    "import_repeated_column": {
+        "es": "columna repetida: es el mismo campo que «{first}»",
+        "en": "repeated column: the same field as '{first}'",
+    },
+    "import_extra_cells": {
+        "es": "la fila tiene {n} celdas y el encabezado {m} columnas",
+        "en": "the row has {n} cells and the header {m} columns",
+    },
+    "import_cell_too_long": {
+        "es": "una celda tiene más de {limit} caracteres; se dejó de leer ahí",
+        "en": "a cell has more than {limit} characters; reading stopped there",
+    },
+    "import_too_deep": {
+        "es": "el JSON está anidado a demasiada profundidad",
+        "en": "the JSON is nested too deeply",
+    },
+    "import_gpkg_view": {
+        "es": "la capa «{layer}» del GeoPackage es una vista u otra tabla calculada; "
+        "la importación solo lee tablas (guárdela como tabla en QGIS u ogr2ogr)",
+        "en": "the GeoPackage layer '{layer}' is a view or another computed table; imports "
+        "read tables only (save it as a table with QGIS or ogr2ogr)",
+    },
+    "import_problems_more": {
+        "es": "… y {n} problema(s) más (se muestran los primeros {shown})",
+        "en": "… and {n} more problem(s) (the first {shown} are shown)",
+    },
     "import_unreadable": {
         "es": "no se pudo leer el archivo: {reason}",
         "en": "the file could not be read: {reason}",
@@ -207,8 +253,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "import_bad_number": {"es": "no es un número: «{value}»", "en": "not a number: '{value}'"},
     "import_wkt": {"es": "WKT no válido: {reason}", "en": "invalid WKT: {reason}"},
     "import_both_geoms": {
-        "es": "indique lon/lat o WKT, no ambos",
-        "en": "give lon/lat or WKT, not both",
+        "es": "lon/lat y WKT no coinciden: indique uno de los dos (o lon/lat en la geometría "
+        "WKT, como en las exportaciones)",
+        "en": "lon/lat and WKT disagree: give one of them (or lon/lat on the WKT geometry, as "
+        "exports do)",
     },
     "import_half_coord": {
         "es": "falta lon o lat (se necesitan ambas)",
@@ -264,7 +312,66 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "el usuario «{user}» está desactivado",
         "en": "user '{user}' is disabled",
     },
-    "user_exists": {"es": "el usuario «{user}» ya existe", "en": "user '{user}' already exists"},
+    "user_exists": {
+        "es": "el usuario «{user}» ya existe (los nombres no distinguen mayúsculas)",
+        "en": "user '{user}' already exists (names ignore case)",
+    },
+    "first_user_admin": {
+        "es": "el primer usuario de un registro debe ser administrador (--role admin): "
+        "si no, nadie podría administrar los usuarios",
+        "en": "the first user of a registry must be an administrator (--role admin): "
+        "otherwise nobody could manage users",
+    },
+    "last_admin": {
+        "es": "no se puede: «{user}» es el último administrador activo y el registro "
+        "quedaría sin nadie que administre los usuarios; nombre antes a otro administrador",
+        "en": "not possible: '{user}' is the last enabled administrator and the registry "
+        "would be left with nobody to manage users; make someone else administrator first",
+    },
+    "session_ended": {
+        "es": "su sesión terminó (su cuenta cambió: contraseña nueva o desactivada); "
+        "ingrese de nuevo",
+        "en": "your session has ended (your account changed: a new password, or disabled); "
+        "log in again",
+    },
+    "bad_version": {
+        "es": "versión «{value}» no válida: debe ser la versión (un número entero) de la "
+        "exportación, para no pisar cambios posteriores",
+        "en": "invalid version '{value}': it must be the version (a whole number) from the "
+        "export, so that later changes are not overwritten",
+    },
+    "version_required": {
+        "es": "falta la versión: una fila con id corrige ese valor y debe llevar su versión "
+        "(columna version), para no pisar cambios posteriores",
+        "en": "the version is missing: a row with an id corrects that value and must carry "
+        "its version (column version), so that later changes are not overwritten",
+    },
+    "password_in_url": {
+        "es": "no escriba la contraseña de la base de datos en la línea de órdenes (cualquier "
+        "usuario del equipo la lee en la lista de procesos): quítela de la URL y désela "
+        "con un archivo PGPASSFILE (~/.pgpass) o en IAP_REGISTRY_DB",
+        "en": "do not put the database password on the command line (any user of the "
+        "machine reads it in the process list): remove it from the URL and give it with a "
+        "PGPASSFILE (~/.pgpass) or in IAP_REGISTRY_DB",
+    },
+    "db_damaged": {
+        "es": "el registro {path} está dañado ({reason}) y no se puede leer con seguridad; "
+        "no se escribió nada. Restaure la última copia hecha con «iap-registry backup» "
+        "(guarde antes este archivo para su revisión)",
+        "en": "the registry {path} is damaged ({reason}) and cannot be read safely; nothing "
+        "was written. Restore the last copy made with 'iap-registry backup' (keep this file "
+        "aside to examine it)",
+    },
+    "backup_damaged": {
+        "es": "la copia escrita en {path} no pasó la verificación de integridad ({reason}); "
+        "se borró",
+        "en": "the copy written to {path} failed the integrity check ({reason}); it was removed",
+    },
+    "registry_missing": {
+        "es": "no existe el registro {path}; revise la ruta, o créelo con «iap-registry init»",
+        "en": "the registry {path} does not exist; check the path, or create it with "
+        "'iap-registry init'",
+    },
     "password_short": {
         "es": "la contraseña debe tener al menos {n} caracteres",
         "en": "the password must have at least {n} characters",
@@ -305,8 +412,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the registry file cannot be written ({reason})",
     },
     "not_a_registry": {
-        "es": "{path} no es un registro iap-registry; ejecute «iap-registry init»",
-        "en": "{path} is not an iap-registry registry; run 'iap-registry init'",
+        "es": "{path} no es un registro de iap-registry (no tiene sus tablas); revise la ruta "
+        "o IAP_REGISTRY_DB",
+        "en": "{path} is not an iap-registry registry (it lacks its tables); check the path "
+        "or IAP_REGISTRY_DB",
     },
     "bad_set": {
         "es": "use --set CAMPO=VALOR (recibido «{value}»)",

@@ -184,6 +184,31 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "ui_theirs": {"es": "Guardado por otra persona", "en": "Saved by someone else"},
     "ui_mine": {"es": "Mi versión", "en": "My version"},
+    "ui_locked": {"es": "Bloqueada", "en": "Locked"},
+    "ui_created": {"es": "Creada", "en": "Created"},
+    "ui_current_password": {"es": "Contraseña actual", "en": "Current password"},
+    "ui_session_ended": {
+        "es": "Su sesión terminó porque su cuenta cambió (contraseña nueva o cuenta "
+        "desactivada). Ingrese de nuevo si corresponde.",
+        "en": "Your session has ended because your account changed (a new password, or the "
+        "account was disabled). Log in again if you may.",
+    },
+    "ui_unavailable": {
+        "es": "El registro no está disponible en este momento. Intente de nuevo en unos "
+        "minutos; si sigue así, avise a quien administra el sistema.",
+        "en": "The registry is not available right now. Try again in a few minutes; if it "
+        "stays so, tell whoever runs the system.",
+    },
+    "ui_cannot_edit": {
+        "es": "Usted no puede editar esta entrada: la editan su responsable, las personas "
+        "que nombró como editoras, y los encargados de programa.",
+        "en": "You cannot edit this entry: its owner, the editors they named and programme "
+        "managers edit it.",
+    },
+    "ui_problems_more": {
+        "es": "… y {n} problema(s) más (se muestran los primeros {shown}).",
+        "en": "… and {n} more problem(s) (the first {shown} are shown).",
+    },
     "ui_login_needed": {
         "es": "Ingrese con su cuenta para crear o editar entradas.",
         "en": "Log in to create or edit entries.",
@@ -206,6 +231,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ui_history_version": {
         "es": "Versión {version} · {op} · {actor} · {at}",
         "en": "Version {version} · {op} · {actor} · {at}",
+    },
+    "ui_history_version_public": {
+        "es": "Versión {version} · {op} · {at}",
+        "en": "Version {version} · {op} · {at}",
+    },
+    "ui_history_public": {
+        "es": "Se muestran las versiones publicadas, sin los datos de contacto ni los "
+        "nombres de quienes la editaron.",
+        "en": "The published versions are shown, without contact details or the names of "
+        "who edited it.",
     },
     "ui_restore": {"es": "Restaurar esta versión", "en": "Restore this version"},
     "ui_restored": {

@@ -9,7 +9,9 @@ counter-clockwise exteriors, no ``crs`` member) and 6 decimals, with the UUID as
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from registry.schema.fields import FIELDS, SYSTEM_FIELDS, data_dictionary, publi
 
 __all__ = [
     "FORMATS",
+    "FORMULA_START",
     "RelatedTable",
     "export_frame",
     "guess_format",
@@ -33,7 +36,10 @@ __all__ = [
 ]
 
 FORMATS = ("geojson", "gpkg", "csv")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may run as a formula when a cell starts with it: = + - @ (and their
+# full-width forms, which Excel and LibreOffice read as the same), | (DDE in older Excel),
+# % (LibreOffice), and the tab, line and carriage returns that hide what follows.
+FORMULA_START = frozenset("=+-@|%\t\r\n\uff1d\uff0b\uff0d\uff20\uff5c\uff05")
 _NULLABLE_DTYPES = {"int": "Int64", "bool": "boolean"}
 _TYPES = {f.name: f.type for f in (*FIELDS, *SYSTEM_FIELDS)}
 
@@ -57,8 +63,10 @@ def neutralise_formulas(value: object) -> object:
     '\\'=HYPERLINK("http://x")'
     >>> neutralise_formulas("Barrio Inglés")
     'Barrio Inglés'
+    >>> neutralise_formulas("\uff1d1+1")
+    "'\uff1d1+1"
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value[:1] in FORMULA_START:
         return "'" + value
     return value
 
@@ -201,7 +209,8 @@ def export_frame(
     GeoPackage also holds the ``related`` tables.
 
     The file is written next to its destination and moved into place, so a failed export
-    leaves no half-written file. Returns the path written.
+    leaves no half-written file; with the restricted fields it is readable by its owner
+    only. Returns the path written.
     """
     target = Path(path)
     fmt = guess_format(target, fmt)
@@ -209,17 +218,24 @@ def export_frame(
     if out.crs is None:
         out = out.set_crs(4326)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.stem}.partial{target.suffix or '.' + fmt}")
-    tmp.unlink(missing_ok=True)
-    if fmt == "geojson":
-        _write_geojson(out, tmp)
-    elif fmt == "gpkg":
-        _write_gpkg(out, tmp, lang, related)
-    elif fmt == "csv":
-        _write_csv(out, tmp)
-    else:
-        raise ValueError(f"unknown format {fmt}")
-    os.replace(tmp, target)
+    # written in a folder only the owner can enter, then moved into place: a failed export
+    # leaves nothing half-written, and one with contact data is never readable by others
+    folder = Path(tempfile.mkdtemp(prefix=f".{target.stem}.", dir=target.parent))
+    try:
+        tmp = folder / (target.name if target.suffix else f"{target.name}.{fmt}")
+        if fmt == "geojson":
+            _write_geojson(out, tmp)
+        elif fmt == "gpkg":
+            _write_gpkg(out, tmp, lang, related)
+        elif fmt == "csv":
+            _write_csv(out, tmp)
+        else:
+            raise ValueError(f"unknown format {fmt}")
+        if include_restricted:
+            tmp.chmod(0o600)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return target
 
 

@@ -33,6 +33,7 @@ from registry.store.tables import (
     history,
     indicator_values,
     initiatives,
+    login_failures,
     meta,
     metadata,
     monitoring,
@@ -41,7 +42,19 @@ from registry.store.tables import (
 
 __all__ = ["PostGISStore", "engine_url"]
 
-_TABLES = (initiatives, history, users, meta, indicator_values, *monitoring.values())
+_TABLES = (
+    initiatives,
+    history,
+    users,
+    meta,
+    indicator_values,
+    login_failures,
+    *monitoring.values(),
+)
+_LOGIN_FAILURES_KEY = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS idx_login_failures_key "
+    f"ON {login_failures.name}(username, source)"
+)
 _PG = postgresql.dialect()
 
 
@@ -63,7 +76,17 @@ def _monitoring_sql() -> tuple[str, ...]:
 
 # (schema version reached, statements), as for the GeoPackage store; PostGIS registries
 # were first created at version 3.
-_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = ((4, _monitoring_sql()),)
+_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (4, _monitoring_sql()),
+    (
+        5,
+        (
+            "ALTER TABLE users ADD COLUMN IF NOT EXISTS auth_epoch INTEGER NOT NULL DEFAULT 0",
+            str(CreateTable(login_failures, if_not_exists=True).compile(dialect=_PG)),
+            _LOGIN_FAILURES_KEY,
+        ),
+    ),
+)
 
 
 def engine_url(url: str) -> str:
@@ -100,6 +123,9 @@ class PostGISStore(SqlStore):
             raise self._storage_error(exc) from exc
         return found is not None
 
+    def check(self) -> None:
+        """Nothing to check here: PostgreSQL keeps its own data sound (checksums, WAL)."""
+
     def init(self) -> None:
         """Create the schema (tables, indexes, PostGIS) in one transaction, or bring an
         existing one up to the current version."""
@@ -128,6 +154,7 @@ class PostGISStore(SqlStore):
                 "CREATE INDEX idx_indicator_values_indicator ON indicator_values(indicator)",
                 *(s for s in _monitoring_sql() if s.startswith("CREATE UNIQUE INDEX")),
                 *(s for s in _monitoring_sql() if s.startswith("CREATE INDEX")),
+                _LOGIN_FAILURES_KEY,
             ):
                 conn.execute(text(statement))
             conn.execute(
@@ -177,6 +204,9 @@ class PostGISStore(SqlStore):
         if "deadlock" in message.lower() or "could not serialize" in message.lower():
             return StorageError(tr("db_locked"))
         return StorageError(tr("db_unreachable", url=self.url, reason=message))
+
+    def _lock_users(self, conn: Connection) -> None:
+        conn.execute(text(f"LOCK TABLE {users.name} IN SHARE ROW EXCLUSIVE MODE"))
 
     @contextmanager
     def _snapshot(self) -> Iterator[Connection]:

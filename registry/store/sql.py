@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, Integer, Select, String, and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -35,6 +36,7 @@ from registry.store.tables import (
     history,
     indicator_values,
     initiatives,
+    login_failures,
     meta,
     monitoring,
     record_from_json,
@@ -523,7 +525,7 @@ class SqlStore(MonitoringStore):
             if present and not replace:
                 raise UsageError(tr("copy_target_not_empty", url=self.url))
             mine = {k: v for k, v in conn.execute(select(meta.c.meta_key, meta.c.meta_value)).all()}
-            for table in _COPIED:
+            for table in (*_COPIED, login_failures):
                 conn.execute(table.delete())
             for table in _COPIED:
                 rows = tables.get(str(table.name)) or []
@@ -594,9 +596,30 @@ class SqlStore(MonitoringStore):
         return int(result.rowcount or 0)
 
     # -- users ---------------------------------------------------------------------------
+    def _lock_users(self, conn: Connection) -> None:
+        """Make this write transaction the only one changing users until it ends (SQLite's
+        ``BEGIN IMMEDIATE`` already is; PostgreSQL locks the table)."""
+
+    def _admins(self, conn: Connection) -> int:
+        return int(
+            conn.execute(
+                select(func.count())
+                .select_from(users)
+                .where(users.c.role == "admin", or_(users.c.disabled.is_(None), ~users.c.disabled))
+            ).scalar()
+            or 0
+        )
+
     def add_user(self, username: str, role: str, password_hash: str | None) -> None:
+        """Add a user; a name already taken, in any case, raises ``UsageError``."""
         at = utc_now()
         with self._transaction() as conn:
+            self._lock_users(conn)
+            taken = conn.execute(
+                select(users.c.username).where(func.lower(users.c.username) == username.lower())
+            ).first()
+            if taken is not None:
+                raise UsageError(tr("user_exists", user=username))
             conn.execute(
                 users.insert().values(
                     username=username,
@@ -606,30 +629,119 @@ class SqlStore(MonitoringStore):
                     failed_logins=0,
                     created_at=at,
                     updated_at=at,
+                    auth_epoch=0,
                 )
             )
 
     def get_user(self, username: str) -> dict[str, Any] | None:
+        """The user named ``username``, ignoring case (an exact match first)."""
         with self._read.connect() as conn:
-            row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
-        return None if row is None else dict(row)
+            rows = (
+                conn.execute(select(users).where(func.lower(users.c.username) == username.lower()))
+                .mappings()
+                .all()
+            )
+        exact = [r for r in rows if r["username"] == username]
+        found = exact or rows
+        return dict(found[0]) if found else None
 
-    def update_user(self, username: str, **values: Any) -> None:
+    def update_user(self, username: str, new_epoch: bool = False, **values: Any) -> None:
+        """Change ``username``'s columns; ``new_epoch`` moves the sign-in epoch on (ending the
+        user's sessions). A change that would leave no enabled administrator where there was
+        one raises ``UsageError`` and changes nothing."""
         with self._transaction() as conn:
+            self._lock_users(conn)
+            admins = self._admins(conn)
+            if new_epoch:
+                values["auth_epoch"] = func.coalesce(users.c.auth_epoch, 0) + 1
             conn.execute(
                 users.update()
                 .where(users.c.username == username)
                 .values(updated_at=utc_now(), **values)
             )
+            if admins and not self._admins(conn):
+                raise UsageError(tr("last_admin", user=username))
 
     def list_users(self) -> builtins.list[dict[str, Any]]:
+        """Every user (never a password hash), with ``locked``: whether some source is
+        locked out of the account now."""
+        now = utc_now()
         with self._read.connect() as conn:
             rows = conn.execute(select(users).order_by(users.c.username)).mappings().all()
-        return [{k: v for k, v in r.items() if k not in ("password_hash", "fid")} for r in rows]
+            locked = set(
+                conn.execute(
+                    select(login_failures.c.username).where(login_failures.c.locked_until > now)
+                ).scalars()
+            )
+        hidden = ("password_hash", "fid", "failed_logins", "last_failed_at", "auth_epoch")
+        return [
+            {
+                **{k: v for k, v in r.items() if k not in hidden},
+                "locked": r["username"].lower() in locked,
+            }
+            for r in rows
+        ]
 
     def count_users(self) -> int:
         with self._read.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(users)).scalar() or 0)
+
+    # -- failed log-ins -------------------------------------------------------------------
+    def count_login_attempt(
+        self, username: str, source: str, lock_until: Any
+    ) -> tuple[bool, str | None, int]:
+        """Count a log-in attempt of ``username`` (any name, known or not) from ``source``
+        before its password is checked, under a row lock, so that parallel attempts are all
+        counted: returns ``(allowed, locked_until, failures)``.
+
+        A source locked out of the account now is not counted and not allowed. Otherwise
+        its failures in a row go up by one and ``lock_until(failures)`` (an ISO time or
+        None) says until when the account is locked for it if this attempt fails; a correct
+        password then calls ``clear_login_failures``."""
+        key = username.lower()
+        now = utc_now()
+        lf = login_failures.c
+        with self._transaction() as conn:
+            # rows of attempts long past and not locked are forgotten
+            cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).strftime(
+                "%Y-%m-%dT%H:%M:%S.%fZ"
+            )
+            conn.execute(
+                login_failures.delete().where(
+                    lf.last_failed_at < cutoff,
+                    or_(lf.locked_until.is_(None), lf.locked_until < now),
+                )
+            )
+            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            conn.execute(
+                insert(login_failures)
+                .values(username=key, source=source, failures=0, last_failed_at=now)
+                .on_conflict_do_nothing(index_elements=["username", "source"])
+            )
+            row = conn.execute(
+                select(lf.failures, lf.locked_until)
+                .where(lf.username == key, lf.source == source)
+                .with_for_update()
+            ).one()
+            if row.locked_until is not None and row.locked_until > now:
+                return False, row.locked_until, int(row.failures)
+            failures = int(row.failures) + 1
+            until = lock_until(failures)
+            conn.execute(
+                login_failures.update()
+                .where(lf.username == key, lf.source == source)
+                .values(failures=failures, last_failed_at=now, locked_until=until)
+            )
+        return True, until, failures
+
+    def clear_login_failures(self, username: str, source: str | None = None) -> None:
+        """Forget ``username``'s failed log-ins from ``source`` (every source when None)."""
+        lf = login_failures.c
+        clauses = [lf.username == username.lower()]
+        if source is not None:
+            clauses.append(lf.source == source)
+        with self._transaction() as conn:
+            conn.execute(login_failures.delete().where(*clauses))
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -40,6 +40,7 @@ __all__ = [
     "history",
     "indicator_values",
     "initiatives",
+    "login_failures",
     "monitoring",
     "meta",
     "metadata",
@@ -53,8 +54,8 @@ __all__ = [
 
 GEOM_COLUMN = "geom"
 LIST_SEP = "|"
-SCHEMA_VERSION = 4  # 2: indicator_values; 3: editors, review_note, users.last_failed_at;
-# 4: monitoring tables
+SCHEMA_VERSION = 5  # 2: indicator_values; 3: editors, review_note, users.last_failed_at;
+# 4: monitoring tables; 5: users.auth_epoch, login_failures
 USER_FIELD_NAMES = tuple(f.name for f in FIELDS if f.name != "geometry")
 SEARCH_FIELDS = (
     "name",
@@ -115,6 +116,21 @@ users = Table(
     Column("last_failed_at", String),
     Column("created_at", String, nullable=False),
     Column("updated_at", String, nullable=False),
+    # moves on with a new password or when the user is disabled: ends their sessions
+    Column("auth_epoch", Integer, nullable=False, server_default="0"),
+)
+
+# Failed log-ins in a row per account (lower-cased name, known or not) and source (the
+# client's address); read and written under a row lock, so parallel attempts all count.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("fid", Integer, primary_key=True, autoincrement=True),
+    Column("username", String, nullable=False),
+    Column("source", String, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("last_failed_at", String, nullable=False),
+    Column("locked_until", String),
 )
 
 indicator_values = Table(

@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import socket
+import sqlite3
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from registry.api import Registry
+from registry.errors import RegistryError, StorageError
+from registry.i18n import tr
 from registry.schema.codes import code_codes, label
 from registry.seed import seed
 from registry.store import Filters
@@ -37,6 +44,7 @@ __all__ = [
     "programme",
     "registry",
     "static_files",
+    "unavailable",
     "values_csv",
     "version",
     "with_freshness",
@@ -55,6 +63,26 @@ def registry() -> Registry:
         reg.init()
         seed(reg, reg.actor("iap-registry"))  # no users yet: the operator acts as admin
     return reg
+
+
+_LOG = logging.getLogger("registry.ui")
+
+
+@contextmanager
+def unavailable(lang: str) -> Iterator[None]:
+    """Run a page so that a registry that cannot be used (the database down, the file
+    damaged) shows the user a plain message in their language, never a traceback with
+    hosts, ports or paths; the details go to the server's log."""
+    try:
+        yield
+    except (StorageError, SQLAlchemyError, sqlite3.Error, UnicodeDecodeError) as exc:
+        _LOG.error("the registry cannot be used: %s", exc, exc_info=exc)
+        st.error(tr("ui_unavailable", lang=lang))
+        st.stop()
+    except RegistryError as exc:  # e.g. the configured registry does not exist
+        _LOG.error("the registry cannot be used: %s", exc.user_msg)
+        st.error(tr("ui_unavailable", lang=lang))
+        st.stop()
 
 
 def version() -> int:

@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from registry.auth import VISITOR, Actor
+from registry.errors import NotAllowed
 from registry.i18n import LANGUAGES
 from registry.schema.codes import code_codes
 from registry.store import FILTER_PARAMS, Filters
@@ -21,14 +22,18 @@ __all__ = [
     "ACTOR",
     "DRILL",
     "EDIT",
+    "ENDED",
     "FILTER_PARAMS",
     "LANG",
     "PLACE",
     "SELECTED",
     "actor",
+    "client_source",
     "filters_from_query",
     "language",
+    "log_out",
     "query_from_filters",
+    "seen_before",
 ]
 
 # session keys
@@ -38,6 +43,8 @@ SELECTED = "selected_ids"  # ids of the entries clicked on the map
 EDIT = "edit_loaded"  # {"id": ..., "version": ..., "record": ...} the form started from
 PLACE = "place_vertices"  # [[lon, lat], ...] clicked on the form's map
 DRILL = "drill_place"  # a grouped map's place clicked ("comuna:13101"), to become a filter
+ENDED = "_session_ended"  # the session just ended (the account changed): say so once
+_PRIVATE = (ACTOR, EDIT, PLACE, SELECTED)  # what a log-out forgets
 
 
 def _codes(text: str, code_list: str | None) -> tuple[str, ...]:
@@ -93,8 +100,52 @@ def query_from_filters(filters: Filters) -> dict[str, str]:
 
 
 def actor() -> Actor:
-    """Return the logged-in user, or ``VISITOR``."""
-    return st.session_state.get(ACTOR) or VISITOR
+    """Return the logged-in user as the registry has them now, or ``VISITOR``.
+
+    Every run (each click, each page) reads the user again: a role changed since applies
+    to this run's menu and actions; a user disabled, or given a new password, since the
+    log-in is logged out here (``ENDED`` is set for the page to say so)."""
+    signed: Actor | None = st.session_state.get(ACTOR)
+    if signed is None:
+        return VISITOR
+    from registry.ui import resources
+
+    try:
+        now = resources.registry().resume(signed)
+    except NotAllowed:
+        log_out()
+        st.session_state[ENDED] = True
+        return VISITOR
+    if now != signed:
+        st.session_state[ACTOR] = now
+    return now
+
+
+def log_out() -> None:
+    """Forget the signed-in user and what they were editing."""
+    for key in _PRIVATE:
+        st.session_state.pop(key, None)
+
+
+def client_source() -> str:
+    """Where the browser connects from, for counting failed log-ins per source: its
+    address, or behind a reverse proxy on this machine, the address the proxy names in
+    ``X-Real-IP`` (nginx, ``deploy/nginx.conf``); ``local`` on this machine."""
+    ip = st.context.ip_address
+    if not isinstance(ip, str):  # this machine: the user, or a reverse proxy in front
+        forwarded = st.context.headers.get("X-Real-IP")
+        forwarded = forwarded.strip() if isinstance(forwarded, str) else ""
+        return forwarded[:64] or "local"
+    return ip[:64]
+
+
+def seen_before(key: str, now: Any) -> Any:
+    """What the previous run showed under ``key`` (the state the user acted on when they
+    pressed a button), remembering ``now`` for the next run: a write quotes the version the
+    user saw, so someone else's change in between is refused, never overwritten."""
+    before = st.session_state.get(f"_shown_{key}", now)
+    st.session_state[f"_shown_{key}"] = now
+    return before
 
 
 def language() -> str:

@@ -149,13 +149,13 @@ def wait_up(process: subprocess.Popen[bytes], url: str, log: Path, timeout: floa
 
 
 def make_db(template: Path, folder: Path) -> Path:
-    """A copy of ``template`` with a coordinator, a manager and an admin."""
+    """A copy of ``template`` with an admin, a coordinator and a manager."""
     path = folder / "app.gpkg"
     shutil.copy(template, path)
     reg = Registry(str(path))
-    reg.add_user("ana", "coordinator", PASSWORD, ADMIN)
-    reg.add_user("maria", "manager", PASSWORD, ADMIN)
-    reg.add_user("root", "admin", PASSWORD, ADMIN)
+    reg.add_user("root", "admin", PASSWORD, ADMIN)  # the first user, by the local operator
+    for name, role in (("ana", "coordinator"), ("maria", "manager")):
+        reg.add_user(name, role, PASSWORD, reg.actor("root"))
     return path
 
 
@@ -361,6 +361,11 @@ def download_view(page: Any, folder: Path) -> tuple[list[str], dict[str, Any]]:
     button = page.get_by_role(
         "button", name=re.compile("^" + tr("ui_export_download", lang="es", name=""))
     )
+    try:
+        button.wait_for(timeout=20_000)
+    except Exception:  # noqa: BLE001 -- a click lost to a concurrent rerun: click again, as a person would
+        prepare.click()
+        wait_idle(page)
     with page.expect_download() as info:
         button.click()
     target = folder / info.value.suggested_filename

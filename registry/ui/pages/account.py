@@ -22,7 +22,9 @@ def page() -> None:
             )
             if st.form_submit_button(tr("ui_login", lang=lang)):
                 try:
-                    st.session_state[state.ACTOR] = reg.login(username.strip(), password)
+                    st.session_state[state.ACTOR] = reg.login(
+                        username.strip(), password, source=state.client_source()
+                    )
                 except RegistryError as exc:
                     st.error(components.plain(exc.user_msg))
                 else:
@@ -31,14 +33,19 @@ def page() -> None:
     st.header(tr("ui_page_account", lang=lang), anchor=False)
     st.text(actor.username)
     if st.button(tr("ui_logout", lang=lang)):
-        for key in (state.ACTOR, state.EDIT, state.PLACE, state.SELECTED):
-            st.session_state.pop(key, None)
+        state.log_out()
         st.rerun()
     with st.form("password"):
+        current = st.text_input(tr("ui_current_password", lang=lang), type="password")
         new = st.text_input(tr("ui_new_password", lang=lang), type="password")
         if st.form_submit_button(tr("ui_change_password", lang=lang)):
             try:
+                # the current password first (counted like a log-in): a session left open
+                # is not enough to take the account
+                reg.login(actor.username, current, source=state.client_source())
                 reg.set_password(actor.username, new, actor)
+                # the new password ends every session of the account; this one goes on
+                st.session_state[state.ACTOR] = reg.actor(actor.username)
             except RegistryError as exc:
                 st.error(components.plain(exc.user_msg))
             else:

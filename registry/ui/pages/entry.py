@@ -229,8 +229,13 @@ def page() -> None:
         return
     if st.session_state.get("_flash"):
         st.success(st.session_state.pop("_flash"))
+    record_id = st.query_params.get("id")
     try:
-        record = _load(st.query_params.get("id"))
+        if record_id and not resources.registry().can_edit(record_id, actor):
+            resources.registry().get(record_id, viewer=actor)  # NotFound if not visible
+            st.info(tr("ui_cannot_edit", lang=lang))  # and nothing of it is loaded
+            return
+        record = _load(record_id)
     except RegistryError as exc:
         st.error(components.plain(exc.user_msg))
         return

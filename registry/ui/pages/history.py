@@ -54,16 +54,33 @@ def page() -> None:
     except RegistryError as exc:
         st.error(components.plain(exc.user_msg))
         return
+    if not versions:
+        st.info(tr("ui_no_entries", lang=lang))
+        return
+    # the entry's version when the user last saw this page: a restore quotes it, so a
+    # change made by someone else since is refused, not undone
+    seen = state.seen_before(f"history_{record_id}", versions[-1]["version"])
+    public = any(h["actor"] is None for h in versions)
+    if public:
+        st.caption(tr("ui_history_public", lang=lang))
     for h in reversed(versions):
-        title = tr(
-            "ui_history_version",
-            lang=lang,
-            version=h["version"],
-            op=tr(f"ui_op_{h['operation']}", lang=lang)
+        op = (
+            tr(f"ui_op_{h['operation']}", lang=lang)
             if has(f"ui_op_{h['operation']}")
-            else h["operation"],
-            actor=h["actor"],
-            at=timestamp_text(h["at"], lang),
+            else h["operation"]
+        )
+        at = timestamp_text(h["at"], lang)
+        title = (
+            tr("ui_history_version_public", lang=lang, version=h["version"], op=op, at=at)
+            if h["actor"] is None
+            else tr(
+                "ui_history_version",
+                lang=lang,
+                version=h["version"],
+                op=op,
+                actor=h["actor"],
+                at=at,
+            )
         )
         with st.expander(components.plain(title), expanded=h is versions[-1]):
             changes = _changes(h.get("before"), h.get("after"), lang)
@@ -73,7 +90,7 @@ def page() -> None:
             if actor.role in ("manager", "admin") and h is not versions[-1]:
                 if st.button(tr("ui_restore", lang=lang), key=f"restore_{h['version']}"):
                     try:
-                        done = reg.revert(record_id, h["version"], actor)
+                        done = reg.revert(record_id, h["version"], actor, expected_version=seen)
                     except RegistryError as exc:
                         st.error(components.plain(exc.user_msg))
                     else:

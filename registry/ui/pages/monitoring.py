@@ -39,6 +39,9 @@ _HELP = {
 }
 
 
+_SHOWN_PROBLEMS = 30  # problems of a refused file listed on the page (the count says the rest)
+
+
 def _help(kind: str, name: str, lang: str) -> str | None:
     es, en = _HELP[kind][name]
     return (es if lang == "es" else en) or None
@@ -64,20 +67,15 @@ def _report(kind: str, exc: RegistryError, lang: str, where: str | None = None) 
 
 
 def _errors_for(where: str) -> None:
+    """Show the messages kept for the form ``where``: the first as an error, the rest (a
+    report's problems) as one block of plain text."""
     found = st.session_state.get(_ERRORS)
     if found and found[0] == where:
-        for line in found[1]:
-            st.error(components.plain(line))
+        lines = found[1]
+        st.error(components.plain(lines[0]))
+        if len(lines) > 1:
+            st.text("\n".join(lines[1:]))
         st.session_state.pop(_ERRORS)
-
-
-def _shown(key: str, now: Any) -> Any:
-    """What the previous run showed under ``key`` (the state the user acted on when they
-    pressed a button), remembering ``now`` for the next run: a write quotes the version the
-    user saw, so someone else's change in between is refused, never overwritten."""
-    before = st.session_state.get(f"_shown_{key}", now)
-    st.session_state[f"_shown_{key}"] = now
-    return before
 
 
 def _done(message: str, clear: str | None = None) -> None:
@@ -186,7 +184,7 @@ def _value_form(indicator: dict[str, Any], values: list[dict[str, Any]], lang: s
     reg = resources.registry()
     actor = state.actor()
     key = f"value_{indicator['id']}"
-    seen_versions = _shown(key, {v["period"]: v["version"] for v in values})
+    seen_versions = state.seen_before(key, {v["period"]: v["version"] for v in values})
     _errors_for(key)
     with st.form(key, clear_on_submit=False):
         st.markdown(f"**{components.plain(tr('ui_mon_add_value', lang=lang))}**")
@@ -228,7 +226,7 @@ _EDITABLE = ("name", "unit", "baseline", "baseline_period", "target", "target_pe
 def _edit_indicator(indicator: dict[str, Any], lang: str) -> None:
     """Change an indicator's name, unit, baseline or target, at the version shown."""
     key = f"edit_{indicator['id']}"
-    version = _shown(key, indicator["version"])
+    version = state.seen_before(key, indicator["version"])
     with st.expander(tr("ui_mon_edit_indicator", lang=lang)):
         _errors_for(key)
         with st.form(key):
@@ -295,7 +293,7 @@ def _indicators(entry_id: str, seen: Monitoring, lang: str) -> None:
             _value_form(indicator, values, lang)
             _edit_indicator(indicator, lang)
             key = f"del_{indicator['id']}"
-            version = _shown(key, indicator["version"])
+            version = state.seen_before(key, indicator["version"])
             with st.expander(tr("ui_mon_delete_indicator", lang=lang)):
                 _errors_for(key)
                 if st.button(tr("ui_mon_delete_indicator", lang=lang), key=key):
@@ -327,7 +325,7 @@ def _goals(entry_id: str, seen: Monitoring, lang: str) -> None:
             st.text(goal["description"])
         if seen.can_edit:
             key = f"goal_{goal['id']}"
-            version = _shown(key, goal["version"])
+            version = state.seen_before(key, goal["version"])
             _errors_for(key)
             c1, c2 = st.columns([3, 1])
             statuses = code_codes("goal_status")
@@ -447,7 +445,10 @@ def _files(entry_id: str, seen: Monitoring, lang: str) -> None:
             try:
                 report = reg.import_monitoring_values(target, actor)
             except ValidationFailed as exc:
-                lines = [exc.user_msg, *(str(p) for p in exc.problems)]
+                lines = [exc.user_msg, *(str(p) for p in exc.problems[:_SHOWN_PROBLEMS])]
+                if exc.total > _SHOWN_PROBLEMS:
+                    more = number(exc.total - _SHOWN_PROBLEMS, lang)
+                    lines.append(tr("ui_problems_more", lang=lang, n=more, shown=_SHOWN_PROBLEMS))
                 st.session_state[_ERRORS] = ("value_import", lines)
                 st.rerun()
             except RegistryError as exc:

@@ -21,6 +21,9 @@ def page() -> None:
     if not len(queue):
         st.info(tr("ui_no_entries", lang=lang))
     for row in queue.itertuples():
+        # the version on screen when the manager pressed a button: someone's later change
+        # is refused (shown again), never published or rejected unseen
+        seen = state.seen_before(f"review_{row.id}", int(row.version))
         title = f"{row.name} · {label('kind', row.kind, lang)} · {row.updated_by}"
         with st.expander(components.plain(title)):  # labels render Markdown
             record = reg.get(row.id, viewer=actor)
@@ -29,11 +32,11 @@ def page() -> None:
             c1, c2 = st.columns(2)
             try:
                 if c1.button(tr("ui_publish", lang=lang), key=f"pub_{row.id}", type="primary"):
-                    reg.publish(row.id, int(row.version), actor)
+                    reg.publish(row.id, seen, actor)
                     st.success(tr("ui_published", lang=lang))
                     st.rerun()
                 if c2.button(tr("ui_reject", lang=lang), key=f"rej_{row.id}"):
-                    reg.reject(row.id, int(row.version), reason, actor)
+                    reg.reject(row.id, seen, reason, actor)
                     st.success(tr("ui_rejected", lang=lang))
                     st.rerun()
             except RegistryError as exc:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from registry.errors import RegistryError
-from registry.i18n import tr
+from registry.i18n import timestamp_text, tr
 from registry.schema.codes import code_codes, label
 from registry.ui import components, resources, state
 
@@ -21,7 +21,17 @@ def page() -> None:
     except RegistryError as exc:
         st.error(components.plain(exc.user_msg))
         return
-    st.dataframe(pd.DataFrame(users), hide_index=True, width="stretch")
+    yes, no = tr("ui_yes", lang=lang), tr("ui_no", lang=lang)
+    table = pd.DataFrame(
+        {
+            tr("ui_username", lang=lang): [u["username"] for u in users],
+            tr("ui_role", lang=lang): [label("role", u["role"], lang) for u in users],
+            tr("ui_disabled", lang=lang): [yes if u["disabled"] else no for u in users],
+            tr("ui_locked", lang=lang): [yes if u["locked"] else no for u in users],
+            tr("ui_created", lang=lang): [timestamp_text(u["created_at"], lang) for u in users],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
     roles = code_codes("role")
     with st.form("add_user"):
         st.subheader(tr("ui_add_user", lang=lang), anchor=False)
