@@ -21,6 +21,16 @@ GROUPS = {
     "inputs": ["tests/test_hostile_input.py", "tests/e2e/test_hostile.py"],
     "faults": ["tests/test_faults.py"],
     "load": ["tests/test_concurrency.py"],
+    # issue 16: the security review's findings
+    "lockout": ["tests/test_lockout.py"],
+    "bombs": ["tests/test_import_bombs.py", "tests/e2e/test_import_bombs.py"],
+    "corruption": [
+        "tests/test_security_findings.py::test_f12_bytes_flipped_anywhere_never_give_a_different_count"
+    ],
+    "sessions": [
+        "tests/e2e/test_sessions.py",
+        "tests/test_access_matrix.py::test_history_reads_per_field_and_viewer",
+    ],
 }
 
 
@@ -34,6 +44,8 @@ def run(paths: list[str]) -> tuple[bool, str, float]:
         capture_output=True,
         text=True,
     )
+    if result.returncode != 0:  # say why, not only "NO" in the table
+        print(f"{' '.join(paths)} failed:\n{result.stdout[-3000:]}", file=sys.stderr)
     return result.returncode == 0, result.stdout, time.monotonic() - start
 
 
@@ -81,6 +93,66 @@ def main() -> int:
                 took,
             )
         )
+    ok, out, took = run(GROUPS["lockout"])
+    ok_all &= ok
+    for backend, name in (("gpkg", "GeoPackage"), ("postgis", "PostGIS")):
+        found = re.findall(rf"lockout \({backend}, ([^)]*)\): ([^;\n]*)", out)
+        rows.append(
+            (
+                f"40 wrong passwords at once ({name})",
+                "40 threads; 4 processes x 10",
+                "; ".join(f"{how}: {what}" for how, what in found) or "?",
+                ok,
+                took,
+            )
+        )
+    ok, out, took = run(GROUPS["bombs"])
+    ok_all &= ok
+    cli = re.findall(r"import bomb (\S+): ([\d.]+) s, (\d+) MB", out)
+    rows.append(
+        (
+            "import bombs, command line (rows, columns, cell, problems, features, nesting, "
+            "GeoPackage view and table)",
+            f"{len(cli)} files",
+            "each refused with a row, column or size message; slowest "
+            + (f"{max(float(t) for _, t, _ in cli):.1f} s, peak {max(int(m) for *_, m in cli)} MB"
+               if cli else "?")
+            + "; nothing written",
+            ok,
+            took,
+        )
+    )  # fmt: skip
+    line = re.search(r"import bombs in the app: (.*)", out)
+    rows.append(
+        ("import bombs, app upload, a visitor loading meanwhile", "4 uploads",
+         line.group(1) if line else "?", ok, took)
+    )  # fmt: skip
+    ok, out, took = run(GROUPS["corruption"])
+    ok_all &= ok
+    line = re.search(r"bytes flipped: (.*)", out)
+    rows.append(
+        (
+            "64 bytes flipped in a registry file",
+            "60 places",
+            line.group(1) if line else "?",
+            ok,
+            took,
+        )
+    )
+    ok, out, took = run(GROUPS["sessions"])
+    ok_all &= ok
+    rows.append(
+        (
+            "a manager demoted by an admin while their page is open (browser); history read "
+            "by 6 kinds of viewer",
+            "1 session; 6 viewers",
+            "their next click published nothing and the review pages left the menu; visitors "
+            "and other coordinators read published versions only, without restricted fields "
+            "or usernames",
+            ok,
+            took,
+        )
+    )
     print(f"\nReliability, {time.strftime('%Y-%m-%d')}:\n")
     print("| what | tried | outcome | passed |")
     print("|---|---|---|---|")
