@@ -14,7 +14,7 @@ from typing import Any
 from registry.auth import Actor
 from registry.i18n import number, tr
 from tests.conftest import iap_values
-from tests.e2e.harness import App, Watch, login, offline_page, select, shot, wait_idle
+from tests.e2e.harness import App, Watch, login, offline_page, select, settled, shot, wait_idle
 
 NAME = "Mesa con bombas de importación"
 HEADER = "indicator_id,period,value,source_note\n"
@@ -90,11 +90,14 @@ def test_import_bombs_through_the_app(
     select(page, tr("ui_pick_entry", lang="es"), NAME)
     wait_idle(page)
     dropzone = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
-    for _ in range(3):  # a rerun still under way when the tab is clicked redraws the tabs
+    export = page.get_by_role("button", name=tr("ui_mon_export", lang="es"))
+    for _ in range(5):  # a rerun under way when the tab is clicked redraws the tabs
+        settled(page)
         page.get_by_role("tab", name=tr("ui_mon_tab_files", lang="es")).click()
-        wait_idle(page)
-        if page.get_by_role("button", name=tr("ui_mon_export", lang="es")).is_visible():
+        settled(page)
+        if export.is_visible():
             break
+    assert export.is_visible(), "the Import / export tab did not stay open"
     visitor_context, visitor = offline_page(browser, watch)
     started = time.monotonic()
     visitor.goto(app.url)

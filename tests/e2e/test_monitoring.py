@@ -10,7 +10,16 @@ from registry.auth import Actor
 from registry.i18n import number, tr
 from registry.schema.codes import label
 from tests.conftest import iap_values
-from tests.e2e.harness import App, Watch, login, offline_page, select, shot, wait_idle
+from tests.e2e.harness import (
+    App,
+    Watch,
+    login,
+    offline_page,
+    select,
+    settled,
+    shot,
+    wait_idle,
+)
 
 NAME = "Red de proveedores <de prueba> del seguimiento"
 
@@ -20,19 +29,11 @@ def _form(page: Any, title: str) -> Any:
     return page.locator('[data-testid="stForm"]:visible').filter(has_text=title)
 
 
-def _settled(page: Any) -> None:
-    """Wait for the run to end and for one set of tabs: on a loaded machine a rerun shows
-    the previous run's tabs beside the new ones until it ends (seen on 0e7fd96 too; a
-    user can type into the stale copy meanwhile: reported with issue 16's note)."""
-    wait_idle(page)
-    page.wait_for_function("() => document.querySelectorAll('[role=tablist]').length === 1")
-
-
 def _open_monitoring(page: Any) -> None:
     page.get_by_role("link", name=tr("ui_page_monitoring", lang="es")).click()
-    _settled(page)
+    settled(page)
     select(page, tr("ui_pick_entry", lang="es"), NAME)
-    _settled(page)
+    settled(page)
 
 
 def test_coordinator_charts_values_against_target_and_manager_sees_the_programme(
@@ -53,7 +54,7 @@ def test_coordinator_charts_values_against_target_and_manager_sees_the_programme
     form.get_by_label("Periodo de la meta", exact=True).fill("2026-T4")
     form.get_by_role("button", name=tr("ui_mon_save", lang="es")).click()
     page.get_by_text(tr("ui_mon_saved", lang="es", version=1)).wait_for()
-    _settled(page)
+    settled(page)
     [indicator] = reg.monitoring(entry["id"]).indicators
     assert (indicator["code"], indicator["target"]) == ("participating_firms", 40.0)
 
@@ -64,7 +65,7 @@ def test_coordinator_charts_values_against_target_and_manager_sees_the_programme
         values.get_by_label("Fuente del dato *", exact=True).fill("Registro de socios")
         values.get_by_role("button", name=tr("ui_mon_save", lang="es")).click()
         page.get_by_text(tr("ui_mon_saved", lang="es", version=1)).wait_for()
-        _settled(page)
+        settled(page)
 
     # the chart: two points at their periods, below the dashed target line at 40
     frame = page.frame_locator('iframe[srcdoc*="iap-chart"]').first
