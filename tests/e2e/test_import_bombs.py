@@ -56,7 +56,7 @@ def _problems(path: Path, indicator: str) -> Path:
 
 BOMBS = {  # name: (builder, what the message says)
     "rows": (_rows, "200.000"),
-    "columns": (_columns, "columnas"),
+    "columns": (_columns, "columnas, más que el límite de 200"),
     "cell": (_cell, "1.000.000 caracteres"),
     "problems": (_problems, "60.000 problema(s)"),
 }
