@@ -62,7 +62,6 @@ def rerun_after_filter_change(db: Path, runs: int) -> dict[str, float]:
     from streamlit.testing.v1 import AppTest
 
     os.environ["IAP_REGISTRY_DB"] = str(db)
-    os.environ["IAP_REGISTRY_OFFLINE"] = "1"
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.run()  # the first run fills the caches every later run shares
     codes = [c for c in Registry(str(db)).region_names() if c != "00"]

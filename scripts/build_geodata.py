@@ -520,6 +520,40 @@ def write(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
     print(f"{path.relative_to(ROOT)}: {len(rows)} rows")
 
 
+PLACE_COLUMNS = [
+    "name",
+    "name_ascii",
+    "kind",
+    "iso_a2",
+    "admin1",
+    "lon",
+    "lat",
+    "min_zoom",
+    "geonameid",
+]
+
+
+def build_places(path: Path) -> list[dict[str, str]]:
+    """Natural Earth populated places (public domain), copied as they are: name, ASCII name,
+    feature class, country, admin-1 name, position, NE's label ``min_zoom`` and GeoNames id."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return [
+        {
+            "name": r["name"],
+            "name_ascii": r["nameascii"],
+            "kind": r["featurecla"],
+            "iso_a2": r["iso_a2"],
+            "admin1": r["adm1name"],
+            "lon": r["lon"],
+            "lat": r["lat"],
+            "min_zoom": r["min_zoom"],
+            "geonameid": r["geonameid"],
+        }
+        for r in sorted(rows, key=lambda r: (r["iso_a2"], r["name"]))
+    ]
+
+
 def main() -> None:
     shared = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data"
     OUT.mkdir(exist_ok=True)
@@ -534,6 +568,7 @@ def main() -> None:
         INDICATOR_COLUMNS,
         build_indicators(shared / "regional_productivity.csv", shared / "regional_employment.csv"),
     )
+    write(OUT / "places_lac.csv", PLACE_COLUMNS, build_places(shared / "latam" / "places_lac.csv"))
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ def app_db(_seeded_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     path = tmp_path / "app.gpkg"
     shutil.copy(_seeded_template, path)
     monkeypatch.setenv("IAP_REGISTRY_DB", str(path))
-    monkeypatch.setenv("IAP_REGISTRY_OFFLINE", "1")
     st.cache_resource.clear()
     st.cache_data.clear()
     reg = Registry(str(path))
@@ -138,7 +137,7 @@ def test_a_grouped_map_narrows_to_the_clicked_place(
     place = next(g for g in payload.groups if g["k"].startswith("comuna:"))
     at = run()
     assert any(c.value.startswith("Vista agrupada") for c in at.caption)
-    assert "iapGroup" in fake_map.html
+    assert "IAP.groups(" in fake_map.html
     code = place["k"].split(":", 1)[1]
     name = app_db.comuna_names()[code]
     fake_map.events["main_map"] = {
@@ -152,7 +151,7 @@ def test_a_grouped_map_narrows_to_the_clicked_place(
     in_place = app_db.list(Filters(comuna=(code,)), viewer=Actor("", "visitor"))
     assert metric(at, "Entradas") == str(len(in_place))
     assert not any(c.value.startswith("Vista agrupada") for c in at.caption)
-    assert "iapGroup" not in fake_map.html  # its entries, one by one
+    assert "IAP.groups(" not in fake_map.html and "IAP.entries(" in fake_map.html
 
 
 def test_statistics_page_matches_the_api(app_db: Registry, fake_map: FakeMap) -> None:
@@ -305,7 +304,6 @@ def test_the_app_runs_on_postgis(
     reg = Registry(postgis_schema)
     copy_registry(Registry(str(_seeded_template)).store, reg.store)
     monkeypatch.setenv("IAP_REGISTRY_DB", postgis_schema)
-    monkeypatch.setenv("IAP_REGISTRY_OFFLINE", "1")
     st.cache_resource.clear()
     st.cache_data.clear()
     at = run()

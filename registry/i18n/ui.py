@@ -59,15 +59,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Contornos de regiones y comunas (sin conexión)",
         "en": "Region and comuna outlines (offline)",
     },
-    "ui_base_osm": {"es": "OpenStreetMap", "en": "OpenStreetMap"},
+    "ui_base_tiles": {"es": "Teselas del servidor configurado", "en": "Configured tile server"},
+    "ui_layer_view": {"es": "Vista", "en": "View"},
+    "ui_unmapped": {
+        "es": "{n} entradas sin ubicación en el mapa",
+        "en": "{n} entries with no location on the map",
+    },
+    "ui_show_details": {"es": "Ver ficha", "en": "Details"},
+    "ui_permalink": {"es": "Enlace a esta entrada", "en": "Link to this entry"},
+    "ui_layer_selection": {"es": "Selección", "en": "Selection"},
+    "ui_layer_place_names": {"es": "Nombres de lugares", "en": "Place names"},
     "ui_layer_region_borders": {"es": "Límites regionales", "en": "Region borders"},
     "ui_layer_entries": {"es": "Iniciativas y barrios", "en": "Initiatives and barrios"},
     "ui_layer_productivity": {"es": "Productividad regional", "en": "Regional productivity"},
     "ui_offline_note": {
-        "es": "Sin conexión al servidor de teselas: el mapa base son los contornos oficiales "
-        "de regiones y comunas (DPA 2023).",
-        "en": "No tile server reachable: the base map is the official region and comuna "
-        "outlines (DPA 2023).",
+        "es": "Mapa base sin conexión: contornos oficiales de regiones y comunas (DPA 2023) y "
+        "nombres de lugares de Natural Earth (dominio público).",
+        "en": "Offline base map: official region and comuna outlines (DPA 2023) and place "
+        "names from Natural Earth (public domain).",
     },
     "ui_approximate": {"es": "ubicación aproximada", "en": "approximate location"},
     "ui_approximate_note": {

@@ -91,7 +91,7 @@ def _clear_filters() -> None:
     st.session_state[_FLT_TEXT] = ""
     st.session_state[_FLT_FROM] = None
     st.session_state[_FLT_TO] = None
-    keep = {k: v for k, v in st.query_params.to_dict().items() if k in ("lang", "id")}
+    keep = {k: v for k, v in st.query_params.to_dict().items() if k in state.VIEW_PARAMS}
     st.query_params.from_dict(keep)
 
 
@@ -149,7 +149,7 @@ def filter_sidebar(region_names: dict[str, str], comuna_names: dict[str, str]) -
         start_year_max=int(y1) if y1 is not None else None,
     )
     query = state.query_from_filters(filters)
-    keep = {k: v for k, v in st.query_params.to_dict().items() if k in ("lang", "id")}
+    keep = {k: v for k, v in st.query_params.to_dict().items() if k in state.VIEW_PARAMS}
     if {**query, **keep} != st.query_params.to_dict():
         st.query_params.from_dict({**query, **keep})
     if not filters.is_empty():
@@ -181,6 +181,12 @@ def _value(spec_name: str, value: Any, lang: str) -> str:
     spec = FIELDS_BY_NAME.get(spec_name)
     if value is None or value == [] or (isinstance(value, float) and pd.isna(value)):
         return ""
+    if spec_name in ("region_code", "comuna_code"):
+        from registry.ui import resources
+
+        reg = resources.registry()
+        names = reg.region_names() if spec_name == "region_code" else reg.comuna_names()
+        return f"{names.get(str(value), str(value))} ({value})"
     if spec is not None and spec.code_list:
         if isinstance(value, list):
             return ", ".join(label(spec.code_list, v, lang) for v in value)
@@ -198,6 +204,18 @@ def _value(spec_name: str, value: Any, lang: str) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def permalink(entry_id: str, lang: str) -> None:
+    """The entry's link (this app's address with ``?id=``), in a box with a copy button."""
+    host = st.context.headers.get("Host") or "localhost"
+    scheme = st.context.headers.get("X-Forwarded-Proto") or "http"
+    safe = re.sub(r"[^A-Za-z0-9.:\-\[\]]", "", str(host))[:255]
+    st.caption(tr("ui_permalink", lang=lang))
+    st.code(f"{'https' if scheme == 'https' else 'http'}://{safe}/?id={entry_id}", language=None)
+
+
+_URL = re.compile(r"^https?://[^\s<>\"'()\[\]]+$")
 
 
 def detail_panel(record: dict[str, Any], context: dict[str, Any] | None, lang: str) -> None:
@@ -224,6 +242,14 @@ def detail_panel(record: dict[str, Any], context: dict[str, Any] | None, lang: s
         width="stretch",
         height=_ROW_PX * (len(rows) + 1) + 3,
     )
+    links = [
+        (spec.es if lang == "es" else spec.en, str(record.get(spec.name)))
+        for spec in FIELDS
+        if spec.type == "url" and isinstance(record.get(spec.name), str)
+    ]
+    for name, url in links:  # clickable only when it is a plain http(s) address
+        if _URL.match(url):
+            st.markdown(f"**{plain(name)}:** [{plain(url)}]({url})")
     for name, text in long_texts:  # whole paragraphs, as plain text
         st.markdown(f"**{plain(name)}**")
         st.text(text)

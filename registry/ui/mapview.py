@@ -1,8 +1,12 @@
-"""The map: a constant base (tile-free outlines or OpenStreetMap) and data layers built here.
+"""The map: a constant base (tile-free outlines, or an operator's tile server) and the data
+layers, chosen here and drawn by ``registry/ui/js/iapmap.js``.
 
-User text never reaches the page as HTML or JavaScript source: entries travel as JSON data
-(``js_json`` escapes what could close a ``<script>``), and tooltips are DOM nodes filled with
-``textContent``. Leaflet and its plugins are loaded from the app's own static folder.
+Python passes data only: every layer is one call such as ``IAP.entries(points, shapes, ...)``
+with JSON arguments (``js_json`` escapes what could close a ``<script>``). The script puts
+each layer in a pane of fixed z-index, so the order on screen never depends on which layer
+loads first, and fills tooltips and labels with ``textContent``. Leaflet, its clustering
+plugin and our script are loaded by the base map itself, from the app's static folder, in
+every render path (a view switching from groups to clustered entries needs the plugin).
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
-from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from registry.i18n import number, tr
@@ -35,9 +38,14 @@ __all__ = [
     "DETAIL_MAX",
     "ChoroplethLayer",
     "EntriesLayer",
+    "FitLayer",
+    "FocusLayer",
     "GroupsLayer",
     "MapPayload",
+    "BaseTiles",
+    "LabelsLayer",
     "OutlineLayer",
+    "SelectionLayer",
     "base_map",
     "choropleth_classes",
     "detail_max",
@@ -46,6 +54,7 @@ __all__ = [
     "map_columns",
     "pick_entries",
     "pick_group",
+    "tiles_setting",
 ]
 
 CENTER = (-37.5, -71.0)
@@ -100,41 +109,103 @@ def js_json(value: Any) -> str:
     )
 
 
-def _offline(element: Any, js: tuple[str, ...], css: tuple[str, ...]) -> Any:
-    element.default_js = [(name, JS[name]) for name in js]
-    element.default_css = [(name, CSS[name]) for name in css]
-    return element
-
-
-class OutlineLayer(MacroElement):
-    """A GeoJSON file the browser fetches from the app (not embedded in the map script)."""
+class _Call(MacroElement):
+    """A layer made by one ``IAP.<function>(arguments...)`` call of ``iapmap.js`` and added
+    to its parent (a feature group)."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJSON(null, {
-            style: {{ this.style }}, interactive: false, smoothFactor: 0.5
-        });
-        fetch({{ this.url }}).then(function (r) { return r.json(); })
-            .then(function (data) { {{ this.get_name() }}.addData(data); });
+        var {{ this.get_name() }} = IAP.{{ this.function }}({{ this.arguments }});
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, url: str, style: dict[str, Any]):
+    def __init__(self, function: str, *arguments: Any):
         super().__init__()
-        self._name = "OutlineLayer"
-        self.url = js_json(url)
-        self.style = js_json(style)
+        self._name = function.capitalize() + "Layer"
+        self.function = function
+        self.arguments = ", ".join(js_json(a) for a in arguments)
 
 
-def base_map(outlines: dict[str, str], osm: bool, lang: str) -> Any:
-    """Return the constant part of the map: the two base layers and the outlines.
+class OutlineLayer(_Call):
+    """A GeoJSON file the browser fetches from the app (not embedded in the map script),
+    drawn in one of the base panes (``land``, ``outlines``, ``borders``)."""
 
-    ``outlines`` maps ``region`` and ``comuna`` to the URLs of their simplified GeoJSON.
-    ``osm`` picks OpenStreetMap as the first base layer (when its tiles are reachable);
-    otherwise the tile-free outlines come first, drawn as land on a sea-blue background.
+    def __init__(self, url: str, style: dict[str, Any], pane: str):
+        super().__init__("outline", url, style, pane)
+
+
+class LabelsLayer(_Call):
+    """Place names (``[name, lon, lat, min_zoom]`` rows, from the gazetteer, never user
+    data) shown by zoom level as text."""
+
+    def __init__(self, places: list[list[Any]]):
+        super().__init__("labels", places)
+
+
+class SelectionLayer(_Call):
+    """A ring around each selected entry (``[lon, lat]`` pairs), above every other layer."""
+
+    def __init__(self, points: list[list[float]]):
+        super().__init__("selection", points)
+
+
+class FitLayer(_Call):
+    """Sets the view once per ``key`` (the filters): the URL's view on a fresh page, else
+    ``bounds`` (``[[south, west], [north, east]]``, or None to leave the view alone)."""
+
+    def __init__(self, key: str, bounds: list[list[float]] | None):
+        super().__init__("fit", key, bounds)
+
+
+class FocusLayer(_Call):
+    """Centres the map on ``point`` (``[lat, lng]``) once per ``key`` (an entry's id)."""
+
+    def __init__(self, key: str, point: list[float]):
+        super().__init__("focus", key, point)
+
+
+class _Panes(MacroElement):
+    """Create the map's panes (``IAP.panes``) before any layer is added."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        IAP.panes({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+
+@dataclass(frozen=True)
+class BaseTiles:
+    """An operator's tile server: ``url`` template and ``attribution`` (settings
+    ``IAP_REGISTRY_TILES`` and ``IAP_REGISTRY_TILES_ATTRIBUTION``)."""
+
+    url: str
+    attribution: str
+
+
+def tiles_setting() -> BaseTiles | None:
+    """The tile server the operator configured, or None (the offline base only). No host is
+    ever probed: the browser either reaches the configured server or shows the offline base
+    beneath."""
+    url = os.environ.get("IAP_REGISTRY_TILES", "").strip()
+    if not url:
+        return None
+    attribution = os.environ.get("IAP_REGISTRY_TILES_ATTRIBUTION", "").strip() or url.split("/")[2]
+    return BaseTiles(url, attribution)
+
+
+def base_map(urls: Mapping[str, str], lang: str, tiles: BaseTiles | None = None) -> Any:
+    """Return the constant part of the map: panes, the offline base (land, comuna lines,
+    place names), region borders and, if configured, the operator's tiles (then the first
+    of two base layers; the offline base stays one click away in the layer control).
+
+    ``urls`` holds the app's URLs of ``region`` and ``comuna`` outlines (GeoJSON), ``places``
+    (label rows, JSON) and ``script`` (``iapmap.js``).
     """
     m = folium.Map(
         location=CENTER,
@@ -148,32 +219,43 @@ def base_map(outlines: dict[str, str], osm: bool, lang: str) -> Any:
     # needs them on the map itself ("Map has no maxZoom specified")
     m.options.update(minZoom=3, maxZoom=18)
     m.fit_bounds(CHILE)
-    _offline(m, ("leaflet",), ("leaflet",))
+    m.default_js = [
+        ("leaflet", JS["leaflet"]),
+        ("markercluster", JS["markercluster"]),
+        ("iapmap", urls["script"]),
+    ]
+    m.default_css = [
+        (name, CSS[name]) for name in ("leaflet", "markercluster", "markercluster_default")
+    ]
     m.get_root().header.add_child(
         Element(
             "<style>.leaflet-container{background:#dce8f2;font:13px/1.4 sans-serif}"
-            ".iap-tip b{display:block}.iap-tip span{color:#555}</style>"
+            ".iap-tip b{display:block}.iap-tip span{color:#555}"
+            ".iap-label{white-space:nowrap;font:11px/1.2 sans-serif;color:#4a4438;"
+            "text-shadow:0 0 2px #fff,0 0 2px #fff;transform:translate(-50%,-50%)}</style>"
         )
     )
+    _Panes().add_to(m)
+    # the only base unless tiles are configured; then one of two base layers to choose from
     offline = folium.FeatureGroup(
-        name=tr("ui_base_outlines", lang=lang), overlay=False, show=not osm
+        name=tr("ui_base_outlines", lang=lang), overlay=False, control=tiles is not None
     )
     land = {"fillColor": "#f3efe6", "fillOpacity": 1, "stroke": False}
-    OutlineLayer(outlines["region"], land).add_to(offline)
+    OutlineLayer(urls["region"], land, "land").add_to(offline)
     lines = {"color": "#c4bcaa", "weight": 0.6, "fill": False}
-    OutlineLayer(outlines["comuna"], lines).add_to(offline)
-    tiles = folium.TileLayer(
-        "OpenStreetMap", name=tr("ui_base_osm", lang=lang), overlay=False, show=osm
-    )
-    if osm:
-        tiles.add_to(m)
-        offline.add_to(m)
-    else:
-        offline.add_to(m)
-        tiles.add_to(m)
+    OutlineLayer(urls["comuna"], lines, "outlines").add_to(offline)
+    offline.add_to(m)
+    if tiles is not None:
+        offline.show = False
+        folium.TileLayer(
+            tiles.url, attr=tiles.attribution, name=tr("ui_base_tiles", lang=lang), overlay=False
+        ).add_to(m)
+    names = folium.FeatureGroup(name=tr("ui_layer_place_names", lang=lang))
+    _Call("labelsFrom", urls["places"]).add_to(names)
+    names.add_to(m)
     borders = folium.FeatureGroup(name=tr("ui_layer_region_borders", lang=lang))
     border = {"color": "#7b7468", "weight": 1.2, "fill": False}
-    OutlineLayer(outlines["region"], border).add_to(borders)
+    OutlineLayer(urls["region"], border, "borders").add_to(borders)
     borders.add_to(m)
     return m
 
@@ -347,116 +429,21 @@ def pick_group(
     return min(named, key=lambda g: (g["x"] - lng) ** 2 + (g["y"] - lat) ** 2)
 
 
-_TIP_JS = """function (title, text) {
-    var box = document.createElement('div');
-    box.className = 'iap-tip';
-    var name = document.createElement('b');
-    name.textContent = title;
-    var detail = document.createElement('span');
-    detail.textContent = text;
-    box.appendChild(name);
-    box.appendChild(detail);
-    return box;
-}"""  # a tooltip as DOM nodes filled with textContent: user text is never parsed as HTML
-
-
-class EntriesLayer(JSCSSMixin, MacroElement):
+class EntriesLayer(_Call):
     """Entries as one GeoJSON layer of canvas circle markers (clustered when many) and one
-    of lines and polygons; tooltips are DOM nodes filled with ``textContent``."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = (function () {
-            var tip = """
-        + _TIP_JS
-        + """;
-            var approx = {{ this.approx_text }};
-            var onEach = function (f, l) {
-                var p = f.properties;
-                l.bindTooltip(function () {
-                    return tip(p.n, p.k + (p.a ? ' · ' + approx : ''));
-                }, {sticky: true});
-            };
-            var points = L.geoJSON({{ this.points }}, {
-                pointToLayer: function (f, ll) {
-                    return L.circleMarker(ll, {
-                        radius: f.properties.a ? 7 : 5, color: f.properties.a ? '#555' : '#222',
-                        weight: 1, dashArray: f.properties.a ? '3 2' : null,
-                        fillColor: f.properties.c, fillOpacity: f.properties.a ? 0.45 : 0.9
-                    });
-                },
-                onEachFeature: onEach
-            });
-            var shapes = L.geoJSON({{ this.shapes }}, {
-                style: function (f) {
-                    return {color: f.properties.c, weight: 4, opacity: 0.9, fillOpacity: 0.35};
-                },
-                onEachFeature: onEach
-            });
-            var group = L.featureGroup([shapes]);
-            {% if this.cluster %}
-            var clusters = L.markerClusterGroup({
-                chunkedLoading: true, disableClusteringAtZoom: 11,
-                showCoverageOnHover: false, maxClusterRadius: 45
-            });
-            clusters.addLayer(points);
-            group.addLayer(clusters);
-            {% else %}
-            group.addLayer(points);
-            {% endif %}
-            return group;
-        })();
-        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-        """
-    )
+    of lines and polygons (``IAP.entries``)."""
 
     def __init__(self, points: dict[str, Any], shapes: dict[str, Any], lang: str):
-        super().__init__()
-        self._name = "EntriesLayer"
-        self.points = js_json(points)
-        self.shapes = js_json(shapes)
-        self.approx_text = js_json(tr("ui_approximate", lang=lang))
         self.cluster = len(points["features"]) > CLUSTER_ABOVE
-        if self.cluster:
-            _offline(self, ("markercluster",), ("markercluster", "markercluster_default"))
-        else:
-            self.default_js, self.default_css = [], []
+        super().__init__("entries", points, shapes, tr("ui_approximate", lang=lang), self.cluster)
 
 
-class GroupsLayer(MacroElement):
+class GroupsLayer(_Call):
     """One circle per group (place) of entries, sized by its count and coloured by its most
-    frequent value; the tooltip (a DOM node filled with ``textContent``) names the place and
-    sums it up."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = (function () {
-            var tip = """
-        + _TIP_JS
-        + """;
-            var group = L.featureGroup();
-            {{ this.groups }}.forEach(function (g) {
-                var circle = L.circleMarker([g.y, g.x], {
-                    radius: g.r, color: '#333', weight: 1, fillColor: g.c, fillOpacity: 0.75
-                });
-                circle.bindTooltip(function () { return tip(g.n, g.s); }, {sticky: true});
-                circle.iapGroup = g.k;
-                group.addLayer(circle);
-            });
-            return group;
-        })();
-        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-        """
-    )
+    frequent value; the tooltip names the place and sums it up (``IAP.groups``)."""
 
     def __init__(self, groups: list[dict[str, Any]]):
-        super().__init__()
-        self._name = "GroupsLayer"
-        self.groups = js_json(groups)
+        super().__init__("groups", groups)
 
 
 # -- regional productivity ------------------------------------------------------------------
@@ -472,37 +459,9 @@ def choropleth_classes(values: list[float], diverging: bool) -> list[float]:
     return [float(q) for q in np.quantile(finite, [0.2, 0.4, 0.6, 0.8])]
 
 
-class ChoroplethLayer(MacroElement):
+class ChoroplethLayer(_Call):
     """Regions (fetched from ``url``) filled by a value; only the per-region colour, name and
-    value text are embedded. Tooltips are filled with ``textContent``."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = (function () {
-            var byCode = {{ this.data }};
-            var tip = """
-        + _TIP_JS
-        + """;
-            var layer = L.geoJSON(null, {
-                filter: function (f) { return byCode[f.properties.region_code] !== undefined; },
-                style: function (f) {
-                    return {fillColor: byCode[f.properties.region_code].c, fillOpacity: 0.75,
-                            color: '#555', weight: 0.8};
-                },
-                onEachFeature: function (f, l) {
-                    var p = byCode[f.properties.region_code];
-                    l.bindTooltip(function () { return tip(p.n, p.v); }, {sticky: true});
-                }
-            });
-            fetch({{ this.url }}).then(function (r) { return r.json(); })
-                .then(function (data) { layer.addData(data); });
-            return layer;
-        })();
-        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-        """
-    )
+    value text are embedded (``IAP.choropleth``)."""
 
     def __init__(
         self,
@@ -512,8 +471,6 @@ class ChoroplethLayer(MacroElement):
         texts: dict[str, str],
         diverging: bool,
     ):
-        super().__init__()
-        self._name = "ChoroplethLayer"
         breaks = choropleth_classes(list(values.values()), diverging)
         palette = DIVERGING if diverging else SEQUENTIAL
         by_code = {}
@@ -524,8 +481,7 @@ class ChoroplethLayer(MacroElement):
             else:
                 color = palette[int(np.searchsorted(breaks, value, side="right"))]
             by_code[code] = {"n": name, "v": texts.get(code, "–"), "c": color}
-        self.url = js_json(url)
-        self.data = js_json(by_code)
+        super().__init__("choropleth", url, by_code)
         self.breaks = breaks
         self.palette = palette
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import os
-import socket
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from registry.api import Registry
 from registry.errors import RegistryError, StorageError
+from registry.geo.places import gazetteer
 from registry.i18n import tr
 from registry.schema.codes import code_codes, label
 from registry.seed import seed
@@ -38,7 +39,6 @@ __all__ = [
     "entries",
     "indicators",
     "map_payload",
-    "osm_reachable",
     "outline_urls",
     "place_names",
     "programme",
@@ -151,44 +151,62 @@ def indicators(data_version: int) -> Any:
     return registry().indicators()
 
 
+def _without_holes(geometry: Any) -> Any:
+    """``geometry`` with its interior rings filled. A region is the union of its comunas,
+    whose source polygons leave gaps of up to ~4 km² between neighbours (902 holes in all);
+    drawn as land they showed the sea through. No Chilean region has a true enclave."""
+    parts = shapely.get_parts(geometry)
+    return shapely.multipolygons(shapely.polygons(shapely.get_exterior_ring(parts)))
+
+
+def _publish(folder: Path, name: str, text: str) -> str:
+    """Write ``text`` to ``folder/name`` (atomically, only when it changed) and return its
+    app URL, versioned by content so browsers never keep a stale copy."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        tmp = target.with_suffix(".partial")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    digest = hashlib.sha1(text.encode()).hexdigest()[:12]
+    return f"/app/static/{folder.name}/{name}?v={digest}"
+
+
 @st.cache_resource
 def static_files(static_dir: str) -> dict[str, str]:
     """Put what the browser loads from the app into ``static_dir`` once per process: Leaflet
-    (``ensure_assets``) and the simplified region and comuna outlines as GeoJSON (rounded to
-    4 decimals). Returns the outline URLs, versioned by content so browsers never keep a
-    stale copy. The map script then stays small and constant across reruns."""
+    (``ensure_assets``), the map script ``iapmap.js``, the simplified region and comuna
+    outlines as GeoJSON (rounded to 4 decimals) and the place-name rows of the gazetteer.
+    Returns their URLs (keys ``region``, ``comuna``, ``places``, ``script``). The map script
+    then stays small and constant across reruns."""
     folder = Path(static_dir)
     ensure_assets(folder)
-    geo = folder / "geo"
-    geo.mkdir(parents=True, exist_ok=True)
     reg = registry()
     urls = {}
     for level in ("region", "comuna"):
         frame = reg.boundaries(level).copy()
+        if level == "region":  # land, borders and the choropleth: no sliver holes
+            frame["geometry"] = [_without_holes(g) for g in frame.geometry.values]
         frame["geometry"] = shapely.transform(frame.geometry.values, lambda c: np.round(c, 4))
-        text = frame.to_json(drop_id=True)
-        digest = hashlib.sha1(text.encode()).hexdigest()[:12]
-        target = geo / f"{level}.geojson"
-        if not target.exists() or target.read_text() != text:
-            tmp = target.with_suffix(".partial")
-            tmp.write_text(text)
-            tmp.replace(target)
-        urls[level] = f"/app/static/geo/{level}.geojson?v={digest}"
+        urls[level] = _publish(folder / "geo", f"{level}.geojson", frame.to_json(drop_id=True))
+    places = gazetteer()
+    # labels only where the offline base draws land (Chile's comunas and Chilean towns); the
+    # place search covers every country of the gazetteer
+    town = places["context"].str.endswith(", CL")
+    comuna = (places["kind"] == "comuna") & ~places["key"].isin(places.loc[town, "key"])
+    places = places[comuna | town]  # a comuna named as its town is labelled once, as the town
+    rows = [
+        [n, x, y, z]
+        for n, x, y, z in zip(
+            places["name"], places["lon"], places["lat"], places["min_zoom"], strict=True
+        )
+    ]
+    urls["places"] = _publish(folder / "geo", "places.json", json.dumps(rows, ensure_ascii=False))
+    script = (Path(__file__).parent / "js" / "iapmap.js").read_text(encoding="utf-8")
+    urls["script"] = _publish(folder / "iap", "iapmap.js", script)
     return urls
 
 
 def outline_urls() -> dict[str, str]:
-    """The outline URLs prepared by ``static_files`` (called first by ``app.py``)."""
+    """The URLs prepared by ``static_files`` (called first by ``app.py``)."""
     return static_files(str(STATIC_DIR))
-
-
-@st.cache_resource(ttl=600)
-def osm_reachable() -> bool:
-    """Whether OpenStreetMap's tile server answers (checked at most every 10 minutes)."""
-    if os.environ.get("IAP_REGISTRY_OFFLINE"):
-        return False
-    try:
-        socket.create_connection(("tile.openstreetmap.org", 443), timeout=1.5).close()
-        return True
-    except OSError:
-        return False

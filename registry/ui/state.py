@@ -27,6 +27,7 @@ __all__ = [
     "LANG",
     "PLACE",
     "SELECTED",
+    "VIEW_PARAMS",
     "actor",
     "client_source",
     "filters_from_query",
@@ -44,7 +45,12 @@ EDIT = "edit_loaded"  # {"id": ..., "version": ..., "record": ...} the form star
 PLACE = "place_vertices"  # [[lon, lat], ...] clicked on the form's map
 DRILL = "drill_place"  # a grouped map's place clicked ("comuna:13101"), to become a filter
 ENDED = "_session_ended"  # the session just ended (the account changed): say so once
-_PRIVATE = (ACTOR, EDIT, PLACE, SELECTED)  # what a log-out forgets
+FOCUS = "_focus_id"  # the entry the map centred on once, because the URL named it
+URL_ID = "_url_id"  # the ``id`` of the URL already acted on
+# query parameters kept beside the filters: language, entry, and the map's zoom and centre
+# (written by the map's own script as the user moves it)
+VIEW_PARAMS = ("lang", "id", "z", "lat", "lng")
+_PRIVATE = (ACTOR, EDIT, PLACE, SELECTED, FOCUS, URL_ID)  # what a log-out forgets
 
 
 def _codes(text: str, code_list: str | None) -> tuple[str, ...]:

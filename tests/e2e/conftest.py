@@ -1,7 +1,7 @@
 """Browser tests: Debian's Chromium, driven by Playwright, against ``streamlit run app.py``.
 
 The app runs in its own process on a free local port, on a real GeoPackage in a temporary
-folder, with ``IAP_REGISTRY_OFFLINE=1``. Every request the page makes to any host other than
+folder, with no tile server configured. Every request the page makes to any host other than
 the app is refused and recorded, and each test fails if there was one: the map must work with
 no network. A missing browser or driver fails the tests (``make test`` installs both).
 

@@ -110,7 +110,6 @@ def start_app(db: Path, log: Path, settings: dict[str, str] | None = None) -> Ap
     env = {
         **os.environ,
         "IAP_REGISTRY_DB": str(db),
-        "IAP_REGISTRY_OFFLINE": "1",
         "IAP_REGISTRY_LANG": "es",
         **(settings or {}),
     }

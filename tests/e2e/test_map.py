@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import http.server
+import io
+import re
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
+from PIL import Image
 
 from registry.auth import VISITOR
 from registry.i18n import tr
@@ -16,12 +24,15 @@ from tests.e2e.harness import (
     click_map,
     download_view,
     entry_markers,
+    map_frame,
     offline_page,
     shot,
+    start_app,
     wait_idle,
     wait_map,
     wait_markers,
 )
+from tests.e2e.pixels import look_at_map
 
 
 def published(app: App, points: bool = False, **filters: Any) -> dict[str, str]:
@@ -41,14 +52,16 @@ def test_map_draws_entries_layers_and_legend(page: Any, app: App, watch: Watch) 
     # every published point entry is one circle marker; nothing else is drawn as one
     assert {m["id"] for m in markers} == set(points)
     assert {m["name"] for m in markers} == set(points.values())
-    # the layer control lists both base layers and the overlays
+    # the layer control lists the overlays; the offline base is the only base (no choice)
     frame.locator(".leaflet-control-layers").hover()
     names = frame.locator(".leaflet-control-layers-list label").all_inner_texts()
     names = [n.strip() for n in names]
-    for key in ("ui_base_outlines", "ui_base_osm", "ui_layer_entries", "ui_layer_region_borders"):
+    for key in ("ui_layer_place_names", "ui_layer_entries", "ui_layer_region_borders"):
         assert tr(key, lang="es") in names, names
-    # the offline base was chosen and said so
+    assert tr("ui_base_outlines", lang="es") not in names
+    # the offline base is drawn and said so, with place names as text
     assert frame.locator(".leaflet-tile").count() == 0
+    frame.locator(".iap-label", has_text="Santiago").first.wait_for()
     page.get_by_text(tr("ui_offline_note", lang="es")[:40]).wait_for()
     # the legend names the colouring field and its categories
     legend = page.locator('[data-testid="stDataFrame"]').filter(has_text="Sector").first
@@ -166,3 +179,70 @@ def test_geojson_download_is_the_filtered_view(page: Any, app: App, tmp_path: Pa
     assert any("dictionary" in n or "diccionario" in n for n in names), names
     expected = published(app, sector=("tourism",))
     assert {f["id"] for f in data["features"]} == set(expected)  # RFC 7946 feature id
+
+
+@pytest.fixture(scope="module")
+def tile_server() -> Iterator[tuple[str, list[str]]]:
+    """A tile server on this machine: every tile is one flat colour (``TILE_RGB``); the
+    paths asked for are recorded."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256), TILE_RGB).save(buffer, "PNG")
+    png, asked = buffer.getvalue(), []
+
+    class Tiles(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 -- the http.server API
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(png)))
+            self.end_headers()
+            self.wfile.write(png)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    server.shutdown()
+
+
+TILE_RGB = (170, 200, 150)
+
+
+def test_an_operators_tile_server_is_a_second_base_under_the_entries(
+    app: App, browser: Any, watch: Watch, tile_server: tuple[str, list[str]]
+) -> None:
+    root, asked = tile_server
+    tiled = start_app(
+        app.db,
+        app.log.with_name("tiles.log"),
+        {
+            "IAP_REGISTRY_TILES": root + "/{z}/{x}/{y}.png",
+            "IAP_REGISTRY_TILES_ATTRIBUTION": "Teselas de prueba",
+        },
+    )
+    try:
+        context, page = offline_page(browser, watch)
+        page.goto(tiled.url)
+        frame = map_frame(page)
+        frame.locator(".leaflet-tile-loaded").first.wait_for()
+        wait_idle(page)
+        assert asked and all(re.fullmatch(r"/\d+/\d+/\d+\.png", p) for p in asked), asked[:3]
+        frame.get_by_text("Teselas de prueba").wait_for()
+        frame.locator(".leaflet-control-layers").hover()
+        names = [
+            n.strip() for n in frame.locator(".leaflet-control-layers-list label").all_inner_texts()
+        ]
+        assert (
+            tr("ui_base_tiles", lang="es") in names and tr("ui_base_outlines", lang="es") in names
+        )
+        report = look_at_map(page, "map-operator-tiles")
+        assert report.checked >= 5 and not report.hidden, report
+        assert report.land_wrong  # the land is the tiles' colour now, not the offline base's
+        tiles_seen = [w for w in report.land_wrong if w["seen"] == TILE_RGB]  # else a border line
+        assert len(tiles_seen) >= 0.6 * report.land_checked, report.land_wrong[:3]
+        context.close()
+    finally:
+        tiled.process.terminate()
+        tiled.process.wait(10)

@@ -21,25 +21,33 @@ from tests.e2e.harness import (
     choose,
     click_map,
     map_frame,
+    offline_page,
     point_of,
     start_app,
     wait_idle,
     wait_map,
     wait_markers,
 )
+from tests.e2e.pixels import look_at_map
 
 N = 3_000
+BIG = 14_000  # above the default detail limit (10,000): the national view is grouped
+
+
+def synthetic_app(factory: pytest.TempPathFactory, n: int, seed: int) -> Iterator[App]:
+    """The app on a synthetic registry of ``n`` entries, stopped afterwards."""
+    folder = factory.mktemp(f"e2e-scale-{n}")
+    build_registry(n, folder / "app.gpkg", seed=seed)
+    running = start_app(folder / "app.gpkg", folder / "streamlit.log")
+    yield running
+    running.process.terminate()
+    running.process.wait(10)
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """The app on a synthetic registry of ``N`` entries (replaces the seeded one here)."""
-    folder = tmp_path_factory.mktemp("e2e-scale")
-    build_registry(N, folder / "app.gpkg", seed=3)
-    running = start_app(folder / "app.gpkg", folder / "streamlit.log")
-    yield running
-    running.process.terminate()
-    running.process.wait(10)
+    yield from synthetic_app(tmp_path_factory, N, seed=3)
 
 
 DETAIL_LIMIT = 1_000
@@ -117,3 +125,39 @@ def test_above_the_detail_limit_places_are_circles_and_a_click_narrows(
     assert "comuna=05101" in page.url
     assert page.get_by_text("Vista agrupada").count() == 0
     assert not watch.errors, watch.errors
+
+
+@pytest.fixture(scope="module")
+def big_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """The app with its default limits on a synthetic registry of ``BIG`` entries."""
+    yield from synthetic_app(tmp_path_factory, BIG, seed=5)
+
+
+def test_grouped_national_view_to_a_clustered_region_draws_every_entry(
+    browser: Any, big_app: App, watch: Watch
+) -> None:
+    """Above 10,000 entries the national view is grouped; a region of 2,001-10,000 entries
+    is then drawn entry by entry, clustered, in the same page (the clustering script must
+    be there although the first view did not need it)."""
+    visible = big_app.registry().list(None, viewer=VISITOR)
+    assert len(visible) > mapview.DETAIL_MAX
+    counts = visible.dropna(subset=["geometry"])["region_code"].value_counts()
+    region = next(code for code, n in counts.items() if CLUSTER_ABOVE < n <= mapview.DETAIL_MAX)
+    name = big_app.registry().region_names()[region]
+    context, page = offline_page(browser, watch)
+    page.goto(big_app.url)
+    wait_map(page)
+    for _ in range(300):
+        if map_frame(page).locator("body").evaluate(GROUPS_JS):
+            break
+        page.wait_for_timeout(100)
+    grouped = look_at_map(page, "pixels-big-grouped")
+    grouped.assert_visible(expected=0)  # circles per place, every one showing its colour
+    wait_idle(page)
+    choose(page, tr("ui_f_region", lang="es"), name)
+    wait_drawn(page, int(counts[region]))
+    report = look_at_map(page, "pixels-big-region-clustered")
+    report.assert_visible(expected=int(counts[region]))
+    assert map_frame(page).locator(".marker-cluster").count() > 0
+    assert not watch.errors, watch.errors  # was: L.markerClusterGroup is not a function
+    context.close()

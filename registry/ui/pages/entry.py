@@ -102,7 +102,7 @@ def _placement(lang: str, kind: str) -> Any:
         key="place_mode",
     )
     vertices: list[list[float]] = st.session_state.setdefault(state.PLACE, [])
-    base = mapview.base_map(resources.outline_urls(), resources.osm_reachable(), lang)
+    base = mapview.base_map(resources.outline_urls(), lang, mapview.tiles_setting())
     group = folium.FeatureGroup(name="placed")
     geom = _geometry(vertices, mode)
     if geom is not None:

@@ -14,9 +14,12 @@ from typing import Any
 import folium
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
+from registry.auth import can
 from registry.errors import RegistryError
 from registry.i18n import date_text, number, tr
+from registry.schema.codes import label
 from registry.store import Filters
 from registry.ui import components, mapview, resources, state
 from registry.ui.monitoring import FRESHNESS_COLORS, badge_html
@@ -121,6 +124,123 @@ def _freshness(record: dict[str, Any], lang: str) -> None:
     )
 
 
+def _selection(frame: Any, ids: list[str]) -> Any:
+    """A feature group ringing the entries ``ids`` (drawn above every other layer)."""
+    if not ids:
+        return None
+    rows = frame[frame["id"].isin(ids) & frame.geometry.notna()]
+    if rows.empty:
+        return None
+    anchors = [g if g.geom_type == "Point" else g.point_on_surface() for g in rows.geometry]
+    group = folium.FeatureGroup(name=tr("ui_layer_selection", lang=state.language()))
+    mapview.SelectionLayer([[round(p.x, 5), round(p.y, 5)] for p in anchors]).add_to(group)
+    return group
+
+
+def _rerun_map() -> None:
+    """Run the map fragment again (the whole page when the fragment ran within it)."""
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:  # not a fragment rerun: scope="fragment" is refused
+        st.rerun()
+
+
+def _entry_from_url(frame: Any) -> None:
+    """Select the entry the URL names (``?id=``) once, and centre the map on it."""
+    wanted = st.query_params.get("id")
+    if not wanted or st.session_state.get(state.URL_ID) == wanted:
+        return
+    st.session_state[state.URL_ID] = wanted
+    st.session_state[state.SELECTED] = [wanted]
+    st.session_state[state.FOCUS] = wanted
+
+
+def _view_layers(frame: Any, filters: Filters, lang: str) -> Any:
+    """The map's view: fit to what the filters show when they change (Chile when there is
+    no filter), and centre once on an entry opened by its link."""
+    group = folium.FeatureGroup(name=tr("ui_layer_view", lang=lang), control=False)
+    drawn = frame[frame.geometry.notna()]
+    if filters.is_empty() or drawn.empty:
+        bounds = mapview.CHILE if filters.is_empty() else None
+    else:
+        w, s, e, n = (float(v) for v in drawn.total_bounds)
+        bounds = [[round(s, 4), round(w, 4)], [round(n, 4), round(e, 4)]]
+    mapview.FitLayer(repr(filters), bounds).add_to(group)
+    focus = st.session_state.get(state.FOCUS)
+    rows = drawn[drawn["id"] == focus] if focus else drawn.iloc[:0]
+    if not rows.empty:
+        p = rows.geometry.iloc[0]
+        p = p if p.geom_type == "Point" else p.point_on_surface()
+        mapview.FocusLayer(str(focus), [round(p.y, 5), round(p.x, 5)]).add_to(group)
+    return group
+
+
+def _unmapped(frame: Any, lang: str) -> None:
+    """Entries with no drawable location: counted and listed under the map, with why and a
+    link to their details."""
+    missing = frame[frame.geometry.isna()]
+    if missing.empty:
+        return
+    with st.expander(tr("ui_unmapped", lang=lang, n=number(len(missing), lang)), expanded=False):
+        for row in missing.itertuples(index=False):
+            why = label("location_precision", row.location_precision, lang)
+            where = row.locality if isinstance(getattr(row, "locality", None), str) else ""
+            cols = st.columns([4, 3, 1.2])
+            cols[0].text(row.name)
+            cols[1].caption(" · ".join(p for p in (why, where) if p))
+            if cols[2].button(
+                tr("ui_show_details", lang=lang), key=f"unmapped_{row.id}", type="tertiary"
+            ):
+                st.session_state[state.SELECTED] = [row.id]
+                st.session_state[state.URL_ID] = row.id
+                st.query_params["id"] = row.id
+                _rerun_map()
+
+
+def _details(frame: Any, viewer: Any, lang: str) -> None:
+    """The selected entry's details, full width under the map, with its permalink."""
+    selected = list(st.session_state.get(state.SELECTED, []))
+    if not selected:
+        return
+    chosen = selected[0]
+    if len(selected) > 1:
+        names = dict(zip(frame["id"], frame["name"], strict=True))
+        chosen = st.selectbox(
+            tr("ui_several_here", lang=lang, n=len(selected)),
+            selected,
+            format_func=lambda i: names.get(i, i),
+            key="pick_here",
+        )
+    reg = resources.registry()
+    try:
+        record = reg.get(chosen, viewer=viewer)
+        context = reg.context(chosen, viewer=viewer)
+    except RegistryError as exc:
+        st.warning(components.plain(exc.user_msg))
+        return
+    with st.container(border=True, key="entry_details"):
+        components.detail_panel(record, context, lang)
+        _freshness(record, lang)
+        components.permalink(chosen, lang)
+        links = st.columns(3)
+        if can(viewer, "update", record):
+            links[0].page_link(
+                "registry/ui/pages/entry.py",
+                label=tr("ui_edit", lang=lang),
+                query_params={"id": chosen},
+            )
+        links[1].page_link(
+            "registry/ui/pages/history.py",
+            label=tr("ui_open_history", lang=lang),
+            query_params={"id": chosen},
+        )
+        links[2].page_link(
+            "registry/ui/pages/monitoring.py",
+            label=tr("ui_open_monitoring", lang=lang),
+            query_params={"id": chosen},
+        )
+
+
 @st.fragment
 def _map_and_details(
     filters: Filters, color_by: str, lang: str, prod: Any, prod_legend: Any
@@ -132,17 +252,20 @@ def _map_and_details(
     if color_by == "freshness":  # changes with the date too
         view += f"|{dt.date.today()}"
         frame = resources.with_freshness(version, view, frame)
-    osm = resources.osm_reachable()
-    base = mapview.base_map(resources.outline_urls(), osm, lang)
+    _entry_from_url(frame)
+    tiles = mapview.tiles_setting()
+    base = mapview.base_map(resources.outline_urls(), lang, tiles)
     payload = resources.map_payload(version, f"{view}|{color_by}|{lang}", frame, color_by, lang)
     group = folium.FeatureGroup(name=tr("ui_layer_entries", lang=lang))
     payload.layer(lang).add_to(group)
-    groups = [g for g in (prod, group) if g is not None]
-    left, right = st.columns([3, 2])
+    selected = [i for i in st.session_state.get(state.SELECTED, []) if i in set(frame["id"])]
+    ring = _selection(frame, selected[:1])
+    groups = [g for g in (prod, group, ring, _view_layers(frame, filters, lang)) if g is not None]
+    left, right = st.columns([4, 1.3])
     with left:
         event = components.show_map(
             base,
-            key=f"main_map_{lang}_{int(osm)}",
+            key=f"main_map_{lang}_{tiles is not None}",
             feature_groups=groups,
             layer_control=folium.LayerControl(collapsed=True),
         )
@@ -156,8 +279,9 @@ def _map_and_details(
                     limit=number(mapview.detail_max(), lang),
                 )
             )
-        if not osm:
+        if tiles is None:
             st.caption(tr("ui_offline_note", lang=lang))
+        _unmapped(frame, lang)
     clicked = (event or {}).get("last_object_clicked")
     if clicked and payload.grouped:
         place = mapview.pick_group(
@@ -166,51 +290,19 @@ def _map_and_details(
         if place is not None:
             st.session_state[state.DRILL] = place["k"]
             st.rerun()
-    elif clicked:
+    elif clicked and clicked != st.session_state.get("_map_click"):
+        st.session_state["_map_click"] = clicked
         ids = mapview.pick_entries(
             frame, clicked["lat"], clicked["lng"], event.get("last_object_clicked_tooltip")
         )
-        if ids:
+        if ids and ids != st.session_state.get(state.SELECTED):
             st.session_state[state.SELECTED] = ids
+            st.session_state[state.URL_ID] = ids[0]
+            st.query_params["id"] = ids[0]
+            _rerun_map()  # draw the ring and the details
     with right:
-        selected = [i for i in st.session_state.get(state.SELECTED, []) if i in set(frame["id"])]
-        if not selected:
+        if not st.session_state.get(state.SELECTED):
             st.info(tr("ui_click_hint", lang=lang))
-        else:
-            chosen = selected[0]
-            if len(selected) > 1:
-                names = dict(zip(frame["id"], frame["name"], strict=True))
-                chosen = st.selectbox(
-                    tr("ui_several_here", lang=lang, n=len(selected)),
-                    selected,
-                    format_func=lambda i: names.get(i, i),
-                    key="pick_here",
-                )
-            reg = resources.registry()
-            try:
-                record = reg.get(chosen, viewer=viewer)
-                context = reg.context(chosen, viewer=viewer)
-            except RegistryError as exc:
-                st.warning(components.plain(exc.user_msg))
-            else:
-                components.detail_panel(record, context, lang)
-                _freshness(record, lang)
-                links = st.columns(3)
-                links[0].page_link(
-                    "registry/ui/pages/entry.py",
-                    label=tr("ui_edit", lang=lang),
-                    query_params={"id": chosen},
-                )
-                links[1].page_link(
-                    "registry/ui/pages/history.py",
-                    label=tr("ui_open_history", lang=lang),
-                    query_params={"id": chosen},
-                )
-                links[2].page_link(
-                    "registry/ui/pages/monitoring.py",
-                    label=tr("ui_open_monitoring", lang=lang),
-                    query_params={"id": chosen},
-                )
         spec = mapview.color_spec(color_by)
         components.legend(
             spec.es if lang == "es" else spec.en,
@@ -219,6 +311,7 @@ def _map_and_details(
         )
         if prod_legend:
             components.legend(*prod_legend)
+    _details(frame, viewer, lang)
 
 
 def _export(filters: Filters, lang: str) -> None:
