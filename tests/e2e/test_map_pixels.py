@@ -126,3 +126,49 @@ def test_a_reload_and_a_second_tab_show_the_same(
     open_map(second, page.url)
     look_at_map(second, "pixels-second-tab").assert_visible(expected=expected)
     context.close()
+
+
+def test_an_entry_link_opens_its_details_centred_and_ringed(page: Any, app: App) -> None:
+    frame = app.registry().list(None, viewer=VISITOR)
+    points = frame[frame.geometry.geom_type == "Point"]
+    where = points.geometry.apply(lambda g: (round(g.x, 3), round(g.y, 3)))
+    entry = points[~where.duplicated(keep=False)].iloc[0]  # alone at its place
+    open_map(page, f"{app.url}/?id={entry['id']}")
+    page.get_by_role("heading", name=entry["name"]).wait_for()
+    body = map_frame(page).locator("body")
+    for _ in range(50):
+        view = body.evaluate(
+            "() => { const c = window.map_div.getCenter();"
+            " return [c.lat, c.lng, window.map_div.getZoom()]; }"
+        )
+        if view[2] >= 12:
+            break
+        page.wait_for_timeout(200)
+    assert view[2] >= 12, view
+    point = entry.geometry
+    assert abs(view[0] - point.y) < 0.05 and abs(view[1] - point.x) < 0.05, view
+    rings = body.evaluate(
+        "() => { const out = []; window.map_div.eachLayer(l => {"
+        " if (l instanceof L.CircleMarker && l.options.pane === 'iap-selection')"
+        " out.push([l.getLatLng().lat, l.getLatLng().lng]); }); return out; }"
+    )
+    assert len(rings) == 1, rings
+    report = look_at_map(page, "pixels-entry-link")
+    report.assert_visible(min_checked=1)
+    # the entry's own link is shown to copy
+    assert f"/?id={entry['id']}" in page.locator('[data-testid="stCode"]').first.inner_text()
+
+
+def test_entries_without_a_location_are_counted_and_listed(page: Any, app: App) -> None:
+    visible = app.registry().list(None, viewer=VISITOR)
+    missing = visible[visible.geometry.isna()]
+    assert len(missing) > 0
+    open_map(page, app.url)
+    title = tr("ui_unmapped", lang="es", n=len(missing))
+    page.get_by_text(title).click()
+    for name in missing["name"]:
+        page.get_by_text(name, exact=True).first.wait_for()
+    first = missing.iloc[0]
+    page.get_by_role("button", name=tr("ui_show_details", lang="es")).first.click()
+    page.get_by_role("heading", name=first["name"]).wait_for()
+    assert f"id={first['id']}" in page.url
