@@ -43,8 +43,11 @@ with unavailable(lang):  # the store down or damaged: a plain message, details i
         )
 
     PAGES = "registry/ui/pages"
-    pages = [
-        st.Page(f"{PAGES}/map.py", title=tr("ui_page_map", lang=lang), default=True),
+    pages = [st.Page(f"{PAGES}/map.py", title=tr("ui_page_map", lang=lang), default=True)]
+    mine = st.Page(f"{PAGES}/mine.py", title=tr("ui_page_mine", lang=lang))
+    if actor.role != "visitor":
+        pages.append(mine)
+    pages += [
         st.Page(f"{PAGES}/stats.py", title=tr("ui_page_stats", lang=lang)),
         st.Page(f"{PAGES}/entry.py", title=tr("ui_page_entry", lang=lang)),
         st.Page(f"{PAGES}/history.py", title=tr("ui_page_history", lang=lang)),
@@ -57,4 +60,7 @@ with unavailable(lang):  # the store down or damaged: a plain message, details i
         pages.append(st.Page(f"{PAGES}/users.py", title=tr("ui_page_users", lang=lang)))
     account = "ui_page_login" if actor.role == "visitor" else "ui_page_account"
     pages.append(st.Page(f"{PAGES}/account.py", title=tr(account, lang=lang)))
-    st.navigation(pages).run()
+    current = st.navigation(pages)
+    if st.session_state.pop(state.AFTER_LOGIN, False) and actor.role != "visitor":
+        st.switch_page(mine)
+    current.run()

@@ -28,6 +28,7 @@ __all__ = [
     "completeness",
     "freshness",
     "last_activity",
+    "missing_fields",
     "stale_months",
 ]
 
@@ -129,3 +130,30 @@ def completeness(frame: pd.DataFrame) -> pd.Series:
             filled += _filled(frame[name]) & barrio
     total += barrio * len(BARRIO_FIELDS)
     return pd.Series(np.round(100 * filled / total).astype(int), index=frame.index)
+
+
+def missing_fields(frame: pd.DataFrame) -> pd.Series:
+    """For each entry of ``frame``, the names of the fields its completeness score misses
+    (``location`` when it is located no finer than its region).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({f: [None] for f in COMPLETENESS_FIELDS})
+    >>> frame["kind"], frame["location_precision"], frame["sector"] = "iap", "comuna", "tourism"
+    >>> "sector" in missing_fields(frame)[0], "location" in missing_fields(frame)[0]
+    (False, False)
+    """
+    names = [n for n in COMPLETENESS_FIELDS if n in frame]
+    barrio_names = [n for n in BARRIO_FIELDS if n in frame]
+    filled = {n: _filled(frame[n]) for n in [*names, *barrio_names]}
+    fine = frame["location_precision"].isin(_FINE_LOCATIONS).to_numpy()
+    barrio = (frame["kind"] == "barrio_comercial").to_numpy()
+    out = []
+    for i in range(len(frame)):
+        missing = [n for n in names if not filled[n][i]]
+        if barrio[i]:
+            missing += [n for n in barrio_names if not filled[n][i]]
+        if not fine[i]:
+            missing.append("location")
+        out.append(missing)
+    return pd.Series(out, index=frame.index, name="missing")

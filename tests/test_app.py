@@ -196,6 +196,35 @@ def test_form_shows_errors_then_saves_a_placed_entry(app_db: Registry, fake_map:
     )
 
 
+def test_a_second_press_of_submit_writes_nothing_more(app_db: Registry, fake_map: FakeMap) -> None:
+    """A double click: the second press can arrive in a run that started before the first
+    one's outcome reached the browser, so with the URL still lacking the new entry's id."""
+    at = run("entry", actor=ANA)
+    fake_map.events["place_map_es"] = {"last_clicked": {"lat": -39.8142, "lng": -73.2459}}
+    at.run()
+    fake_map.events.clear()
+    at.text_input(key="fld_name").input("Red de Valdivia pulsada dos veces")
+    at.selectbox(key="fld_initiative_type").set_value("business_network")
+    at.selectbox(key="fld_location_precision").set_value("exact")
+    at.selectbox(key="fld_sector").set_value("tourism")
+    at.button[-1].click()
+    at.run()
+    assert any("Enviada a revisión (versión 1)" in s.value for s in at.success)
+    created = app_db.list(Filters(q="pulsada dos veces"))
+    assert len(created) == 1
+    # the second press, in a run that does not know the first one's outcome yet
+    del at.query_params["id"]
+    del at.session_state["edit_loaded"]
+    at.run()
+    next(b for b in at.button if b.label == "Enviar a revisión").click()
+    at.run()
+    assert not at.exception
+    again = app_db.list(Filters(q="pulsada dos veces"))
+    assert len(again) == 1, again[["id", "version"]]
+    assert int(again["version"].iloc[0]) == 1
+    assert any("Enviada a revisión (versión 1)" in s.value for s in at.success)
+
+
 def test_edit_conflict_is_shown_and_nothing_is_overwritten(
     app_db: Registry, fake_map: FakeMap
 ) -> None:

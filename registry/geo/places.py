@@ -28,8 +28,20 @@ from registry.paths import geodata_dir
 __all__ = ["Place", "gazetteer", "search_places"]
 
 COMUNA_LABEL_ZOOM = 9.0
-NE_SOURCE = "Natural Earth populated places (public domain)"
-DPA_SOURCE = "DPA 2023, comunas de Chile (IDE Chile)"
+NE_SOURCE = "natural_earth"  # Natural Earth populated places (public domain)
+DPA_SOURCE = "dpa_2023"  # DPA 2023, Chile's comunas (IDE Chile)
+
+
+# Natural Earth's feature classes, in Spanish and English
+_KINDS = {
+    "comuna": ("comuna", "comuna"),
+    "Admin-0 capital": ("capital nacional", "national capital"),
+    "Admin-0 capital alt": ("sede de gobierno", "seat of government"),
+    "Admin-0 region capital": ("capital de territorio", "territory capital"),
+    "Admin-1 capital": ("capital regional", "regional capital"),
+    "Admin-1 region capital": ("capital regional", "regional capital"),
+    "Populated place": ("ciudad o pueblo", "city or town"),
+}
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,11 @@ class Place:
     lon: float
     lat: float
     zoom: float  # a zoom level that shows the place well
-    source: str
+    source: str  # NE_SOURCE or DPA_SOURCE
+
+    def kind_label(self, lang: str) -> str:
+        """What the place is, in ``lang`` ("comuna", "capital", "ciudad o pueblo"...)."""
+        return _KINDS.get(self.kind, _KINDS["Populated place"])[lang == "en"]
 
 
 def _fold(text: str) -> str:

@@ -60,6 +60,93 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Region and comuna outlines (offline)",
     },
     "ui_base_tiles": {"es": "Teselas del servidor configurado", "en": "Configured tile server"},
+    "ui_place_search": {"es": "Buscar un lugar", "en": "Find a place"},
+    "ui_place_search_hint": {
+        "es": "Comuna, ciudad o pueblo (p. ej. Valdivia)",
+        "en": "Comuna, city or town (e.g. Valdivia)",
+    },
+    "ui_place_pick": {"es": "Lugares encontrados", "en": "Places found"},
+    "ui_place_none": {"es": "Ningún lugar se parece a «{q}».", "en": "No place looks like “{q}”."},
+    "ui_place_source_natural_earth": {
+        "es": "Fuente: Natural Earth, ciudades y pueblos (dominio público)",
+        "en": "Source: Natural Earth populated places (public domain)",
+    },
+    "ui_place_source_dpa_2023": {
+        "es": "Fuente: DPA 2023, comunas de Chile (IDE Chile)",
+        "en": "Source: DPA 2023, Chile's comunas (IDE Chile)",
+    },
+    "ui_page_mine": {"es": "Mis iniciativas", "en": "My initiatives"},
+    "ui_mine_new": {
+        "es": "➕ Registrar otra iniciativa o barrio",
+        "en": "➕ Register another initiative or barrio",
+    },
+    "ui_mine_none": {
+        "es": "Aún no tiene entradas. Registre la primera con el formulario de entrada.",
+        "en": "You have no entries yet. Register the first with the entry form.",
+    },
+    "ui_mine_name": {"es": "Nombre", "en": "Name"},
+    "ui_mine_status": {"es": "Estado", "en": "Status"},
+    "ui_mine_changed": {"es": "Último cambio", "en": "Last change"},
+    "ui_mine_note": {"es": "Nota de revisión", "en": "Review note"},
+    "ui_mine_freshness": {"es": "Vigencia", "en": "Freshness"},
+    "ui_mine_activity": {"es": "Última actividad", "en": "Last activity"},
+    "ui_mine_complete": {"es": "Completitud", "en": "Completeness"},
+    "ui_mine_missing": {"es": "Falta", "en": "Missing"},
+    "ui_mine_location": {"es": "ubicación más precisa", "en": "a finer location"},
+    "ui_mine_next": {"es": "Qué sigue", "en": "Next step"},
+    "ui_mine_next_draft": {
+        "es": "Complete y envíe a revisión",
+        "en": "Complete it and submit for review",
+    },
+    "ui_mine_next_submitted": {
+        "es": "En revisión: un/a gestor/a la publicará o la devolverá",
+        "en": "In review: a manager will publish it or send it back",
+    },
+    "ui_mine_next_rejected": {
+        "es": "Corrija según la nota y envíe de nuevo",
+        "en": "Mend it as the note says and submit again",
+    },
+    "ui_mine_next_published": {
+        "es": "Publicada: manténgala al día",
+        "en": "Published: keep it current",
+    },
+    "ui_mine_next_archived": {"es": "Archivada", "en": "Archived"},
+    "ui_mine_open": {"es": "Abrir", "en": "Open"},
+    "ui_mine_on_map": {"es": "En el mapa", "en": "On the map"},
+    "ui_saved_draft": {
+        "es": "Borrador guardado (versión {version}). Aún no está en revisión.",
+        "en": "Draft saved (version {version}). It is not in review yet.",
+    },
+    "ui_saved_submitted": {
+        "es": "Enviada a revisión (versión {version}). Un/a gestor/a la revisará.",
+        "en": "Sent for review (version {version}). A manager will review it.",
+    },
+    "ui_saved_in_review": {
+        "es": "Cambios guardados (versión {version}); sigue en revisión.",
+        "en": "Changes saved (version {version}); it stays in review.",
+    },
+    "ui_saved_published": {
+        "es": "Publicada (versión {version}).",
+        "en": "Published (version {version}).",
+    },
+    "ui_saved_nothing": {
+        "es": "No había cambios: no se escribió una nueva versión.",
+        "en": "Nothing had changed: no new version was written.",
+    },
+    "ui_keep_in_review": {
+        "es": "Guardar cambios (sigue en revisión)",
+        "en": "Save changes (stays in review)",
+    },
+    "ui_withdraw": {
+        "es": "Retirar de revisión y guardar como borrador",
+        "en": "Withdraw from review, save as draft",
+    },
+    "ui_published_entry": {"es": "Publicada: {name}", "en": "Published: {name}"},
+    "ui_rejected_entry": {
+        "es": "Devuelta con observaciones: {name}",
+        "en": "Sent back with a note: {name}",
+    },
+    "ui_layer_placed": {"es": "Ubicación marcada", "en": "Location marked"},
     "ui_layer_view": {"es": "Vista", "en": "View"},
     "ui_unmapped": {
         "es": "{n} entradas sin ubicación en el mapa",

@@ -206,6 +206,39 @@ def _value(spec_name: str, value: Any, lang: str) -> str:
     return str(value)
 
 
+def place_search(key: str, lang: str) -> Any:
+    """A place search box (comunas, cities and towns; accents, case and typos forgiven) and,
+    once something is typed, a choice among the best matches. Returns the chosen
+    ``registry.geo.places.Place`` or None. Nothing is placed: the caller only moves the map.
+    """
+    from registry.geo.places import search_places
+
+    left, right = st.columns([2, 3], vertical_alignment="top")
+    query = left.text_input(
+        tr("ui_place_search", lang=lang),
+        key=f"{key}_q",
+        placeholder=tr("ui_place_search_hint", lang=lang),
+        max_chars=80,
+    )
+    if not query.strip():
+        return None
+    hits = search_places(query)
+    if not hits:
+        right.caption(tr("ui_place_none", lang=lang, q=plain(query.strip())))
+        return None
+
+    def describe(i: int) -> str:
+        p = hits[i]
+        return f"{p.name} · {p.kind_label(lang)} · {p.context}"
+
+    choice = right.selectbox(
+        tr("ui_place_pick", lang=lang), range(len(hits)), format_func=describe, key=f"{key}_pick"
+    )
+    place = hits[int(choice or 0)]
+    right.caption(tr(f"ui_place_source_{place.source}", lang=lang))
+    return place
+
+
 def permalink(entry_id: str, lang: str) -> None:
     """The entry's link (this app's address with ``?id=``), in a box with a copy button."""
     host = st.context.headers.get("Host") or "localhost"

@@ -54,6 +54,7 @@ __all__ = [
     "map_columns",
     "pick_entries",
     "pick_group",
+    "place_focus",
     "tiles_setting",
 ]
 
@@ -161,10 +162,11 @@ class FitLayer(_Call):
 
 
 class FocusLayer(_Call):
-    """Centres the map on ``point`` (``[lat, lng]``) once per ``key`` (an entry's id)."""
+    """Centres the map on ``point`` (``[lat, lng]``) once per ``key`` (an entry's id, a
+    place found), at ``zoom`` (default: at least 12)."""
 
-    def __init__(self, key: str, point: list[float]):
-        super().__init__("focus", key, point)
+    def __init__(self, key: str, point: list[float], zoom: float | None = None):
+        super().__init__("focus", key, point, zoom)
 
 
 class _Panes(MacroElement):
@@ -197,6 +199,12 @@ def tiles_setting() -> BaseTiles | None:
         return None
     attribution = os.environ.get("IAP_REGISTRY_TILES_ATTRIBUTION", "").strip() or url.split("/")[2]
     return BaseTiles(url, attribution)
+
+
+def place_focus(place: Any) -> FocusLayer:
+    """The layer that flies the map to a ``registry.geo.places.Place`` (once per place)."""
+    key = f"place:{place.name}:{place.lon:.4f}:{place.lat:.4f}"
+    return FocusLayer(key, [place.lat, place.lon], place.zoom)
 
 
 def base_map(urls: Mapping[str, str], lang: str, tiles: BaseTiles | None = None) -> Any:

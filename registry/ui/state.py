@@ -20,6 +20,7 @@ from registry.store import FILTER_PARAMS, Filters
 
 __all__ = [
     "ACTOR",
+    "AFTER_LOGIN",
     "DRILL",
     "EDIT",
     "ENDED",
@@ -45,6 +46,7 @@ EDIT = "edit_loaded"  # {"id": ..., "version": ..., "record": ...} the form star
 PLACE = "place_vertices"  # [[lon, lat], ...] clicked on the form's map
 DRILL = "drill_place"  # a grouped map's place clicked ("comuna:13101"), to become a filter
 ENDED = "_session_ended"  # the session just ended (the account changed): say so once
+AFTER_LOGIN = "_after_login"  # just logged in: open "Mis iniciativas"
 FOCUS = "_focus_id"  # the entry the map centred on once, because the URL named it
 URL_ID = "_url_id"  # the ``id`` of the URL already acted on
 # query parameters kept beside the filters: language, entry, and the map's zoom and centre

@@ -35,9 +35,11 @@ def place(page: Any, lat: float, lng: float) -> None:
     wait_idle(page)
 
 
-def save_and_find(app: App, page: Any, button: str, name: str) -> dict[str, Any]:
+def save_and_find(app: App, page: Any, button: str, name: str, said: str) -> dict[str, Any]:
+    """Press ``button``, wait for the message ``said`` (a key: what happened, version 1),
+    and return the one entry called ``name``."""
     page.get_by_role("button", name=button).click()
-    page.get_by_text(tr("ui_saved", lang="es", version=1)).wait_for()
+    page.get_by_text(tr(said, lang="es", version=1)).wait_for()
     rows = app.registry().list(Filters(q=name), include_deleted=False)
     assert len(rows) == 1, rows
     return app.registry().get(rows["id"].iloc[0])
@@ -61,7 +63,7 @@ def test_coordinator_places_saves_and_finds_an_initiative(
     select(page, "Precisión de la ubicación *", label("location_precision", "exact", "es"))
     select(page, "Sector *", label("sector", "creative_culture", "es"))
     page.get_by_label("Número de empresas").fill("42")
-    record = save_and_find(app, page, tr("ui_submit", lang="es"), name)
+    record = save_and_find(app, page, tr("ui_submit", lang="es"), name, "ui_saved_submitted")
     assert record["owner"] == "ana" and record["status"] == "submitted"
     assert (record["region_code"], record["comuna_code"]) == ("13", "13101")
     assert record["n_firms"] == 42
@@ -100,7 +102,7 @@ def test_coordinator_draws_a_barrio_street(page: Any, app: App) -> None:
     page.get_by_label("Nombre *").fill(name)
     select(page, "Precisión de la ubicación *", label("location_precision", "street", "es"))
     select(page, "Sector *", label("sector", "retail_commerce", "es"))
-    record = save_and_find(app, page, tr("ui_save_draft", lang="es"), name)
+    record = save_and_find(app, page, tr("ui_save_draft", lang="es"), name, "ui_saved_draft")
     assert record["kind"] == "barrio_comercial" and record["status"] == "draft"
     assert record["geometry"].geom_type == "LineString"
     assert len(record["geometry"].coords) == 2

@@ -267,14 +267,17 @@
     return layer;
   }
 
-  /** An empty layer that centres the map on `point` ([lat, lng]) once per `key`. */
-  function focus(key, point) {
+  /**
+   * An empty layer that centres the map on `point` ([lat, lng]) once per `key`, at `zoom`
+   * (default: at least 12).
+   */
+  function focus(key, point, zoom) {
     var layer = L.layerGroup();
     layer.on('add', function (e) {
       var map = e.target._map;
       if (map.__iapFocusKey === key) return;
       map.__iapFocusKey = key;
-      map.setView(point, Math.max(map.getZoom(), 12), {animate: false});
+      map.setView(point, zoom || Math.max(map.getZoom(), 12), {animate: false});
     });
     return layer;
   }

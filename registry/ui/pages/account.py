@@ -27,7 +27,8 @@ def page() -> None:
                     )
                 except RegistryError as exc:
                     st.error(components.plain(exc.user_msg))
-                else:
+                else:  # on to the user's own initiatives (app.py, once the menu has them)
+                    st.session_state[state.AFTER_LOGIN] = True
                     st.rerun()
         return
     st.header(tr("ui_page_account", lang=lang), anchor=False)

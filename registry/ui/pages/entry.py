@@ -6,6 +6,8 @@ what changed and decides. Nothing is overwritten silently.
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import folium
@@ -24,6 +26,7 @@ _AUTO = ("id", "region_code", "comuna_code", "geometry", "kind")
 _ERRORS = "_form_errors"
 _CONFLICT = "_form_conflict"
 _LAST_CLICK = "_place_last_click"
+_LAST_CREATED = "_entry_last_saved"  # (fingerprint, id, monotonic time, version) of a save
 
 
 def _text(spec: FieldSpec, lang: str) -> tuple[str, str | None]:
@@ -102,8 +105,11 @@ def _placement(lang: str, kind: str) -> Any:
         key="place_mode",
     )
     vertices: list[list[float]] = st.session_state.setdefault(state.PLACE, [])
+    found = components.place_search("form_place", lang)  # moves the map; places nothing
     base = mapview.base_map(resources.outline_urls(), lang, mapview.tiles_setting())
-    group = folium.FeatureGroup(name="placed")
+    group = folium.FeatureGroup(name=tr("ui_layer_placed", lang=lang))
+    if found is not None:
+        mapview.place_focus(found).add_to(group)
     geom = _geometry(vertices, mode)
     if geom is not None:
         folium.GeoJson(
@@ -197,9 +203,29 @@ def _save(values: dict[str, Any], lang: str) -> None:
     reg = resources.registry()
     actor = state.actor()
     loaded = st.session_state.get(state.EDIT)
+    fingerprint = _fingerprint(values)
+    last = st.session_state.get(_LAST_CREATED)
+    repeated = bool(last) and last[0] == fingerprint and time.monotonic() - last[2] < 30
+    if (
+        loaded is not None
+        and repeated
+        and (loaded["id"], int(loaded["version"]))
+        != (
+            last[1],
+            int(last[3]),
+        )
+    ):
+        repeated = False  # another entry, or a version since (e.g. "keep mine" in a conflict)
+    if loaded is None and repeated:
+        # the same new entry sent twice (a double click; the second press can arrive in a
+        # run that started before the first one's outcome was known): no second entry
+        loaded = {"id": last[1], "version": last[3], "record": reg.get(last[1], viewer=actor)}
+        st.session_state[state.EDIT] = loaded
     try:
         if loaded is None:
             saved = reg.create(values, actor)
+        elif repeated and loaded["id"] == last[1]:  # sent again: written already
+            saved = reg.get(last[1], viewer=actor)
         else:
             saved = reg.update(loaded["id"], values, loaded["version"], actor)
     except ValidationFailed as exc:
@@ -213,10 +239,42 @@ def _save(values: dict[str, Any], lang: str) -> None:
         return
     st.session_state.pop(_ERRORS, None)
     st.session_state.pop(_CONFLICT, None)
+    if not repeated:
+        st.session_state[_LAST_CREATED] = (
+            fingerprint,
+            saved["id"],
+            time.monotonic(),
+            saved["version"],
+        )
     st.session_state[state.EDIT] = {"id": saved["id"], "version": saved["version"], "record": saved}
     st.query_params["id"] = saved["id"]
-    st.session_state["_flash"] = tr("ui_saved", lang=lang, version=saved["version"])
+    if repeated and int(saved["version"]) == int(last[3]):  # the first press's news stands
+        loaded = None
+    st.session_state["_flash"] = _saved_message(loaded, saved, lang)
     st.rerun()
+
+
+def _fingerprint(values: dict[str, Any]) -> str:
+    """The form's values as one string (geometry as WKT), to tell a repeated press."""
+    plain_values = {
+        k: getattr(v, "wkt", v) if k == "geometry" else v for k, v in sorted(values.items())
+    }
+    return json.dumps(plain_values, sort_keys=True, default=str, ensure_ascii=False)
+
+
+def _saved_message(loaded: dict[str, Any] | None, saved: dict[str, Any], lang: str) -> str:
+    """What happened, in words: a draft kept, sent for review, still in review, published."""
+    before = (loaded or {}).get("record") or {}
+    if loaded is not None and int(saved["version"]) == int(loaded["version"]):
+        return tr("ui_saved_nothing", lang=lang)
+    status = saved["status"]
+    if status == "submitted" and before.get("status") == "submitted":
+        key = "ui_saved_in_review"
+    elif status in ("draft", "submitted", "published"):
+        key = f"ui_saved_{status}"
+    else:
+        key = "ui_saved"
+    return tr(key, lang=lang, version=saved["version"])
 
 
 def page() -> None:
@@ -306,6 +364,13 @@ def page() -> None:
             st.error(components.plain(errors["geometry"]))
         if actor.role in ("manager", "admin"):
             buttons = {"save": st.form_submit_button(tr("ui_save", lang=lang), type="primary")}
+        elif record.get("status") == "submitted":  # in review: stays there unless withdrawn
+            buttons = {
+                "submitted": st.form_submit_button(
+                    tr("ui_keep_in_review", lang=lang), type="primary"
+                ),
+                "draft": st.form_submit_button(tr("ui_withdraw", lang=lang)),
+            }
         else:
             buttons = {
                 "draft": st.form_submit_button(tr("ui_save_draft", lang=lang)),

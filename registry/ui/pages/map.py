@@ -155,9 +155,9 @@ def _entry_from_url(frame: Any) -> None:
     st.session_state[state.FOCUS] = wanted
 
 
-def _view_layers(frame: Any, filters: Filters, lang: str) -> Any:
+def _view_layers(frame: Any, filters: Filters, lang: str, place: Any) -> Any:
     """The map's view: fit to what the filters show when they change (Chile when there is
-    no filter), and centre once on an entry opened by its link."""
+    no filter), centre once on an entry opened by its link, fly to a place found."""
     group = folium.FeatureGroup(name=tr("ui_layer_view", lang=lang), control=False)
     drawn = frame[frame.geometry.notna()]
     if filters.is_empty() or drawn.empty:
@@ -172,6 +172,8 @@ def _view_layers(frame: Any, filters: Filters, lang: str) -> Any:
         p = rows.geometry.iloc[0]
         p = p if p.geom_type == "Point" else p.point_on_surface()
         mapview.FocusLayer(str(focus), [round(p.y, 5), round(p.x, 5)]).add_to(group)
+    if place is not None:
+        mapview.place_focus(place).add_to(group)
     return group
 
 
@@ -243,7 +245,7 @@ def _details(frame: Any, viewer: Any, lang: str) -> None:
 
 @st.fragment
 def _map_and_details(
-    filters: Filters, color_by: str, lang: str, prod: Any, prod_legend: Any
+    filters: Filters, color_by: str, lang: str, prod: Any, prod_legend: Any, place: Any
 ) -> None:
     viewer = state.actor()
     version = resources.version()
@@ -260,7 +262,9 @@ def _map_and_details(
     payload.layer(lang).add_to(group)
     selected = [i for i in st.session_state.get(state.SELECTED, []) if i in set(frame["id"])]
     ring = _selection(frame, selected[:1])
-    groups = [g for g in (prod, group, ring, _view_layers(frame, filters, lang)) if g is not None]
+    groups = [
+        g for g in (prod, group, ring, _view_layers(frame, filters, lang, place)) if g is not None
+    ]
     left, right = st.columns([4, 1.3])
     with left:
         event = components.show_map(
@@ -368,7 +372,8 @@ def page() -> None:
         key="color_by",
     )
     prod, prod_legend = _productivity_layer(lang, *controls[1:])
-    _map_and_details(filters, color_by, lang, prod, prod_legend)
+    place = components.place_search("map_place", lang)
+    _map_and_details(filters, color_by, lang, prod, prod_legend, place)
     _export(filters, lang)
 
 

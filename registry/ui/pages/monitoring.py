@@ -11,7 +11,6 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from streamlit.components.v1 import html as html_frame
 
 from registry.api import Monitoring
 from registry.errors import Conflict, RegistryError, ValidationFailed
@@ -266,7 +265,7 @@ def _indicators(entry_id: str, seen: Monitoring, lang: str) -> None:
             + f" <span>{escape(tr('ui_mon_progress', lang=lang, pct=pct))}</span>"
         )
         # an iframe of its own: st.html keeps HTML only (its sanitiser drops SVG)
-        html_frame(chart_page(indicator_chart(chart, lang)), height=CHART_HEIGHT + 8)
+        st.iframe(chart_page(indicator_chart(chart, lang)), height=CHART_HEIGHT + 8)
         values = seen.values_of(indicator["id"])
         if values:
             with st.expander(tr("ui_mon_values_table", lang=lang)):
@@ -438,7 +437,12 @@ def _files(entry_id: str, seen: Monitoring, lang: str) -> None:
     st.caption(components.plain(tr("ui_mon_import_help", lang=lang)))
     _errors_for("value_import")
     upload = st.file_uploader(tr("ui_mon_import", lang=lang), type=["csv"], key="mon_upload")
-    if upload is not None and st.button(tr("ui_mon_import_run", lang=lang), key="mon_import"):
+    # always drawn (disabled until a file is there): a press that lands in the upload's own
+    # run is not lost with a button that did not exist yet
+    pressed = st.button(
+        tr("ui_mon_import_run", lang=lang), key="mon_import", disabled=upload is None
+    )
+    if pressed and upload is not None:
         with tempfile.TemporaryDirectory() as tmp:
             target = Path(tmp) / "upload.csv"
             target.write_bytes(upload.getvalue())

@@ -16,6 +16,8 @@ def page() -> None:
     reg = resources.registry()
     actor = state.actor()
     st.title(tr("ui_page_review", lang=lang), anchor=False)
+    if st.session_state.get("_flash"):
+        st.success(st.session_state.pop("_flash"))
     queue = reg.list(Filters(status=("submitted",)), viewer=actor)
     st.subheader(f"{tr('ui_review_queue', lang=lang)}: {len(queue)}", anchor=False)
     if not len(queue):
@@ -33,11 +35,11 @@ def page() -> None:
             try:
                 if c1.button(tr("ui_publish", lang=lang), key=f"pub_{row.id}", type="primary"):
                     reg.publish(row.id, seen, actor)
-                    st.success(tr("ui_published", lang=lang))
+                    st.session_state["_flash"] = tr("ui_published_entry", lang=lang, name=row.name)
                     st.rerun()
                 if c2.button(tr("ui_reject", lang=lang), key=f"rej_{row.id}"):
                     reg.reject(row.id, seen, reason, actor)
-                    st.success(tr("ui_rejected", lang=lang))
+                    st.session_state["_flash"] = tr("ui_rejected_entry", lang=lang, name=row.name)
                     st.rerun()
             except RegistryError as exc:
                 st.error(components.plain(exc.user_msg))
