@@ -26,8 +26,16 @@ lang = st.sidebar.selectbox(
     index=["es", "en"].index(state.language()),
     format_func=lambda code: {"es": "Español", "en": "English"}[code],
     key=state.LANG,
+    placeholder="Idioma / Language",
 )
 set_language(lang)  # messages raised by registry.api come in the session's language
+# Streamlit's own English texts that no parameter sets: the hover toolbar of tables and
+# charts ("Download as CSV", "Search"; the pages offer their own downloads) and a text
+# field's "Press Enter to submit form" hint
+st.html(
+    "<style>[data-testid='stElementToolbar'],[data-testid='InputInstructions']"
+    "{display:none !important}</style>"
+)
 
 with unavailable(lang):  # the store down or damaged: a plain message, details in the log
     static_files(str(Path(__file__).parent / "static"))  # once per process (cached)

@@ -9,13 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import os
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, get_group_symbol
 
-__all__ = ["date_text", "number", "timestamp_text"]
+__all__ = ["date_text", "number", "registry_timezone", "timestamp_text"]
 
 LOCALES = {"es": "es_CL", "en": "en"}
 
@@ -83,23 +85,34 @@ def date_text(value: Any, lang: str | None = None) -> str:
     return str(format_date(day, "medium", locale=_locale(lang)))
 
 
+def registry_timezone() -> ZoneInfo:
+    """The registry's time zone for showing times (``IAP_REGISTRY_TZ``, default
+    ``America/Santiago``; an unknown name falls back to it). Times are stored in UTC."""
+    name = os.environ.get("IAP_REGISTRY_TZ", "").strip() or "America/Santiago"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("America/Santiago")
+
+
 def timestamp_text(value: Any, lang: str | None = None) -> str:
-    """Return a timestamp (or ISO text, UTC) as date and time in ``lang``, marked UTC.
+    """Return a timestamp (or ISO text; naive values are UTC) as date and time in ``lang``,
+    in the registry's time zone (``registry_timezone``), with its UTC offset.
 
     Examples
     --------
     >>> timestamp_text("2026-11-24T13:05:00Z", "es")
-    '24-11-2026, 13:05 UTC'
+    '24-11-2026, 10:05 GMT-03:00'
     >>> timestamp_text("2026-11-24T13:05:00Z", "en")
-    'Nov 24, 2026, 1:05 PM UTC'
+    'Nov 24, 2026, 10:05 AM GMT-03:00'
     """
     parsed = _parse(value)
     if parsed is None:
         return "" if value is None else str(value)
     if not isinstance(parsed, dt.datetime):
         return date_text(parsed, lang)
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
     locale = _locale(lang)
-    pattern = "dd-MM-yyyy, HH:mm" if locale == "es_CL" else "MMM d, yyyy, h:mm a"
-    return str(format_datetime(parsed, pattern, locale=locale)) + " UTC"
+    pattern = "dd-MM-yyyy, HH:mm ZZZZ" if locale == "es_CL" else "MMM d, yyyy, h:mm a ZZZZ"
+    return str(format_datetime(parsed, pattern, tzinfo=registry_timezone(), locale=locale))

@@ -16,6 +16,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from registry.i18n import date_text, has, number, timestamp_text, tr
+from registry.i18n.units import unit_label
 from registry.schema.codes import code_codes, label
 from registry.schema.fields import FIELDS, FIELDS_BY_NAME
 from registry.store import Filters
@@ -232,7 +233,11 @@ def place_search(key: str, lang: str) -> Any:
         return f"{p.name} · {p.kind_label(lang)} · {p.context}"
 
     choice = right.selectbox(
-        tr("ui_place_pick", lang=lang), range(len(hits)), format_func=describe, key=f"{key}_pick"
+        tr("ui_place_pick", lang=lang),
+        range(len(hits)),
+        format_func=describe,
+        key=f"{key}_pick",
+        placeholder=tr("ui_choose", lang=lang),
     )
     place = hits[int(choice or 0)]
     right.caption(tr(f"ui_place_source_{place.source}", lang=lang))
@@ -317,7 +322,7 @@ def detail_panel(record: dict[str, Any], context: dict[str, Any] | None, lang: s
                         tr("ui_year", lang=lang): f["year"],
                         tr("ui_value", lang=lang): number(f["value"], lang, 2),
                         tr("ui_change_pct", lang=lang): number(f.get("change_pct"), lang, 1),
-                        tr("ui_unit", lang=lang): f.get("unit"),
+                        tr("ui_unit", lang=lang): unit_label(f.get("unit"), lang),
                     }
                     for f in figures
                 ]
@@ -338,5 +343,6 @@ def entry_picker(frame: Any, key: str, lang: str) -> str:
             index=ids.index(wanted) if wanted in ids else 0,
             format_func=lambda i: names.get(i, i),
             key=key,
+            placeholder=tr("ui_choose", lang=lang),
         )
     )

@@ -93,7 +93,7 @@ def test_productivity_choropleth_with_legend_and_source(page: Any, app: App) -> 
     page.locator('[data-testid="stDataFrame"] th', has_text=title).first.wait_for(state="attached")
     note = page.get_by_text(tr("ui_source", lang="es") + ": http").first
     note.wait_for()
-    assert "million CLP per employed person" in note.inner_text()
+    assert "millones de pesos por persona ocupada" in note.inner_text()  # the unit, in Spanish
     shot(page, "map-productivity")
 
 

@@ -53,6 +53,7 @@ def _widget(spec: FieldSpec, value: Any, lang: str) -> Any:
             format_func=lambda v: "—" if v is None else tr("ui_yes" if v else "ui_no", lang=lang),
             help=help_text,
             key=key,
+            placeholder=tr("ui_choose", lang=lang),
         )
     if spec.type == "date":
         return st.date_input(name, value=value, help=help_text, key=key, format="YYYY-MM-DD")
@@ -66,6 +67,7 @@ def _widget(spec: FieldSpec, value: Any, lang: str) -> Any:
             format_func=lambda v: "—" if v is None else label(spec.code_list, v, lang),
             help=help_text,
             key=key,
+            placeholder=tr("ui_choose", lang=lang),
         )
     if spec.type == "codes":
         assert spec.code_list

@@ -19,6 +19,7 @@ from streamlit.errors import StreamlitAPIException
 from registry.auth import can
 from registry.errors import RegistryError
 from registry.i18n import date_text, number, tr
+from registry.i18n.units import unit_label
 from registry.schema.codes import label
 from registry.store import Filters
 from registry.ui import components, mapview, resources, state
@@ -66,13 +67,19 @@ def _productivity_layer(
         index=default,
         format_func=lambda n: components.indicator_label(n, lang),
         key="prod_ind",
+        placeholder=tr("ui_choose", lang=lang),
     )
     years = series[name]
     rows = table[(table["indicator"] == name) & table["period"].fillna("").isin(_ANNUAL)]
-    unit = " | ".join(sorted(set(rows["unit"].astype(str))))
+    unit = " | ".join(sorted({unit_label(u, lang) for u in rows["unit"].astype(str)}))
     sources = sorted(set(rows["source_url"].astype(str)))
     if mode == "level":
-        year = c3.selectbox(tr("ui_year", lang=lang), years[::-1], key="prod_year")
+        year = c3.selectbox(
+            tr("ui_year", lang=lang),
+            years[::-1],
+            key="prod_year",
+            placeholder=tr("ui_choose", lang=lang),
+        )
         now = rows[rows["year"] == year]
         values = {str(r): float(v) for r, v in zip(now["region_code"], now["value"], strict=True)}
         texts = {k: f"{number(v, lang, 2)} {unit}" for k, v in values.items()}
@@ -212,6 +219,7 @@ def _details(frame: Any, viewer: Any, lang: str) -> None:
             selected,
             format_func=lambda i: names.get(i, i),
             key="pick_here",
+            placeholder=tr("ui_choose", lang=lang),
         )
     reg = resources.registry()
     try:
@@ -370,6 +378,7 @@ def page() -> None:
             mapview.color_spec(f).es if lang == "es" else mapview.color_spec(f).en
         ),
         key="color_by",
+        placeholder=tr("ui_choose", lang=lang),
     )
     prod, prod_legend = _productivity_layer(lang, *controls[1:])
     place = components.place_search("map_place", lang)

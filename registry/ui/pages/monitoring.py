@@ -119,6 +119,7 @@ def _indicator_form(entry_id: str, seen: Monitoring, lang: str) -> None:
                 help=_help("indicator", "code", lang),
                 format_func=lambda c: label("monitoring_indicator", c, lang),
                 key="mon_ind_code",
+                placeholder=tr("ui_choose", lang=lang),
             )
             name = st.text_input(_field("indicator", "name", lang), key="mon_ind_name")
             unit = st.text_input(_field("indicator", "unit", lang), key="mon_ind_unit")
@@ -127,12 +128,14 @@ def _indicator_form(entry_id: str, seen: Monitoring, lang: str) -> None:
                 code_codes("frequency"),
                 format_func=lambda c: label("frequency", c, lang),
                 key="mon_ind_frequency",
+                placeholder=tr("ui_choose", lang=lang),
             )
             direction = st.selectbox(
                 _field("indicator", "direction", lang),
                 [None, *code_codes("direction")],
                 format_func=lambda c: "—" if c is None else label("direction", c, lang),
                 key="mon_ind_direction",
+                placeholder=tr("ui_choose", lang=lang),
             )
             c1, c2 = st.columns(2)
             baseline = c1.text_input(_field("indicator", "baseline", lang), key="mon_ind_base")
@@ -153,6 +156,7 @@ def _indicator_form(entry_id: str, seen: Monitoring, lang: str) -> None:
                 [None, *goals],
                 format_func=lambda g: "—" if g is None else goals[g],
                 key="mon_ind_goal",
+                placeholder=tr("ui_choose", lang=lang),
             )
             notes = st.text_area(_field("indicator", "notes", lang), key="mon_ind_notes")
             pressed = st.form_submit_button(tr("ui_mon_save", lang=lang), type="primary")
@@ -334,6 +338,7 @@ def _goals(entry_id: str, seen: Monitoring, lang: str) -> None:
                 index=statuses.index(goal["status"]),
                 format_func=lambda c: label("goal_status", c, lang),
                 key=f"goal_status_{goal['id']}",
+                placeholder=tr("ui_choose", lang=lang),
             )
             if c2.button(tr("ui_mon_goal_status_set", lang=lang), key=f"goal_set_{goal['id']}"):
                 try:

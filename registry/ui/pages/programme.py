@@ -35,6 +35,7 @@ def page() -> None:
             tr("ui_prog_all", lang=lang) if p is None else label("program", p, lang)
         ),
         key="prog_pick",
+        placeholder=tr("ui_choose", lang=lang),
     )
     if program != wanted:
         if program is None:
@@ -68,6 +69,7 @@ def page() -> None:
             list(names),
             format_func=lambda i: names[i],
             key="prog_open",
+            placeholder=tr("ui_choose", lang=lang),
         )
         c2.page_link(
             "registry/ui/pages/monitoring.py",

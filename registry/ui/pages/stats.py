@@ -112,11 +112,24 @@ def _convergence(lang: str) -> None:
         ["va_per_employed_real"],
         format_func=lambda n: components.indicator_label(n, lang),
         key="cv_ind",
+        placeholder=tr("ui_choose", lang=lang),
     )
     table = resources.indicators(resources.version())
     years = sorted(int(y) for y in table[table["indicator"] == name]["year"].dropna().unique())
-    y0 = c2.selectbox(tr("ui_year_from", lang=lang), years, index=0, key="cv_from")
-    y1 = c3.selectbox(tr("ui_year_to", lang=lang), years, index=len(years) - 1, key="cv_to")
+    y0 = c2.selectbox(
+        tr("ui_year_from", lang=lang),
+        years,
+        index=0,
+        key="cv_from",
+        placeholder=tr("ui_choose", lang=lang),
+    )
+    y1 = c3.selectbox(
+        tr("ui_year_to", lang=lang),
+        years,
+        index=len(years) - 1,
+        key="cv_to",
+        placeholder=tr("ui_choose", lang=lang),
+    )
     try:
         view = reg.convergence(name, int(y0), int(y1))
     except RegistryError as exc:

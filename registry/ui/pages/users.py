@@ -37,7 +37,10 @@ def page() -> None:
         st.subheader(tr("ui_add_user", lang=lang), anchor=False)
         username = st.text_input(tr("ui_username", lang=lang))
         role = st.selectbox(
-            tr("ui_role", lang=lang), roles, format_func=lambda r: label("role", r, lang)
+            tr("ui_role", lang=lang),
+            roles,
+            format_func=lambda r: label("role", r, lang),
+            placeholder=tr("ui_choose", lang=lang),
         )
         password = st.text_input(tr("ui_password", lang=lang), type="password")
         if st.form_submit_button(tr("ui_add_user", lang=lang)):
@@ -50,7 +53,12 @@ def page() -> None:
                 st.rerun()
     if users:
         names = [u["username"] for u in users]
-        who = st.selectbox(tr("ui_username", lang=lang), names, key="user_pick")
+        who = st.selectbox(
+            tr("ui_username", lang=lang),
+            names,
+            key="user_pick",
+            placeholder=tr("ui_choose", lang=lang),
+        )
         current = next(u for u in users if u["username"] == who)
         c1, c2, c3 = st.columns(3)
         new_role = c1.selectbox(
@@ -59,6 +67,7 @@ def page() -> None:
             index=roles.index(current["role"]),
             format_func=lambda r: label("role", r, lang),
             key="user_role",
+            placeholder=tr("ui_choose", lang=lang),
         )
         disabled = c2.checkbox(
             tr("ui_disabled", lang=lang), value=bool(current["disabled"]), key="user_dis"
