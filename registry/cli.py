@@ -149,7 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     p = cmd("import", "import a CSV, GeoJSON or GeoPackage file (all or nothing)", write=True)
     p.add_argument("file")
     p.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
-    p = cmd("export", "export entries (GeoJSON RFC 7946, GeoPackage or CSV)", write=True)
+    p = cmd("export", "export entries (GeoJSON RFC 7946, GeoPackage, CSV or Excel)", write=True)
     p.add_argument("file")
     p.add_argument("--format", choices=FORMATS)
     p.add_argument("--include-restricted", action="store_true", help="admins: contact fields too")

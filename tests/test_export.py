@@ -157,3 +157,60 @@ def test_whole_numbers_and_booleans_keep_their_types_with_gaps(
         "2021",
         "True",
     )
+
+
+def test_xlsx_holds_the_csv_rows_and_the_dictionary_and_imports_back(
+    filled: Registry, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    filled.export(tmp_path / "all.csv")
+    written = filled.export(tmp_path / "all.xlsx")
+    assert [p.name for p in written] == ["all.xlsx"]  # the dictionary is its second sheet
+    rows = list(csv.reader((tmp_path / "all.csv").open(encoding="utf-8-sig")))
+    book = load_workbook(tmp_path / "all.xlsx", read_only=True)
+    assert book.sheetnames == ["entradas", "diccionario"]
+    sheet = [
+        ["" if v is None else str(v) for v in r]
+        for r in book["entradas"].iter_rows(values_only=True)
+    ]
+    width = len(rows[0])
+    assert [r + [""] * (width - len(r)) for r in sheet] == rows  # the same cells as the CSV
+    # a formula stays text: the cell holds no formula for Excel to run
+    cells = [c for r in book["entradas"].iter_rows() for c in r]
+    assert not [c for c in cells if getattr(c, "data_type", "s") == "f"]
+    assert '\'=HYPERLINK("http://x")' in {r[rows[0].index("name")] for r in sheet}
+    terms = [r[0] for r in book["diccionario"].iter_rows(values_only=True)]
+    assert "name" in terms or "campo" in terms[0].lower()
+    book.close()
+    # the workbook imports back: three updates that change nothing, nothing new
+    before = filled.list()
+    report = filled.import_file(tmp_path / "all.xlsx", ADMIN, dry_run=True)
+    assert (report.created, len(filled.list())) == (0, len(before))
+
+
+def test_xlsx_import_reports_rows_as_excel_numbers_them(registry: Registry, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from registry.errors import ValidationFailed
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(
+        ["name", "kind", "initiative_type", "country", "location_precision", "sector", "lon", "lat"]
+    )
+    good = ["Red buena", "iap", "cluster", "CL", "exact", "tourism", -73.2459, -39.8142]
+    sheet.append(good)
+    sheet.append(["Sin sector", "iap", "cluster", "CL", "exact", "", -73.24, -39.81])  # row 3
+    sheet.append(good[:2] + ["no_such_type"] + good[3:])  # row 4
+    sheet.append(["Sin latitud", "iap", "cluster", "CL", "exact", "tourism", -73.2, None])  # 5
+    book.save(tmp_path / "bad.xlsx")
+    with pytest.raises(ValidationFailed) as info:
+        registry.import_file(tmp_path / "bad.xlsx", ADMIN)
+    assert sorted({p.row for p in info.value.problems}) == [3, 4, 5]
+    assert len(registry.list()) == 0  # all or nothing
+    sheet.delete_rows(3, 3)  # rows 3-5 mended: here, left out
+    book.save(tmp_path / "fixed.xlsx")
+    report = registry.import_file(tmp_path / "fixed.xlsx", ADMIN)
+    assert report.created == 1
+    assert registry.list()["name"].tolist() == ["Red buena"]

@@ -145,7 +145,10 @@ def test_geojson_in_projected_crs_is_reprojected(registry: Registry, tmp_path: P
 
 def test_unreadable_and_empty_files(registry: Registry, tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed, match="formato no reconocido"):
+        registry.import_file(write(tmp_path, "x", "a.ods"), ADMIN)
+    with pytest.raises(ValidationFailed) as info:  # not a workbook although named one
         registry.import_file(write(tmp_path, "x", "a.xlsx"), ADMIN)
+    assert "no se pudo leer" in str(info.value.problems[0])
     with pytest.raises(ValidationFailed, match="no tiene filas"):
         registry.import_file(write(tmp_path, HEADER + "\n"), ADMIN)
     bad = write(tmp_path, '{"type": "FeatureCollection", "features": [', "t.geojson")

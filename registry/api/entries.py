@@ -355,7 +355,7 @@ class EntriesMixin(RegistryBase):
             else []
         )
         written = [export_frame(frame, path, fmt, include_restricted, lang, related)]
-        if dictionary and guess_format(path, fmt) != "gpkg":
+        if dictionary and guess_format(path, fmt) not in ("gpkg", "xlsx"):  # those hold it
             target = Path(path)
             written.append(
                 write_dictionary(target.with_name(target.stem + ".dictionary.csv"), lang)

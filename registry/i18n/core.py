@@ -243,8 +243,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the file could not be read: {reason}",
     },
     "import_format": {
-        "es": "formato no reconocido: use .csv, .geojson/.json o .gpkg",
-        "en": "unrecognised format: use .csv, .geojson/.json or .gpkg",
+        "es": "formato no reconocido: use .csv, .xlsx, .geojson/.json o .gpkg",
+        "en": "unrecognised format: use .csv, .xlsx, .geojson/.json or .gpkg",
     },
     "import_duplicate": {
         "es": "duplicado en el archivo: {field} «{value}» ya aparece en la fila {first}",

@@ -77,8 +77,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "ui_page_mine": {"es": "Mis iniciativas", "en": "My initiatives"},
     "ui_mine_new": {
-        "es": "➕ Registrar otra iniciativa o barrio",
-        "en": "➕ Register another initiative or barrio",
+        "es": "Registrar otra iniciativa o barrio",
+        "en": "Register another initiative or barrio",
     },
     "ui_mine_none": {
         "es": "Aún no tiene entradas. Registre la primera con el formulario de entrada.",
@@ -146,6 +146,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Devuelta con observaciones: {name}",
         "en": "Sent back with a note: {name}",
     },
+    "ui_import_title": {
+        "es": "Importar entradas desde un archivo",
+        "en": "Import entries from a file",
+    },
+    "ui_import_help": {
+        "es": "CSV, Excel (.xlsx), GeoJSON o GeoPackage, con las columnas del diccionario de "
+        "datos (una exportación sirve de plantilla). Primero se revisa el archivo sin escribir "
+        "nada; luego se importa entero o nada.",
+        "en": "CSV, Excel (.xlsx), GeoJSON or GeoPackage, with the data dictionary's columns "
+        "(an export serves as a template). The file is checked first, writing nothing; then "
+        "it is imported whole or not at all.",
+    },
+    "ui_import_file": {"es": "Archivo", "en": "File"},
+    "ui_import_check": {"es": "Revisar el archivo", "en": "Check the file"},
+    "ui_import_checking": {"es": "Revisando…", "en": "Checking…"},
+    "ui_import_checked_ok": {
+        "es": "Archivo correcto: se crearían {created} entrada(s), se actualizarían {updated} "
+        "y {unchanged} quedarían sin cambios. Aún no se escribió nada.",
+        "en": "The file is sound: {created} entry(ies) would be created, {updated} updated "
+        "and {unchanged} left unchanged. Nothing is written yet.",
+    },
+    "ui_import_run": {"es": "Importar ahora", "en": "Import now"},
+    "ui_import_running": {"es": "Importando…", "en": "Importing…"},
+    "ui_import_row": {"es": "Fila {row}", "en": "Row {row}"},
     "ui_layer_placed": {"es": "Ubicación marcada", "en": "Location marked"},
     "ui_layer_view": {"es": "Vista", "en": "View"},
     "ui_unmapped": {

@@ -8,6 +8,7 @@ counter-clockwise exteriors, no ``crs`` member) and 6 decimals, with the UUID as
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sqlite3
@@ -35,7 +36,7 @@ __all__ = [
     "write_dictionary",
 ]
 
-FORMATS = ("geojson", "gpkg", "csv")
+FORMATS = ("geojson", "gpkg", "csv", "xlsx")
 # What a spreadsheet may run as a formula when a cell starts with it: = + - @ (and their
 # full-width forms, which Excel and LibreOffice read as the same), | (DDE in older Excel),
 # % (LibreOffice), and the tab, line and carriage returns that hide what follows.
@@ -49,9 +50,13 @@ def guess_format(path: str | Path, fmt: str | None = None) -> str:
     if fmt:
         return fmt
     suffix = Path(path).suffix.lower().lstrip(".")
-    return {"json": "geojson", "geojson": "geojson", "gpkg": "gpkg", "csv": "csv"}.get(
-        suffix, "geojson"
-    )
+    return {
+        "json": "geojson",
+        "geojson": "geojson",
+        "gpkg": "gpkg",
+        "csv": "csv",
+        "xlsx": "xlsx",
+    }.get(suffix, "geojson")
 
 
 def neutralise_formulas(value: object) -> object:
@@ -184,7 +189,9 @@ def _write_gpkg(
         _write_related(path, related)
 
 
-def _write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
+def _table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The rows as a spreadsheet shows them: the geometry as ``lon``/``lat`` (a point on
+    it) and ``wkt``, text that a spreadsheet would run as a formula neutralised."""
     geoms = frame.geometry.values
     table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     anchors = shapely.point_on_surface(geoms)
@@ -194,7 +201,46 @@ def _write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
     for column in table.columns:
         if table[column].dtype == object or str(table[column].dtype) in ("str", "string"):
             table[column] = table[column].map(neutralise_formulas)
-    table.to_csv(path, index=False, encoding="utf-8-sig")
+    return table
+
+
+def _write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
+    _table(frame).to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def _write_xlsx(frame: gpd.GeoDataFrame, path: Path, lang: str) -> None:
+    """The CSV's rows and columns as an Excel workbook (openpyxl): sheet ``entradas``
+    (``entries``), then the data dictionary. Every cell is written as a value, never a
+    formula: openpyxl reads a string starting with ``=`` as one, so such text keeps the
+    apostrophe of ``neutralise_formulas``, as in the CSV."""
+    from openpyxl import Workbook
+
+    table = _table(frame)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("entradas" if lang == "es" else "entries")
+    sheet.append([str(c) for c in table.columns])
+    for row in table.itertuples(index=False):
+        sheet.append([_cell(v) for v in row])
+    terms = book.create_sheet("diccionario" if lang == "es" else "dictionary")
+    dictionary = pd.DataFrame(data_dictionary(lang)).astype(str)
+    terms.append(list(dictionary.columns))
+    for row in dictionary.itertuples(index=False):
+        terms.append([neutralise_formulas(v) for v in row])
+    book.save(path)
+
+
+def _cell(value: object) -> object:
+    """A cell as the CSV writes it: missing as empty, numbers and booleans as such, any
+    other value as its text (lists, timestamps) exactly as in the CSV."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()  # numpy scalars
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, bool | int | float):
+        return value
+    return str(value)
 
 
 def export_frame(
@@ -229,6 +275,8 @@ def export_frame(
             _write_gpkg(out, tmp, lang, related)
         elif fmt == "csv":
             _write_csv(out, tmp)
+        elif fmt == "xlsx":
+            _write_xlsx(out, tmp, lang)
         else:
             raise ValueError(f"unknown format {fmt}")
         if include_restricted:

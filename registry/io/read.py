@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import json
 import math
 import os
@@ -230,6 +231,25 @@ def _geometry_from_columns(values: dict[str, Any], row: int, problems: list[Prob
     values["geometry"] = wkt
 
 
+def _row(
+    header: list[str | None],
+    cells: list[str],
+    extra: bool,
+    ignored: set[str],
+    row: int,
+    problems: list[Problem],
+) -> dict[str, Any]:
+    """One data row's values by field (``extra``: it has cells beyond the header's)."""
+    if extra:
+        problems.append(Problem(row, "-", tr("import_extra_cells", n=len(cells), m=len(header))))
+    values: dict[str, Any] = {}
+    for name, cell in zip(header, cells, strict=False):
+        if name is not None and name not in ignored:
+            values[name] = _unneutralised(cell)
+    _geometry_from_columns(values, row, problems)
+    return values
+
+
 def _read_csv(
     path: Path,
     problems: list[Problem],
@@ -261,16 +281,8 @@ def _read_csv(
                     raise _too_many_rows(limit.rows)
                 if not any(c.strip() for c in cells):
                     continue
-                if len(cells) > len(header):
-                    problems.append(
-                        Problem(number_, "-", tr("import_extra_cells", n=len(cells), m=len(header)))
-                    )
-                values: dict[str, Any] = {}
-                for name, cell in zip(header, cells, strict=False):
-                    if name is not None and name not in ignored:
-                        values[name] = _unneutralised(cell)
-                _geometry_from_columns(values, number_, problems)
-                rows.append((number_, values))
+                extra = len(cells) > len(header)
+                rows.append((number_, _row(header, cells, extra, ignored, number_, problems)))
         except csv.Error as exc:
             where = reading
             if "field larger than field limit" in str(exc):
@@ -286,6 +298,77 @@ def _read_csv(
                 [Problem(where, "-", tr("import_unreadable", reason=str(exc)[:200]))],
                 tr("import_failed", n=1),
             ) from None
+    return rows
+
+
+def _xlsx_text(value: Any) -> str:
+    """A spreadsheet cell as the CSV reader would see it: text as is, whole numbers without
+    ``.0``, dates as ISO, empty as ``""``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_xlsx(
+    path: Path,
+    problems: list[Problem],
+    ignored: set[str],
+    limit: Limits,
+    columns: Iterable[str] | None,
+) -> RawRows:
+    """The first sheet of an Excel workbook (openpyxl, streamed), read as a CSV: row 1 is
+    the header and rows are numbered as Excel numbers them. Formulas are read as their
+    text, never evaluated."""
+    from openpyxl import load_workbook
+
+    rows = RawRows()
+    rows.notes = []
+    try:
+        book = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # noqa: BLE001 -- zip, XML or format errors: one message
+        raise ValidationFailed(
+            [Problem(None, "-", tr("import_unreadable", reason=str(exc)[:200]))],
+            tr("import_failed", n=1),
+        ) from None
+    try:
+        sheet = book.worksheets[0]
+        cells_of = sheet.iter_rows(values_only=True)
+        names = next(cells_of, None)
+        if names is None:
+            return rows
+        names = [_xlsx_text(v) for v in names]
+        while names and not names[-1].strip():
+            names.pop()
+        if len(names) > limit.columns:
+            raise _too_many_columns(len(names), limit.columns)
+        header = _header(names, columns, problems)
+        for number_, raw in enumerate(cells_of, start=2):
+            if number_ - 1 > limit.rows:
+                raise _too_many_rows(limit.rows)
+            cells = [_xlsx_text(v) for v in raw]
+            if not any(c.strip() for c in cells):
+                continue
+            if any(len(c) > limit.cell_chars for c in cells):
+                raise ValidationFailed(
+                    [
+                        Problem(
+                            number_, "-", tr("import_cell_too_long", limit=number(limit.cell_chars))
+                        )
+                    ],
+                    tr("import_failed", n=1),
+                )
+            extra = any(c.strip() for c in cells[len(header) :])  # Excel pads rows
+            rows.append((number_, _row(header, cells, extra, ignored, number_, problems)))
+    finally:
+        book.close()
     return rows
 
 
@@ -427,6 +510,8 @@ def read_rows(
     try:
         if suffix in (".csv", ".txt"):
             rows = _read_csv(path, problems, ignored, limit, columns)
+        elif suffix == ".xlsx":
+            rows = _read_xlsx(path, problems, ignored, limit, columns)
         elif suffix in (".geojson", ".json", ".gpkg"):
             rows = _read_vector(path, problems, ignored, limit)
         else:

@@ -330,7 +330,10 @@ def _export(filters: Filters, lang: str) -> None:
     with st.expander(tr("ui_export", lang=lang)):
         st.caption(tr("ui_export_note", lang=lang))
         fmt = st.radio(
-            tr("ui_export_format", lang=lang), ["geojson", "gpkg", "csv"], horizontal=True
+            tr("ui_export_format", lang=lang),
+            ["geojson", "gpkg", "csv", "xlsx"],
+            format_func=lambda f: {"xlsx": "Excel (xlsx)"}.get(f, f),
+            horizontal=True,
         )
         view = f"{resources.version()}|{filters!r}|{state.actor()!r}|{fmt}|{lang}"
         if st.button(tr("ui_export_prepare", lang=lang), key="export_prepare"):

@@ -13,6 +13,7 @@ from registry.schema.codes import label
 from registry.schema.fields import FIELDS_BY_NAME
 from registry.ui import resources, state
 from registry.ui.components import plain
+from registry.ui.importer import import_panel
 
 __all__ = ["page"]
 
@@ -52,6 +53,8 @@ def page() -> None:
     reg = resources.registry()
     frame = _mine(reg.list(None, viewer=actor), actor.username)
     st.page_link("registry/ui/pages/entry.py", label=tr("ui_mine_new", lang=lang), icon=None)
+    with st.expander(tr("ui_import_title", lang=lang), expanded=False):
+        import_panel(lang)
     if frame.empty:
         st.info(tr("ui_mine_none", lang=lang))
         return

@@ -1,0 +1,91 @@
+"""Importing a file of entries in the app: upload, a dry run that lists every problem by row
+(rows as Excel numbers them), then the import itself, all or nothing, as on the command line.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from registry.errors import Problem, RegistryError, ValidationFailed
+from registry.i18n import number, tr
+from registry.schema.fields import FIELDS_BY_NAME
+from registry.ui import resources, state
+from registry.ui.components import plain
+
+__all__ = ["import_panel"]
+
+_TYPES = ["csv", "xlsx", "geojson", "json", "gpkg"]
+_SHOWN = 50  # problems listed on the page; the count says the rest
+_CHECKED = "_import_checked"  # (file name, size, report message, rows) of a passed dry run
+
+
+def _problem_text(problem: Problem, lang: str) -> str:
+    spec = FIELDS_BY_NAME.get(problem.field)
+    field = (spec.es if lang == "es" else spec.en) if spec else problem.field
+    where = tr("ui_import_row", lang=lang, row=problem.row) if problem.row is not None else ""
+    return " · ".join(p for p in (where, f"{field}: {problem.message}") if p)
+
+
+def _run(upload: Any, dry_run: bool) -> Any:
+    """Import ``upload`` (a Streamlit upload) through ``Registry.import_file``."""
+    suffix = Path(upload.name).suffix.lower() or ".csv"
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / f"upload{suffix}"
+        target.write_bytes(upload.getvalue())
+        return resources.registry().import_file(target, state.actor(), dry_run=dry_run)
+
+
+def import_panel(lang: str) -> None:
+    """The import panel: choose a file, check it (nothing written), then import it."""
+    st.caption(tr("ui_import_help", lang=lang))
+    upload = st.file_uploader(tr("ui_import_file", lang=lang), type=_TYPES, key="entry_upload")
+    ident = (upload.name, upload.size) if upload is not None else None
+    checked = st.session_state.get(_CHECKED)
+    if checked and checked[:2] != ident:
+        st.session_state.pop(_CHECKED, None)
+        checked = None
+    check = st.button(tr("ui_import_check", lang=lang), key="import_check", disabled=upload is None)
+    if check and upload is not None:
+        with st.spinner(tr("ui_import_checking", lang=lang)):
+            try:
+                report = _run(upload, dry_run=True)
+            except ValidationFailed as exc:
+                st.error(plain(exc.user_msg))
+                lines = [_problem_text(p, lang) for p in exc.problems[:_SHOWN]]
+                st.text("\n".join(lines))
+                if exc.total > _SHOWN:
+                    more = number(exc.total - _SHOWN, lang)
+                    st.caption(tr("ui_problems_more", lang=lang, n=more, shown=_SHOWN))
+                return
+            except RegistryError as exc:
+                st.error(plain(exc.user_msg))
+                return
+        told = tr(
+            "ui_import_checked_ok",
+            lang=lang,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+        )
+        st.session_state[_CHECKED] = (*ident, " ".join([*report.notes, told]))  # type: ignore[misc]
+        checked = st.session_state[_CHECKED]
+    if not checked:
+        return
+    st.info(plain(checked[2]))
+    if st.button(tr("ui_import_run", lang=lang), key="import_run", type="primary"):
+        with st.spinner(tr("ui_import_running", lang=lang)):
+            try:
+                report = _run(upload, dry_run=False)
+            except RegistryError as exc:  # changed since the check: nothing written
+                st.session_state.pop(_CHECKED, None)
+                st.error(plain(exc.user_msg))
+                if isinstance(exc, ValidationFailed):
+                    st.text("\n".join(_problem_text(p, lang) for p in exc.problems[:_SHOWN]))
+                return
+        st.session_state.pop(_CHECKED, None)
+        st.session_state["_flash"] = report.message()
+        st.rerun()
