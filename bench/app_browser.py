@@ -1,9 +1,14 @@
 """The app in headless Chromium at N entries: page open to map drawn, filter change to map
 redrawn, map click to details shown. Each is the median of several runs (min-max).
 
+Above the map's detail limit (10,000 entries in view) the national view is one circle per
+place: "map drawn" is then every group circle drawn, and the filter picks a region of
+2,001-10,000 drawable entries, whose entries must all be drawn (clustered), and the last
+filtered view is checked pixel by pixel (``tests/e2e/pixels.py``): no entry hidden.
+
 Run: ``.venv/bin/python -m bench.app_browser [N] [RUNS]`` (default 10,000 entries, 5 runs).
 The registry is synthetic (``bench/generate.py``); the app runs offline on a free port.
-Prints a table and writes ``bench/results/app_browser.json``.
+Prints a table and writes ``bench/results/app_browser_N.json``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ from bench.generate import build_registry
 from registry.api import Registry
 from registry.auth import VISITOR
 from registry.i18n import tr
-from registry.store import Filters
 from tests.e2e.harness import (
     CHROMIUM_ARGS,
     COUNT_JS,
@@ -75,17 +79,55 @@ def rerun_after_filter_change(db: Path, runs: int) -> dict[str, float]:
     return _summary(times)
 
 
+_GROUPS_JS = """() => { let n = 0; if (window.map_div) window.map_div.eachLayer(l => {
+    if (l.iapGroup) n++; }); return n; }"""
+
+
+def _wait_drawn(page: Any, expected: int, groups: int | None) -> None:
+    """Wait for ``expected`` entries, or (grouped view) ``groups`` group circles."""
+    if groups is None:
+        _wait_count(page, expected)
+        return
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if map_frame(page).locator("body").evaluate(_GROUPS_JS) == groups:
+                return
+        except Exception:  # the map is being replaced
+            pass
+        page.wait_for_timeout(20)
+    raise AssertionError(f"the map never showed {groups} groups")
+
+
 def main(n: int = 10_000, runs: int = 5) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
+
+    from registry.ui import mapview
+    from tests.e2e.pixels import look_at_map
 
     folder = Path(tempfile.mkdtemp(prefix="iap-bench-app-"))
     reg = build_registry(n, folder / "app.gpkg")
     frame = reg.list(None, viewer=VISITOR)  # what a visitor sees: published entries
     visible = int(frame.geometry.notna().sum())
-    region = frame["region_code"].value_counts().index[1]  # the second-largest region
-    in_region = len(reg.list(Filters(region=(region,)), viewer=VISITOR).dropna(subset=["geometry"]))
+    counts = frame.dropna(subset=["geometry"])["region_code"].value_counts()
+    groups = None
+    if len(frame) > mapview.detail_max():  # drawn as one circle per place
+        payload = mapview.entries_payload(frame, "sector", "es")
+        groups = len(payload.groups or [])
+        fits = [c for c, k in counts.items() if mapview.CLUSTER_ABOVE < k <= mapview.detail_max()]
+        region = fits[0] if fits else counts.index[1]
+    else:
+        region = counts.index[1]  # the second-largest region
+    in_region = int(counts[region])
     app = start_app(folder / "app.gpkg", folder / "streamlit.log")
-    results: dict[str, Any] = {"n": n, "published_drawn": visible, "runs": runs}
+    results: dict[str, Any] = {
+        "n": n,
+        "published_drawn": visible,
+        "runs": runs,
+        "grouped_national_view": groups,
+        "region": region,
+        "region_entries": in_region,
+    }
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
@@ -93,16 +135,18 @@ def main(n: int = 10_000, runs: int = 5) -> dict[str, Any]:
             page.set_default_timeout(120_000)
             page.goto(app.url)  # warm the app's caches once, as any running server has them
             wait_map(page)
-            _wait_count(page, visible)
+            _wait_drawn(page, visible, groups)
             opened = []
             for _ in range(runs):
                 start = time.perf_counter()
                 page.goto(app.url)
                 wait_map(page)
-                _wait_count(page, visible)
+                _wait_drawn(page, visible, groups)
                 opened.append(time.perf_counter() - start)
             wait_idle(page)
-            filtered = []
+            filtered: list[float] = []
+            to_region: list[float] = []
+            back: list[float] = []
             box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
                 has=page.get_by_text(tr("ui_f_region", lang="es"), exact=True)
             )
@@ -116,16 +160,34 @@ def main(n: int = 10_000, runs: int = 5) -> dict[str, Any]:
                 option.click()
                 _wait_count(page, in_region)
                 filtered.append(time.perf_counter() - start)
+                to_region.append(filtered[-1])
                 page.keyboard.press("Escape")
                 wait_idle(page)
+                if len(filtered) == 2 * runs - 1:  # the last filtered view, looked at
+                    pixels = look_at_map(page, f"bench-region-{n}")
+                    pixels.assert_visible(expected=in_region, min_checked=1)
+                    results["pixels_region"] = {"checked": pixels.checked, "hidden": 0}
                 clear = page.get_by_role("button", name=tr("ui_clear_filters", lang="es"))
                 start = time.perf_counter()
                 clear.click()
-                _wait_count(page, visible)
+                _wait_drawn(page, visible, groups)
                 filtered.append(time.perf_counter() - start)
+                back.append(filtered[-1])
+                wait_idle(page)
+            if groups is not None:  # clicks on entries: in the region's view
+                box.locator("input").click()
+                box.locator("input").fill(reg.region_names()[region])
+                page.get_by_role("option", name=reg.region_names()[region]).first.click()
+                _wait_count(page, in_region)
+                page.keyboard.press("Escape")
                 wait_idle(page)
             clicks = []
-            zoom_map(page, -33.45, -70.65, 13)
+            if groups is None:
+                zoom_map(page, -33.45, -70.65, 13)
+            else:  # where the region's entries are densest
+                where = frame[frame["region_code"] == region].dropna(subset=["geometry"])
+                centre = where.geometry.centroid
+                zoom_map(page, float(centre.y.median()), float(centre.x.median()), 13)
             markers = entry_markers(page)
             size = page.locator(MAP_FRAME).bounding_box()
             lone = [
@@ -154,14 +216,18 @@ def main(n: int = 10_000, runs: int = 5) -> dict[str, Any]:
     results["rerun_after_filter_change_s"] = rerun_after_filter_change(folder / "app.gpkg", runs)
     results["page_open_to_map_drawn_s"] = _summary(opened)
     results["filter_change_to_map_redrawn_s"] = _summary(filtered)
+    results["filter_to_region_s"] = _summary(to_region)
+    results["clear_to_national_s"] = _summary(back)
     results["map_click_to_details_s"] = _summary(clicks)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "app_browser.json").write_text(json.dumps(results, indent=2))
+    (RESULTS / f"app_browser_{n}.json").write_text(json.dumps(results, indent=2))
     print(f"app in Chromium, N = {n:,} ({visible:,} published entries drawn), {runs} runs")
     for key in (
         "rerun_after_filter_change_s",
         "page_open_to_map_drawn_s",
         "filter_change_to_map_redrawn_s",
+        "filter_to_region_s",
+        "clear_to_national_s",
         "map_click_to_details_s",
     ):
         s = results[key]

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -279,9 +280,13 @@ def test_history_lists_versions_and_only_managers_restore(
     app_db: Registry, fake_map: FakeMap
 ) -> None:
     rec = app_db.create(iap_values(name="Primera versión", status="draft"), ANA)
-    app_db.update(rec["id"], {"name": "Segunda versión"}, 1, ANA)
+    app_db.update(rec["id"], {"name": "Segunda versión", "status": "submitted"}, 1, ANA)
     at = run("history", actor=ANA, id=rec["id"])
     assert len(at.expander) == 2  # one per version, newest first
+    # the change of status reads as labels, not codes
+    changes = pd.concat([d.value for d in at.dataframe])
+    assert {"Borrador", "Enviada a revisión"} <= set(changes.to_numpy().ravel())
+    assert not {"draft", "submitted"} & set(changes.to_numpy().ravel())
     assert "Versión 2" in at.expander[0].label and "modificación" in at.expander[0].label
     assert not [b for b in at.button if b.key and b.key.startswith("restore_")]
     at = run("history", actor=MARIA, id=rec["id"])

@@ -25,6 +25,9 @@ from registry.ui import state
 __all__ = [
     "MAP_EVENTS",
     "detail_panel",
+    "field_text",
+    "permalink",
+    "place_search",
     "filter_sidebar",
     "indicator_label",
     "legend",
@@ -178,7 +181,9 @@ def indicator_label(name: str, lang: str) -> str:
     return tr(key, lang=lang) if has(key) else name
 
 
-def _value(spec_name: str, value: Any, lang: str) -> str:
+def field_text(spec_name: str, value: Any, lang: str) -> str:
+    """A stored value as a reader sees it in ``lang``: codes as labels, region and comuna
+    by name, dates and numbers in the language's format, lists joined."""
     spec = FIELDS_BY_NAME.get(spec_name)
     if value is None or value == [] or (isinstance(value, float) and pd.isna(value)):
         return ""
@@ -270,7 +275,7 @@ def detail_panel(record: dict[str, Any], context: dict[str, Any] | None, lang: s
     for spec in FIELDS:
         if spec.name in ("name", "geometry", "id") or spec.restricted:
             continue
-        text = _value(spec.name, record.get(spec.name), lang)
+        text = field_text(spec.name, record.get(spec.name), lang)
         if text:
             item = (spec.es if lang == "es" else spec.en, text)
             (long_texts if spec.type == "longtext" else rows).append(item)

@@ -109,7 +109,7 @@ def test_hostile_text_in_every_field_never_runs_and_shows_literally(
     select(page, "Precisión de la ubicación *", label("location_precision", "exact", "es"))
     select(page, "Sector *", label("sector", "tourism", "es"))
     page.get_by_role("button", name=tr("ui_submit", lang="es")).click()
-    page.get_by_text(tr("ui_saved", lang="es", version=1)).wait_for()
+    page.get_by_text(tr("ui_saved_submitted", lang="es", version=1)).wait_for()
     wait_idle(page)
 
     # stored exactly as typed

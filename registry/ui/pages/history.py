@@ -26,6 +26,16 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _shown(field: str, value: Any, lang: str) -> str:
+    """Codes as their labels (``submitted`` reads "Enviada a revisión"), else as typed."""
+    if field in FIELDS_BY_NAME and not hasattr(value, "wkt"):
+        try:
+            return components.field_text(field, value, lang) or _text(value)
+        except (TypeError, ValueError):
+            return _text(value)
+    return _text(value)
+
+
 def _changes(before: dict | None, after: dict | None, lang: str) -> pd.DataFrame:
     before, after = before or {}, after or {}
     columns = [tr(k, lang=lang) for k in ("ui_field", "ui_before", "ui_after")]
@@ -35,7 +45,7 @@ def _changes(before: dict | None, after: dict | None, lang: str) -> pd.DataFrame
             continue
         spec = FIELDS_BY_NAME.get(k)
         name = k if spec is None else (spec.es if lang == "es" else spec.en)
-        rows.append((name, _text(before.get(k)), _text(after.get(k))))
+        rows.append((name, _shown(k, before.get(k), lang), _shown(k, after.get(k), lang)))
     return pd.DataFrame(rows, columns=columns)
 
 
