@@ -354,6 +354,10 @@ def login(page: Any, app: App, username: str) -> None:
     page.get_by_label(tr("ui_password", lang="es")).fill(PASSWORD)
     page.get_by_role("button", name=tr("ui_login", lang="es")).click()
     page.get_by_text(f"Sesión: {username} (").wait_for()
+    # the log-in then opens "Mis iniciativas": wait for it, or a click made meanwhile is
+    # taken away by that page change
+    page.get_by_role("heading", name=tr("ui_page_mine", lang="es")).wait_for()
+    wait_idle(page)
 
 
 def download_view(page: Any, folder: Path) -> tuple[list[str], dict[str, Any]]:
