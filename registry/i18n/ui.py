@@ -112,7 +112,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "ui_mine_next_archived": {"es": "Archivada", "en": "Archived"},
     "ui_mine_open": {"es": "Abrir", "en": "Open"},
-    "ui_mine_on_map": {"es": "En el mapa", "en": "On the map"},
+    "ui_mine_on_map": {"es": "Ver ubicación", "en": "Show location"},
+    "ui_mine_follow": {"es": "Metas e indicadores", "en": "Goals and indicators"},
     "ui_saved_draft": {
         "es": "Borrador guardado (versión {version}). Aún no está en revisión.",
         "en": "Draft saved (version {version}). It is not in review yet.",

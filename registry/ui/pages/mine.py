@@ -105,7 +105,7 @@ def page() -> None:
             )
             links[2].page_link(
                 "registry/ui/pages/monitoring.py",
-                label=tr("ui_open_monitoring", lang=lang),
+                label=tr("ui_mine_follow", lang=lang),  # not a menu name: links stay distinct
                 query_params={"id": row.id},
             )
 
