@@ -372,8 +372,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ui_publish": {"es": "Publicar", "en": "Publish"},
     "ui_reject": {"es": "Rechazar", "en": "Reject"},
     "ui_reject_reason": {"es": "Motivo del rechazo", "en": "Reason for rejection"},
-    "ui_published": {"es": "Publicada.", "en": "Published."},
-    "ui_rejected": {"es": "Rechazada.", "en": "Rejected."},
     "ui_review_note": {"es": "Observación de revisión: {note}", "en": "Review note: {note}"},
     "ui_add_user": {"es": "Agregar usuario", "en": "Add user"},
     "ui_role": {"es": "Rol", "en": "Role"},
