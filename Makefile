@@ -12,9 +12,10 @@ PORT   ?= 8501
 # runs the browser tests (Playwright drives it; no browser download).
 # PostgreSQL + PostGIS is the server store's test server (scripts/postgis-test-server).
 # GDAL's Python bindings (python3-gdal, Debian's python3) read a GeoPackage's relationships.
+# GNU gettext's msgfmt checks the translation files as translators' tools will.
 PG_CONTROL := /usr/share/postgresql/15/extension/postgis.control
 APT_NEEDS := $(if $(shell command -v ogrinfo),,gdal-bin) $(if $(shell command -v chromium),,chromium) \
-	$(if $(wildcard $(PG_CONTROL)),,postgresql-15-postgis-3) \
+	$(if $(wildcard $(PG_CONTROL)),,postgresql-15-postgis-3) $(if $(shell command -v msgfmt),,gettext) \
 	$(if $(shell /usr/bin/python3 -c 'import osgeo' 2>/dev/null && echo y),,python3-gdal)
 sysdeps:
 	@if [ -n "$(strip $(APT_NEEDS))" ]; then \

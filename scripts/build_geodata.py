@@ -8,6 +8,12 @@ copied from the sourced rows. The code-list classification of each example initi
 source's own wording kept beside it in the *_detail fields. Locations: the sources give no
 coordinates, so no geometry is written; entries carry the comuna (or region) code and
 ``location_precision`` says so; the import places them on a point inside that polygon.
+
+The sources' free text (notes, cohorts, street limits, the *_detail fields) is written in
+English by their compilers; the registry's users read Spanish, so each text is replaced by
+its Spanish translation from ``scripts/translations/seed_text_es.csv`` (ours, one row per
+source text, with the English kept beside it). A source text with no row there stops the
+build with the list of texts to translate, so a changed source never slips in untranslated.
 """
 
 from __future__ import annotations
@@ -21,6 +27,38 @@ from registry.geo.boundaries import comunas
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "geodata"
+TRANSLATIONS = Path(__file__).with_name("translations") / "seed_text_es.csv"
+
+
+class Spanish:
+    """The Spanish of each English source text, read from ``TRANSLATIONS``."""
+
+    def __init__(self, path: Path = TRANSLATIONS) -> None:
+        with path.open(encoding="utf-8", newline="") as fh:
+            self.table = {r["source_en"]: r["es"] for r in csv.DictReader(fh)}
+        self.missing: list[tuple[str, str]] = []
+        self.used: set[str] = set()
+
+    def __call__(self, field: str, text: str) -> str:
+        text = (text or "").strip()
+        if not text:
+            return ""
+        if text not in self.table:
+            self.missing.append((field, text))
+            return text
+        self.used.add(text)
+        return self.table[text]
+
+    def check(self) -> None:
+        if self.missing:
+            lines = "\n".join(f"  {field}: {text}" for field, text in self.missing)
+            raise SystemExit(f"translate these source texts in {TRANSLATIONS.name}:\n{lines}")
+        unused = sorted(set(self.table) - self.used)
+        if unused:
+            print(f"note: {len(unused)} rows of {TRANSLATIONS.name} are no longer used")
+
+
+SPANISH = Spanish()
 
 
 def fold(text: str) -> str:
@@ -384,11 +422,11 @@ def build_iap(src: Path) -> list[dict[str, str]]:
             locality,
             other_countries,
         ) = IAP[key]
-        notes = r["notes"]
+        notes = SPANISH("notes", r["notes"])
         if r["comuna"]:
-            notes = f"Comuna in source: {r['comuna']}. {notes}".strip()
+            notes = f"Comuna en la fuente: {SPANISH('comuna', r['comuna'])}. {notes}".strip()
         if r["region"] and not region:
-            notes = f"Region in source: {r['region']}. {notes}".strip()
+            notes = f"Región en la fuente: {SPANISH('region', r['region'])}. {notes}".strip()
         rows.append(
             {
                 "external_id": f"seed:iap:{slug(r['name'])}",
@@ -402,13 +440,13 @@ def build_iap(src: Path) -> list[dict[str, str]]:
                 "locality": locality,
                 "location_precision": precision,
                 "sector": sector,
-                "sector_detail": r["sector"],
+                "sector_detail": SPANISH("sector_detail", r["sector"]),
                 "strategic_focus": focus,
                 "strategic_focus_other": others,
-                "strategic_focus_detail": r["strategic_focus"],
+                "strategic_focus_detail": SPANISH("strategic_focus_detail", r["strategic_focus"]),
                 "funding_source": funding,
                 "program": program,
-                "program_detail": r["funding_programme"],
+                "program_detail": SPANISH("program_detail", r["funding_programme"]),
                 "n_firms": r["n_firms"],
                 "start_year": r["start_year"],
                 "status": "published",
@@ -447,15 +485,15 @@ def build_barrios(src: Path) -> list[dict[str, str]]:
                 "sector": "retail_commerce",
                 "funding_source": "public_national",
                 "program": "sercotec_other" if related else "sercotec_barrios",
-                "program_detail": "" if not related else r["cohort"],
+                "program_detail": "" if not related else SPANISH("cohort", r["cohort"]),
                 "lead_organization": "SERCOTEC",
                 "convocatoria_year": r["convocatoria_year"],
-                "cohort": r["cohort"],
+                "cohort": SPANISH("cohort", r["cohort"]),
                 "n_businesses": r["n_businesses"],
-                "limits_description": r["limits_description"],
+                "limits_description": SPANISH("limits_description", r["limits_description"]),
                 "status": "published",
                 "source_url": r["source_url"],
-                "notes": r["notes"],
+                "notes": SPANISH("notes", r["notes"]),
             }
         )
     return rows
@@ -557,12 +595,11 @@ def build_places(path: Path) -> list[dict[str, str]]:
 def main() -> None:
     shared = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data"
     OUT.mkdir(exist_ok=True)
-    write(OUT / "iap_examples.csv", IAP_COLUMNS, build_iap(shared / "iap_examples.csv"))
-    write(
-        OUT / "barrios_comerciales.csv",
-        BARRIO_COLUMNS,
-        build_barrios(shared / "barrios_comerciales.csv"),
-    )
+    iap = build_iap(shared / "iap_examples.csv")
+    barrios = build_barrios(shared / "barrios_comerciales.csv")
+    SPANISH.check()
+    write(OUT / "iap_examples.csv", IAP_COLUMNS, iap)
+    write(OUT / "barrios_comerciales.csv", BARRIO_COLUMNS, barrios)
     write(
         OUT / "regional_indicators.csv",
         INDICATOR_COLUMNS,

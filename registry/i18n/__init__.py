@@ -1,7 +1,7 @@
 """User-facing text in Spanish (default) and English: one catalogue, looked up by key.
 
-The catalogue is split by area (``core``: library and command line; ``ui``: the app) but
-read through one function, ``tr``. The language is, in order: the ``lang`` argument, the
+The catalogue lives in gettext files under ``registry/i18n/locale/`` (see ``catalog``), read
+through one function, ``tr``. The language is, in order: the ``lang`` argument, the
 language set for the current context with ``use_language`` (the app sets it per session),
 then ``IAP_REGISTRY_LANG`` (``es`` or ``en``), then Spanish.
 """
@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from registry.i18n.core import MESSAGES as _CORE
+from registry.i18n.catalog import messages
 from registry.i18n.formats import date_text, number, timestamp_text
-from registry.i18n.ui import MESSAGES as _UI
 
 __all__ = [
     "LANGUAGES",
@@ -31,8 +30,7 @@ __all__ = [
 
 LANGUAGES = ("es", "en")
 
-_MESSAGES: dict[str, dict[str, str]] = {**_CORE, **_UI}
-assert len(_MESSAGES) == len(_CORE) + len(_UI), "a key is defined twice in the catalogue"
+_MESSAGES: dict[str, dict[str, str]] = messages()
 
 _LANG: ContextVar[str | None] = ContextVar("iap_registry_lang", default=None)
 
@@ -75,5 +73,5 @@ def tr(key: str, lang: str | None = None, **values: object) -> str:
     'fuera de rango: 5 (permitido 1–3)'
     """
     entry = _MESSAGES[key]
-    text = entry[lang or current_language()]
+    text = entry.get(lang or current_language()) or entry["es"]
     return text.format(**values) if values else text
