@@ -15,12 +15,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import pandas as pd
+
 from registry.api import Registry
 from registry.auth import RESTRICTED_FIELDS, Actor, redacted, require
 from registry.errors import NotFound, RegistryError, UsageError, ValidationFailed
-from registry.i18n import number, tr
+from registry.i18n import current_language, date_text, number, timestamp_text, tr
 from registry.io.export import FORMATS, neutralise_formulas
-from registry.schema.codes import CODE_LISTS
+from registry.schema.codes import CODE_LISTS, label
+from registry.schema.display import field_label, field_text
 from registry.schema.fields import FIELDS_BY_NAME
 from registry.stats import BY_FIELDS, DEFAULT_BY
 from registry.store import Filters, is_server_url, resolve_db
@@ -299,7 +302,12 @@ def _run(args: argparse.Namespace) -> int:
         print(seed(reg, reg.actor(args.as_user)).message())
         return 0
     if c == "import":
-        report = reg.import_file(args.file, reg.actor(args.as_user), dry_run=args.dry_run)
+        report = reg.import_file(
+            args.file,
+            reg.actor(args.as_user),
+            dry_run=args.dry_run,
+            progress=_terminal_progress if sys.stderr.isatty() else None,
+        )
         print(report.message())
         return 0
     if c == "export":
@@ -319,9 +327,7 @@ def _run(args: argparse.Namespace) -> int:
         elif args.format == "csv":
             frame.drop(columns="geometry").to_csv(sys.stdout, index=False)
         else:
-            table = frame[_LIST_COLUMNS].astype(object).where(frame[_LIST_COLUMNS].notna(), "")
-            table["name"] = table["name"].map(lambda n: n if len(n) <= 48 else n[:47] + "…")
-            print(table.to_string(index=False) if len(frame) else "(0)")
+            print(_human_table(reg, frame, _LIST_COLUMNS) if len(frame) else "(0)")
             print(f"\n{len(frame)}")
         return 0
     if c == "show":
@@ -331,10 +337,14 @@ def _run(args: argparse.Namespace) -> int:
         if args.json:
             _print_json({**record, "regional_context": context})
         else:
+            lang, places = current_language(), _places(reg)
             for key, value in record.items():
-                print(
-                    f"{key:24} {json.dumps(value, ensure_ascii=False) if key == 'geometry' else value}"
+                text = (
+                    json.dumps(value, ensure_ascii=False)
+                    if key == "geometry"
+                    else field_text(key, value, lang, places)
                 )
+                print(f"{field_label(key, lang)[:34]:34} [{key}] {text}")
             print()
             _print_context(context)
         return 0
@@ -372,10 +382,12 @@ def _run(args: argparse.Namespace) -> int:
         if args.json:
             _print_json(versions)
         else:
+            lang = current_language()
             for v in versions:
-                changed = _changed_fields(v["before"], v["after"])
+                changed = [field_label(f, lang) for f in _changed_fields(v["before"], v["after"])]
                 print(
-                    f"v{v['version']:<4} {v['at']}  {v['operation']:7} {v['actor'] or '-':16} "
+                    f"v{v['version']:<4} {timestamp_text(v['at'], lang)}  "
+                    f"{tr('ui_op_' + v['operation']):10} {v['actor'] or '-':16} "
                     f"{', '.join(changed)}"
                 )
         return 0
@@ -414,9 +426,9 @@ def _run(args: argparse.Namespace) -> int:
     if c == "user":
         if args.user_command == "list":
             for user in reg.list_users():
-                state = " (disabled)" if user["disabled"] else ""
-                state += " (locked)" if user["locked"] else ""
-                print(f"{user['username']:24} {user['role']}{state}")
+                state = f" ({tr('ui_disabled')})" if user["disabled"] else ""
+                state += f" ({tr('ui_locked')})" if user["locked"] else ""
+                print(f"{user['username']:24} {label('role', user['role'])}{state}")
             return 0
         actor = reg.actor(args.as_user)
         if args.user_command == "add":
@@ -578,7 +590,8 @@ def _monitoring(reg: Registry, args: argparse.Namespace) -> int:
             )
             return 0
         for goal in seen.goals:
-            print(f"[{goal['status']}] {goal['title']}  {goal['target_date'] or ''}")
+            status = label("goal_status", goal["status"])
+            print(f"[{status}] {goal['title']}  {date_text(goal['target_date']) or ''}")
         for chart in charts:
             share = "-" if chart["progress"] is None else f"{100 * chart['progress']:.0f} %"
             print(f"{chart['name']} ({chart['unit']}): {share} [{chart['badge']}]")
@@ -646,6 +659,29 @@ def _frame_records(frame: Any) -> list[dict[str, Any]]:
                 row[name] = str(row[name]).split(LIST_SEP) if row.get(name) else []
         records.append(row)
     return records
+
+
+def _terminal_progress(share: float, text: str) -> None:
+    """An import's progress on one line of a terminal (stderr), cleared when done."""
+    end = "\n" if share >= 1.0 else ""
+    sys.stderr.write(f"\r\033[K{share * 100:3.0f} %  {text if share < 1.0 else ''}{end}")
+    sys.stderr.flush()
+
+
+def _places(reg: Registry) -> dict[str, dict[str, str]]:
+    return {"region_code": reg.region_names(), "comuna_code": reg.comuna_names()}
+
+
+def _human_table(reg: Registry, frame: Any, columns: list[str]) -> str:
+    """``frame``'s ``columns`` for a person: labels as headers, codes as labels, names cut."""
+    lang, places = current_language(), _places(reg)
+    table = {}
+    for name in columns:
+        values = [field_text(name, v, lang, places) for v in frame[name].astype(object)]
+        if name == "name":
+            values = [v if len(v) <= 48 else v[:47] + "…" for v in values]
+        table[field_label(name, lang) if name != "id" else "id"] = values
+    return pd.DataFrame(table).to_string(index=False)
 
 
 def _changed_fields(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:

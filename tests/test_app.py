@@ -422,6 +422,43 @@ def test_the_entry_form_obeys_the_access_matrix(app_db: Registry, fake_map: Fake
     assert app_db.get(record["id"])["notes"] is None
 
 
+def test_editar_is_offered_on_the_map_only_to_those_who_may_edit(
+    app_db: Registry, fake_map: FakeMap
+) -> None:
+    """The entry's details under the map (``?id=``): *Editar* shows for its owner, its
+    editors, managers and administrators, and not for visitors, other coordinators, or
+    anyone on an archived entry (the API refuses those writes anyway)."""
+    app_db.add_user("bob", "coordinator", "contraseña segura", ROOT)
+    app_db.add_user("carl", "coordinator", "contraseña segura", ROOT)
+    actors = {
+        "visitor": None,
+        "owner": ANA,
+        "editor": Actor("bob", "coordinator"),
+        "other": Actor("carl", "coordinator"),
+        "manager": MARIA,
+        "admin": ROOT,
+    }
+    offered = {}
+    for state in ("published", "archived"):
+        record = app_db.create(
+            iap_values(name=f"Editar {state}", status="draft", editors="bob"), ANA
+        )
+        record = app_db.update(record["id"], {"status": state}, 1, ROOT)
+        for who, actor in actors.items():
+            at = run(actor=actor, id=record["id"])
+            links = [link.proto.label for link in at.get("page_link")]
+            if state == "published" or who in ("owner", "editor", "manager", "admin"):
+                # the details are shown (an archived entry only to those who may see it)
+                assert "Ver historial" in links, (who, state, links)
+            offered[who, state] = tr("ui_edit", lang="es") in links
+    assert offered == {
+        (who, state): state == "published" and who in ("owner", "editor", "manager", "admin")
+        or (state == "archived" and who in ("manager", "admin"))
+        for who in actors
+        for state in ("published", "archived")
+    }
+
+
 # -- monitoring (issue 8) ------------------------------------------------------------------
 def _mine(app_db: Registry) -> dict[str, Any]:
     draft = app_db.create(iap_values(name="Red de ana", status="draft", program="corfo_per"), ANA)

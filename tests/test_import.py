@@ -64,6 +64,39 @@ def test_one_bad_row_rolls_back_everything(registry: Registry, tmp_path: Path) -
     assert len(registry.list(include_deleted=True)) == 0
 
 
+def test_progress_is_told_and_row_numbers_hold_across_blocks(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """Rows are checked in blocks of IMPORT_BLOCK: the progress callback hears each block,
+    and a bad row in the third block keeps the row number a spreadsheet shows."""
+    from registry.api.entries import IMPORT_BLOCK
+
+    n = 2 * IMPORT_BLOCK + 500
+    lines = [f"B{i},Red {i},iap,cluster,CL,exact,mining,-70.4,-23.65" for i in range(n)]
+    bad = 2 * IMPORT_BLOCK + 10  # index in `lines`; row = index + 2 (header is row 1)
+    lines[bad] = lines[bad].replace("mining", "sector-x")
+    path = write(tmp_path, HEADER + "\n" + "\n".join(lines) + "\n")
+    heard: list[tuple[float, str]] = []
+    with pytest.raises(ValidationFailed) as info:
+        registry.import_file(path, ADMIN, progress=lambda share, text: heard.append((share, text)))
+    assert [(p.row, p.field) for p in info.value.problems] == [(bad + 2, "sector")]
+    checks = [text for _, text in heard if text.startswith("Revisando filas")]
+    assert checks == [
+        "Revisando filas: 0 de 4.500…",
+        "Revisando filas: 2.000 de 4.500…",
+        "Revisando filas: 4.000 de 4.500…",
+    ]
+    lines[bad] = lines[bad].replace("sector-x", "mining")
+    path.write_text(HEADER + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    heard.clear()
+    report = registry.import_file(path, ADMIN, progress=lambda s, t: heard.append((s, t)))
+    shares = [share for share, _ in heard]
+    assert shares == sorted(shares) and shares[0] == 0.0 and shares[-1] == 1.0
+    assert heard[0][1] == "Leyendo el archivo…"
+    assert "Guardando 4.500 entradas (todo o nada)…" in [text for _, text in heard]
+    assert heard[-1][1] == report.message() and report.created == n
+
+
 def test_code_contradicting_location_and_point_outside_country(
     registry: Registry, tmp_path: Path
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,13 @@ class ImportReport:
                 tr(key, created=self.created, updated=self.updated, unchanged=self.unchanged),
             ]
         )
+
+
+IMPORT_BLOCK = 2_000  # rows validated between two progress reports
+
+
+def _silent(share: float, text: str) -> None:
+    """The progress callback of an import nobody watches."""
 
 
 def _editable(record: dict[str, Any]) -> dict[str, Any]:
@@ -207,7 +215,12 @@ class EntriesMixin(RegistryBase):
         return store.revert(record_id, to_version, actor.username, expected_version)
 
     def import_file(
-        self, path: str | Path, actor: Actor, dry_run: bool = False, only_new: bool = False
+        self,
+        path: str | Path,
+        actor: Actor,
+        dry_run: bool = False,
+        only_new: bool = False,
+        progress: Callable[[float, str], None] | None = None,
     ) -> ImportReport:
         """Import a CSV, GeoJSON or GeoPackage file: everything or nothing.
 
@@ -218,9 +231,14 @@ class EntriesMixin(RegistryBase):
         ``update`` and ``create``. Any problem in any row raises ``ValidationFailed`` with
         every problem, row-numbered, and nothing is written. With ``only_new``, rows that
         match an existing entry are left alone (counted as unchanged): used by ``seed``.
+        ``progress(share, text)``, if given, is told how far the import is (0 to 1) and what
+        it is doing, in the active language: reading, checking rows (in blocks of
+        ``IMPORT_BLOCK``), writing (one transaction), done.
         """
         store = self._ready()
         actor = self._acting(actor)
+        tell = progress or _silent
+        tell(0.0, tr("import_step_read"))
         raw = read_rows(path)
         problems = list(raw.problems)
         seen: dict[tuple[str, str], int] = {}
@@ -273,8 +291,17 @@ class EntriesMixin(RegistryBase):
             numbers.append(number)
             rows.append(_merged(current, values) if current is not None else values)
             currents.append(current)
-        models, found = self._prepare(rows, row_numbers=numbers)
-        problems += found
+        models: builtins.list[Any] = []
+        total = len(rows)
+        for start in range(0, total, IMPORT_BLOCK):
+            block = slice(start, start + IMPORT_BLOCK)
+            tell(
+                0.05 + 0.8 * start / total,
+                tr("import_step_check", done=number_text(start), total=number_text(total)),
+            )
+            block_models, found = self._prepare(rows[block], row_numbers=numbers[block])
+            models += block_models
+            problems += found
         creates, updates = [], []
         for number, model, current in zip(numbers, models, currents, strict=True):
             if model is None:
@@ -296,10 +323,13 @@ class EntriesMixin(RegistryBase):
         report = ImportReport(dry_run=dry_run, notes=list(raw.notes), unchanged=skipped)
         if dry_run:
             report.created, report.updated = len(creates), len(updates)
+            tell(1.0, report.message())
             return report
+        tell(0.9, tr("import_step_write", n=number_text(len(creates) + len(updates))))
         result = store.apply_batch(creates, updates, actor.username)
         report.created, report.updated = len(result.created), len(result.updated)
         report.unchanged += len(result.unchanged)
+        tell(1.0, report.message())
         return report
 
     def _monitoring_tables(

@@ -15,10 +15,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from registry.i18n import date_text, has, number, timestamp_text, tr
+from registry.i18n import has, number, tr
 from registry.i18n.units import unit_label
+from registry.schema import display
 from registry.schema.codes import code_codes, label
-from registry.schema.fields import FIELDS, FIELDS_BY_NAME
+from registry.schema.fields import FIELDS
 from registry.store import Filters
 from registry.ui import state
 
@@ -184,32 +185,13 @@ def indicator_label(name: str, lang: str) -> str:
 def field_text(spec_name: str, value: Any, lang: str) -> str:
     """A stored value as a reader sees it in ``lang``: codes as labels, region and comuna
     by name, dates and numbers in the language's format, lists joined."""
-    spec = FIELDS_BY_NAME.get(spec_name)
-    if value is None or value == [] or (isinstance(value, float) and pd.isna(value)):
-        return ""
+    places = None
     if spec_name in ("region_code", "comuna_code"):
         from registry.ui import resources
 
         reg = resources.registry()
-        names = reg.region_names() if spec_name == "region_code" else reg.comuna_names()
-        return f"{names.get(str(value), str(value))} ({value})"
-    if spec is not None and spec.code_list:
-        if isinstance(value, list):
-            return ", ".join(label(spec.code_list, v, lang) for v in value)
-        return label(spec.code_list, value, lang)
-    if isinstance(value, bool):
-        return tr("ui_yes" if value else "ui_no", lang=lang)
-    if spec is not None and spec.type == "date":
-        return date_text(value, lang)
-    if spec_name in ("created_at", "updated_at"):
-        return timestamp_text(value, lang)
-    if spec is not None and spec.type == "int" and not spec_name.endswith("year"):
-        return number(value, lang)
-    if isinstance(value, float):
-        return number(value, lang)
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+        places = {"region_code": reg.region_names(), "comuna_code": reg.comuna_names()}
+    return display.field_text(spec_name, value, lang, places)
 
 
 def place_search(key: str, lang: str) -> Any:

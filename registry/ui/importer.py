@@ -30,13 +30,25 @@ def _problem_text(problem: Problem, lang: str) -> str:
     return " · ".join(p for p in (where, f"{field}: {problem.message}") if p)
 
 
-def _run(upload: Any, dry_run: bool) -> Any:
-    """Import ``upload`` (a Streamlit upload) through ``Registry.import_file``."""
+def _run(upload: Any, dry_run: bool, lang: str) -> Any:
+    """Import ``upload`` (a Streamlit upload) through ``Registry.import_file``, with a
+    progress bar that says what the import is doing (reading, checking rows, saving)."""
     suffix = Path(upload.name).suffix.lower() or ".csv"
-    with tempfile.TemporaryDirectory() as tmp:
-        target = Path(tmp) / f"upload{suffix}"
-        target.write_bytes(upload.getvalue())
-        return resources.registry().import_file(target, state.actor(), dry_run=dry_run)
+    start = tr("ui_import_checking" if dry_run else "ui_import_running", lang=lang)
+    bar = st.progress(0.0, text=start)
+
+    def tell(share: float, text: str) -> None:
+        bar.progress(min(max(share, 0.0), 1.0), text=text)
+
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / f"upload{suffix}"
+            target.write_bytes(upload.getvalue())
+            return resources.registry().import_file(
+                target, state.actor(), dry_run=dry_run, progress=tell
+            )
+    finally:
+        bar.empty()
 
 
 def import_panel(lang: str) -> None:
@@ -50,20 +62,19 @@ def import_panel(lang: str) -> None:
         checked = None
     check = st.button(tr("ui_import_check", lang=lang), key="import_check", disabled=upload is None)
     if check and upload is not None:
-        with st.spinner(tr("ui_import_checking", lang=lang)):
-            try:
-                report = _run(upload, dry_run=True)
-            except ValidationFailed as exc:
-                st.error(plain(exc.user_msg))
-                lines = [_problem_text(p, lang) for p in exc.problems[:_SHOWN]]
-                st.text("\n".join(lines))
-                if exc.total > _SHOWN:
-                    more = number(exc.total - _SHOWN, lang)
-                    st.caption(tr("ui_problems_more", lang=lang, n=more, shown=_SHOWN))
-                return
-            except RegistryError as exc:
-                st.error(plain(exc.user_msg))
-                return
+        try:
+            report = _run(upload, dry_run=True, lang=lang)
+        except ValidationFailed as exc:
+            st.error(plain(exc.user_msg))
+            lines = [_problem_text(p, lang) for p in exc.problems[:_SHOWN]]
+            st.text("\n".join(lines))
+            if exc.total > _SHOWN:
+                more = number(exc.total - _SHOWN, lang)
+                st.caption(tr("ui_problems_more", lang=lang, n=more, shown=_SHOWN))
+            return
+        except RegistryError as exc:
+            st.error(plain(exc.user_msg))
+            return
         told = tr(
             "ui_import_checked_ok",
             lang=lang,
@@ -77,15 +88,14 @@ def import_panel(lang: str) -> None:
         return
     st.info(plain(checked[2]))
     if st.button(tr("ui_import_run", lang=lang), key="import_run", type="primary"):
-        with st.spinner(tr("ui_import_running", lang=lang)):
-            try:
-                report = _run(upload, dry_run=False)
-            except RegistryError as exc:  # changed since the check: nothing written
-                st.session_state.pop(_CHECKED, None)
-                st.error(plain(exc.user_msg))
-                if isinstance(exc, ValidationFailed):
-                    st.text("\n".join(_problem_text(p, lang) for p in exc.problems[:_SHOWN]))
-                return
+        try:
+            report = _run(upload, dry_run=False, lang=lang)
+        except RegistryError as exc:  # changed since the check: nothing written
+            st.session_state.pop(_CHECKED, None)
+            st.error(plain(exc.user_msg))
+            if isinstance(exc, ValidationFailed):
+                st.text("\n".join(_problem_text(p, lang) for p in exc.problems[:_SHOWN]))
+            return
         st.session_state.pop(_CHECKED, None)
         st.session_state["_flash"] = report.message()
         st.rerun()
