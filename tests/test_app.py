@@ -451,12 +451,11 @@ def test_editar_is_offered_on_the_map_only_to_those_who_may_edit(
                 # the details are shown (an archived entry only to those who may see it)
                 assert "Ver historial" in links, (who, state, links)
             offered[who, state] = tr("ui_edit", lang="es") in links
-    assert offered == {
-        (who, state): state == "published" and who in ("owner", "editor", "manager", "admin")
-        or (state == "archived" and who in ("manager", "admin"))
-        for who in actors
-        for state in ("published", "archived")
+    may_edit = {
+        "published": ("owner", "editor", "manager", "admin"),
+        "archived": ("manager", "admin"),
     }
+    assert offered == {(who, state): who in may_edit[state] for who in actors for state in may_edit}
 
 
 # -- monitoring (issue 8) ------------------------------------------------------------------

@@ -32,7 +32,7 @@ from shapely.geometry.base import BaseGeometry
 
 from registry.errors import Problem, ValidationFailed
 from registry.i18n import tr
-from registry.schema.codes import CODE_LISTS, STAGE
+from registry.schema.codes import CODE_LISTS, STAGE, label
 from registry.schema.fields import FIELDS, FieldSpec
 
 __all__ = [
@@ -92,7 +92,8 @@ def _to_code(spec: FieldSpec, value: Any) -> str:
     if code is None:
         code = table.get(_fold(str(value)))
     if code is None:
-        allowed = ", ".join(c.code for c in CODE_LISTS[spec.code_list])
+        # labels in the reader's language (a file may use them as well as the codes)
+        allowed = " · ".join(label(spec.code_list, c.code) for c in CODE_LISTS[spec.code_list])
         raise _err("unknown_code", value=str(value)[:80], allowed=allowed)
     return code
 

@@ -23,11 +23,17 @@ _SHOWN = 50  # problems listed on the page; the count says the rest
 _CHECKED = "_import_checked"  # (file name, size, report message, rows) of a passed dry run
 
 
-def _problem_text(problem: Problem, lang: str) -> str:
-    spec = FIELDS_BY_NAME.get(problem.field)
-    field = (spec.es if lang == "es" else spec.en) if spec else problem.field
-    where = tr("ui_import_row", lang=lang, row=problem.row) if problem.row is not None else ""
-    return " · ".join(p for p in (where, f"{field}: {problem.message}") if p)
+def _show_problems(problems: list[Problem], lang: str) -> None:
+    """The problems as a list that wraps (row first, in bold), every value escaped."""
+    items = []
+    for p in problems[:_SHOWN]:
+        spec = FIELDS_BY_NAME.get(p.field)
+        field = (spec.es if lang == "es" else spec.en) if spec else p.field
+        text = plain(f"{field}: {p.message}")
+        if p.row is not None:
+            text = f"**{plain(tr('ui_import_row', lang=lang, row=p.row))}** · {text}"
+        items.append(f"- {text}")
+    st.markdown("\n".join(items))
 
 
 def _run(upload: Any, dry_run: bool, lang: str) -> Any:
@@ -66,8 +72,7 @@ def import_panel(lang: str) -> None:
             report = _run(upload, dry_run=True, lang=lang)
         except ValidationFailed as exc:
             st.error(plain(exc.user_msg))
-            lines = [_problem_text(p, lang) for p in exc.problems[:_SHOWN]]
-            st.text("\n".join(lines))
+            _show_problems(exc.problems, lang)
             if exc.total > _SHOWN:
                 more = number(exc.total - _SHOWN, lang)
                 st.caption(tr("ui_problems_more", lang=lang, n=more, shown=_SHOWN))
@@ -94,7 +99,7 @@ def import_panel(lang: str) -> None:
             st.session_state.pop(_CHECKED, None)
             st.error(plain(exc.user_msg))
             if isinstance(exc, ValidationFailed):
-                st.text("\n".join(_problem_text(p, lang) for p in exc.problems[:_SHOWN]))
+                _show_problems(exc.problems, lang)
             return
         st.session_state.pop(_CHECKED, None)
         st.session_state["_flash"] = report.message()

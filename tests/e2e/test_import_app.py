@@ -75,9 +75,11 @@ def test_excel_import_refuses_bad_rows_then_imports_the_mended_file(
     page.get_by_text(tr("ui_import_title", lang="es")).click()
     upload_and_check(page, workbook(tmp_path / "iniciativas.xlsx", bad=True))
     page.get_by_text(tr("import_failed", lang="es", n=3)).wait_for()
-    report = page.locator('[data-testid="stText"]').filter(has_text="Fila 3").first.inner_text()
+    report = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="Fila 3")
+    report = report.last.inner_text()
     assert sorted(set(re.findall(r"Fila (\d+)", report))) == ["3", "4", "5"], report
     assert "Sector" in report and "Tipo de iniciativa" in report and "País" in report
+    page.wait_for_timeout(800)  # the expander animates its height to the new content
     shot(page, "import-report")
     assert len(reg.list(None)) == before  # nothing written
     upload_and_check(page, workbook(tmp_path / "iniciativas-corregidas.xlsx", bad=False))
