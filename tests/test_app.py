@@ -6,6 +6,7 @@ replaced by one that returns the event a click would; the browser tests click th
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -113,6 +114,23 @@ def test_map_page_counts_follow_filters_and_visibility(app_db: Registry, fake_ma
     # a changed filter goes into the URL
     at.multiselect(key="flt_kind").set_value(["iap"]).run()
     assert at.query_params["kind"] == "iap"
+
+
+def test_a_region_fit_leaves_far_islands_out_and_says_so(
+    app_db: Registry, fake_map: FakeMap
+) -> None:
+    """Valparaíso with an entry on Rapa Nui: the view fits the mainland entries and the page
+    says how many are outside it (the island would otherwise zoom the map out to the Pacific)."""
+    for i in range(12):
+        app_db.create(iap_values(name=f"Red {i}", geometry=f"POINT (-71.{20 + i} -33.05)"), ROOT)
+    app_db.create(iap_values(name="Red de Rapa Nui", geometry="POINT (-109.35 -27.12)"), ROOT)
+    at = run(region="05")
+    note = tr("ui_fit_left_out", lang="es", n=1)
+    assert any(note == c.value for c in at.caption), [c.value for c in at.caption]
+    fit = re.search(r"IAP\.fit\(\"(?:[^\"\\\\]|\\\\.)*\",\s*(\[\[.*?\]\])\)", fake_map.html)
+    assert fit, "no fit in the map"
+    (south, west), (north, east) = json.loads(fit.group(1))
+    assert west > -75 and east < -70, (west, east)  # the mainland, not the Pacific
 
 
 def test_clicking_an_entry_opens_its_details(app_db: Registry, fake_map: FakeMap) -> None:

@@ -50,6 +50,7 @@ __all__ = [
     "choropleth_classes",
     "detail_max",
     "entries_payload",
+    "fit_bounds",
     "js_json",
     "map_columns",
     "pick_entries",
@@ -90,6 +91,51 @@ PALETTE = (
 OTHER = "#bdbdbd"
 SEQUENTIAL = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")  # level: ColorBrewer Blues 5
 DIVERGING = ("#b2182b", "#ef8a62", "#f7f7f7", "#67a9cf", "#2166ac")  # change: loss .. gain
+
+
+def fit_bounds(geoms: Any) -> tuple[list[list[float]] | None, int]:
+    """The view that fits ``geoms`` (``[[south, west], [north, east]]``) and how many of them
+    it leaves out.
+
+    All of them, unless a few lie far from the rest: Valparaíso's entries on Rapa Nui and
+    Juan Fernández would zoom the region out to the Pacific, where the mainland is a speck.
+    An entry is far when it is more than ``max(8 × 1.4826 × MAD, 2°)`` from the median in
+    longitude or latitude; they are left out of the fit only if they are at most 10 % of the
+    entries and leaving them out makes the view at least 4 times smaller in area.
+
+    Examples
+    --------
+    >>> pts = [shapely.Point(-71.6 + i / 100, -33.0 - i / 100) for i in range(40)]
+    >>> fit_bounds(pts + [shapely.Point(-109.4, -27.1)])[1]
+    1
+    >>> fit_bounds(pts[:2])[1]
+    0
+    """
+    values = np.asarray(geoms, dtype=object)
+    if len(values) == 0:
+        return None, 0
+    points = shapely.point_on_surface(values)
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    keep = np.ones(len(values), dtype=bool)
+    for axis in (x, y):
+        median = np.median(axis)
+        spread = max(8 * 1.4826 * float(np.median(np.abs(axis - median))), 2.0)
+        keep &= np.abs(axis - median) <= spread
+
+    def box(mask: Any) -> tuple[float, float, float, float]:
+        return tuple(float(v) for v in shapely.total_bounds(values[mask]))  # type: ignore[return-value]
+
+    w, s, e, n = box(np.ones(len(values), dtype=bool))
+    left_out = int((~keep).sum())
+    if 0 < left_out <= 0.1 * len(values):
+        kw, ks, ke, kn = box(keep)
+        if (max(ke - kw, 0.05) * max(kn - ks, 0.05)) * 4 <= (e - w) * (n - s):
+            w, s, e, n = kw, ks, ke, kn
+        else:
+            left_out = 0
+    else:
+        left_out = 0
+    return [[round(s, 4), round(w, 4)], [round(n, 4), round(e, 4)]], left_out
 
 
 def js_json(value: Any) -> str:

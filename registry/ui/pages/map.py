@@ -162,16 +162,17 @@ def _entry_from_url(frame: Any) -> None:
     st.session_state[state.FOCUS] = wanted
 
 
-def _view_layers(frame: Any, filters: Filters, lang: str, place: Any) -> Any:
+def _view_layers(frame: Any, filters: Filters, lang: str, place: Any) -> tuple[Any, int]:
     """The map's view: fit to what the filters show when they change (Chile when there is
-    no filter), centre once on an entry opened by its link, fly to a place found."""
+    no filter; a few entries far from the rest, such as on islands, left out of the fit and
+    counted), centre once on an entry opened by its link, fly to a place found."""
     group = folium.FeatureGroup(name=tr("ui_layer_view", lang=lang), control=False)
     drawn = frame[frame.geometry.notna()]
+    left_out = 0
     if filters.is_empty() or drawn.empty:
         bounds = mapview.CHILE if filters.is_empty() else None
     else:
-        w, s, e, n = (float(v) for v in drawn.total_bounds)
-        bounds = [[round(s, 4), round(w, 4)], [round(n, 4), round(e, 4)]]
+        bounds, left_out = mapview.fit_bounds(drawn.geometry.values)
     mapview.FitLayer(repr(filters), bounds).add_to(group)
     focus = st.session_state.get(state.FOCUS)
     rows = drawn[drawn["id"] == focus] if focus else drawn.iloc[:0]
@@ -181,7 +182,7 @@ def _view_layers(frame: Any, filters: Filters, lang: str, place: Any) -> Any:
         mapview.FocusLayer(str(focus), [round(p.y, 5), round(p.x, 5)]).add_to(group)
     if place is not None:
         mapview.place_focus(place).add_to(group)
-    return group
+    return group, left_out
 
 
 def _unmapped(frame: Any, lang: str) -> None:
@@ -270,9 +271,8 @@ def _map_and_details(
     payload.layer(lang).add_to(group)
     selected = [i for i in st.session_state.get(state.SELECTED, []) if i in set(frame["id"])]
     ring = _selection(frame, selected[:1])
-    groups = [
-        g for g in (prod, group, ring, _view_layers(frame, filters, lang, place)) if g is not None
-    ]
+    view, left_out = _view_layers(frame, filters, lang, place)
+    groups = [g for g in (prod, group, ring, view) if g is not None]
     left, right = st.columns([4, 1.3])
     with left:
         event = components.show_map(
@@ -291,6 +291,8 @@ def _map_and_details(
                     limit=number(mapview.detail_max(), lang),
                 )
             )
+        if left_out:
+            st.caption(tr("ui_fit_left_out", lang=lang, n=number(left_out, lang)))
         if tiles is None:
             st.caption(tr("ui_offline_note", lang=lang))
         _unmapped(frame, lang)
