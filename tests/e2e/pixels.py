@@ -27,7 +27,7 @@ SEA = (0xDC, 0xE8, 0xF2)  # the map background
 
 # Everything the entries layer draws, with its position in the map container: circle
 # markers in the entries pane that are on the map now (not hidden inside a cluster), and
-# cluster icons with how many entries each stands for. Lines and polygons are counted.
+# cluster icons with how many entries each stands for. Lines and polygons in view are counted.
 _DRAWN_JS = """() => {
     const m = window.map_div;
     if (!m) return null;
@@ -43,7 +43,8 @@ _DRAWN_JS = """() => {
                         x: p.x, y: p.y, r: o.radius, fill: o.fillColor, alpha: o.fillOpacity});
             if (!l.iapGroup) entries += 1;
         } else if (l.options && l.options.pane === 'iap-shapes' && l.feature && !l.getLayers) {
-            entries += 1;  // a line or polygon: counted (its pixels are not sampled)
+            // a line or polygon inside the view: counted (its pixels are not sampled)
+            if (m.getBounds().intersects(l.getBounds())) entries += 1;
         } else if (L.MarkerCluster && l instanceof L.MarkerCluster) {
             const el = l._icon;
             if (!el) return;
