@@ -171,6 +171,11 @@ def test_a_grouped_map_narrows_to_the_clicked_place(
     assert metric(at, "Entradas") == str(len(in_place))
     assert not any(c.value.startswith("Vista agrupada") for c in at.caption)
     assert "IAP.groups(" not in fake_map.html and "IAP.entries(" in fake_map.html
+    # the click that narrowed the view is not read again as a click on an entry near it
+    near = mapview.pick_entries(in_place, place["y"] + 0.01, place["x"], None)
+    assert near, "the test needs an entry near the click"
+    assert "id" not in at.query_params
+    assert not (at.session_state["selected_ids"] if "selected_ids" in at.session_state else [])
 
 
 def test_statistics_page_matches_the_api(app_db: Registry, fake_map: FakeMap) -> None:

@@ -70,6 +70,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 FAILED = pytest.StashKey[bool]()
 
 
+@pytest.fixture(autouse=True)
+def _pages_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    """When a test fails, a screenshot of every page it left open (a second user's browser,
+    a second tab), beside the ``page`` fixture's own."""
+    yield
+    if "browser" not in request.fixturenames or not request.node.stash.get(FAILED, False):
+        return
+    browser = request.getfixturevalue("browser")
+    for i, context in enumerate(browser.contexts):
+        for j, pg in enumerate(context.pages):
+            try:
+                shot(pg, f"failed-{request.node.name}-{i}-{j}", full_page=False)
+            except Exception as exc:  # a page being closed: say so, do not hide the failure
+                print(f"no screenshot of page {i}-{j}: {exc}")
+
+
 @pytest.fixture
 def page(browser: Any, app: App, watch: Watch, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser context (no cookies, no session) with the network cut off."""

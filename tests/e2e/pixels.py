@@ -27,11 +27,13 @@ SEA = (0xDC, 0xE8, 0xF2)  # the map background
 
 # Everything the entries layer draws, with its position in the map container: circle
 # markers in the entries pane that are on the map now (not hidden inside a cluster), and
-# cluster icons with how many entries each stands for. Lines and polygons in view are counted.
+# cluster icons with how many entries each stands for. ``entries`` counts what lies inside
+# the view (markers, lines and polygons; the cluster layer draws only clusters in view).
 _DRAWN_JS = """() => {
     const m = window.map_div;
     if (!m) return null;
     const box = m.getContainer().getBoundingClientRect();
+    const view = m.getBounds();
     const items = [];
     let entries = 0;
     m.eachLayer(l => {
@@ -41,10 +43,10 @@ _DRAWN_JS = """() => {
             items.push({kind: l.iapGroup ? 'group' : 'entry',
                         id: (l.feature && l.feature.properties.id) || l.iapGroup,
                         x: p.x, y: p.y, r: o.radius, fill: o.fillColor, alpha: o.fillOpacity});
-            if (!l.iapGroup) entries += 1;
+            if (!l.iapGroup && view.contains(l.getLatLng())) entries += 1;
         } else if (l.options && l.options.pane === 'iap-shapes' && l.feature && !l.getLayers) {
             // a line or polygon inside the view: counted (its pixels are not sampled)
-            if (m.getBounds().intersects(l.getBounds())) entries += 1;
+            if (view.intersects(l.getBounds())) entries += 1;
         } else if (L.MarkerCluster && l instanceof L.MarkerCluster) {
             const el = l._icon;
             if (!el) return;

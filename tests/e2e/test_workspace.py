@@ -93,7 +93,10 @@ def test_coordinator_finds_valdivia_submits_and_follows_it_to_published(
     other, manager = offline_page(browser, watch)
     login(manager, app, "maria")
     manager.get_by_role("link", name=tr("ui_page_review", lang="es")).click()
+    manager.get_by_role("heading", name=tr("ui_page_review", lang="es"), exact=True).wait_for()
+    wait_idle(manager)  # as a person does: the page is there before she acts on it
     manager.get_by_text(NAME).first.click()
+    wait_idle(manager)
     manager.get_by_role("button", name=tr("ui_publish", lang="es")).click()
     manager.get_by_text(tr("ui_published_entry", lang="es", name=NAME)).wait_for()
     other.close()

@@ -298,6 +298,9 @@ def _map_and_details(
         _unmapped(frame, lang)
     clicked = (event or {}).get("last_object_clicked")
     if clicked and payload.grouped:
+        # the map keeps reporting its last click: once handled here it must not be read
+        # again, after the narrowed map is drawn, as a click on an entry near the place
+        st.session_state["_map_click"] = clicked
         place = mapview.pick_group(
             payload.groups, clicked["lat"], clicked["lng"], event.get("last_object_clicked_tooltip")
         )
