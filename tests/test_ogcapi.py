@@ -103,8 +103,14 @@ def test_gdal_lists_the_collections_and_counts_only_published_entries(api: Serve
         "initiatives",
         "barrios",
         "regions",
+        "admin1",
         "indicator-values",
     ]
+    # the admin-1 units of every country, with the codes entries use (issue 18)
+    units = _ogr("ogrinfo", "-ro", "-al", "-where", "id = 'CO-ANT'", f"OAPIF:{api.url}", "admin1")
+    assert "region_name (String) = Antioquia" in units and "country (String) = CO" in units
+    summary = _ogr("ogrinfo", "-ro", "-so", f"OAPIF:{api.url}", "admin1")
+    assert f"Feature Count: {len(api.registry.boundaries('admin1'))}" in summary
     for layer, kind in (("initiatives", "iap"), ("barrios", "barrio_comercial")):
         summary = _ogr("ogrinfo", "-ro", "-so", f"OAPIF:{api.url}", layer)
         expected = len(_published(api.registry, kind))
@@ -188,6 +194,7 @@ def test_owslib_reads_collections_pages_filters_and_items(api: Server) -> None:
         "initiatives",
         "barrios",
         "regions",
+        "admin1",
         "indicator-values",
     }
     assert (

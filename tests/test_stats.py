@@ -128,18 +128,29 @@ def test_regional_context_of_an_entry(seeded: Registry, tmp_path: Path) -> None:
     assert figures["gdp_real_chained_ref2018"]["year"] == 2023
 
 
-def test_context_outside_chile_says_why_it_is_empty(
+def test_context_outside_chile_names_the_unit_and_says_no_series_is_loaded(
     capsys: pytest.CaptureFixture[str], seeded: Registry
 ) -> None:
     created = seeded.create(
         iap_values(country="CO", geometry="POINT (-75.57 6.25)", name="Clúster Medellín"), ADMIN
     )
     ctx = seeded.context(created["id"])
-    assert ctx["productivity"] == [] and ctx["in_region"] is None
-    assert "CO" in ctx["note"] and "límites" in ctx["note"]
+    assert ctx["region_code"] == "CO-ANT" and ctx["region_name"] == "Antioquia"
+    assert ctx["productivity"] == []  # nothing invented
+    assert ctx["in_region"]["entries"] == 1
+    assert ctx["note"] == "no hay series de productividad cargadas para Antioquia"
     code = main(["--db", seeded.store.url, "show", created["id"]])
     out = capsys.readouterr().out
-    assert code == 0 and "Contexto regional" in out and "sin contexto regional" in out
+    assert code == 0 and "Contexto regional" in out and ctx["note"] in out and "Antioquia" in out
     code = main(["--db", seeded.store.url, "show", created["id"], "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["regional_context"]["note"] == ctx["note"]
+
+
+def test_context_where_no_boundaries_are_installed_says_why_it_is_empty(seeded: Registry) -> None:
+    created = seeded.create(
+        iap_values(country="LC", geometry=None, location_precision="country", name="Red"), ADMIN
+    )
+    ctx = seeded.context(created["id"])
+    assert ctx["productivity"] == [] and ctx["in_region"] is None
+    assert "Santa Lucía" in ctx["note"] and "límites" in ctx["note"]

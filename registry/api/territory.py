@@ -15,7 +15,7 @@ from registry.auth import (
     require,
 )
 from registry.errors import NotFound, UsageError
-from registry.geo.boundaries import comunas, regions
+from registry.geo.boundaries import admin1, comunas, regions
 from registry.geo.locate import reverse_geocode
 from registry.i18n import tr
 from registry.layers.context import regional_context
@@ -120,22 +120,27 @@ class TerritoryMixin(RegistryBase):
         return tr("ind_removed", name=name, rows=removed)
 
     def boundaries(self, level: str, simplified: bool = True) -> gpd.GeoDataFrame:
-        """Chile's regions or comunas (``level``), simplified for display by default."""
+        """Chile's regions or comunas, or every country's admin-1 units (``level``:
+        ``region``, ``comuna``, ``admin1``), simplified for display by default."""
         if level == "region":
             return regions(simplified=simplified)
         if level == "comuna":
             return comunas(simplified=simplified)
-        raise UsageError(tr("unknown_code", value=level, allowed="region, comuna"))
+        if level == "admin1":
+            return admin1(simplified=simplified)
+        raise UsageError(tr("unknown_code", value=level, allowed="region, comuna, admin1"))
 
     def locate(self, lon: float, lat: float) -> dict[str, str | None]:
-        """Region and comuna (codes and names) of a point in Chile; None values elsewhere."""
+        """Country, admin-1 unit and (in Chile) comuna of a point, codes and names; None
+        values at sea or outside the countries with boundaries."""
         row = reverse_geocode([lon], [lat]).iloc[0]
         return {k: (None if row[k] is None else str(row[k])) for k in row.index}
 
     def region_names(self) -> dict[str, str]:
-        """Region names by code (``00`` = Chile)."""
-        table = comunas()
-        return {"00": "Chile", **dict(zip(table.region_code, table.region_name, strict=False))}
+        """Admin-1 unit names by code, every country with boundaries (Chile's regions by CUT
+        code, the others by ISO 3166-2 code; ``00`` = Chile, in the indicator tables)."""
+        table = admin1()
+        return {"00": "Chile", **dict(zip(table.region_code, table.region_name, strict=True))}
 
     def comuna_names(self) -> dict[str, str]:
         """Comuna names by code."""

@@ -65,7 +65,7 @@ class Collection:
     title: str
     description: str
     kind: str | None  # the entries' kind; None for the others
-    source: str = "entries"  # "entries", "regions" or "monitoring"
+    source: str = "entries"  # "entries", "regions", "admin1" or "monitoring"
 
 
 COLLECTIONS = {
@@ -91,6 +91,16 @@ COLLECTIONS = {
             "indicator series: GDP, employment, labour productivity.",
             None,
             "regions",
+        ),
+        Collection(
+            "admin1",
+            "Regiones, departamentos y estados / First-level administrative units",
+            "The first-level units of 27 Latin American countries, as the registry codes "
+            "entries' region_code: Chile's regions by CUT code (DPA 2023), the others by "
+            "ISO 3166-2 code (Natural Earth 5.1, simplified), with their country, type and "
+            "source.",
+            None,
+            "admin1",
         ),
         Collection(
             "indicator-values",
@@ -194,6 +204,15 @@ class FeatureService:
             self._frames[key] = frame
         return frame
 
+    def _admin1(self) -> Any:
+        key = (self.registry.data_version(), "admin1")
+        frame = self._frames.get(key)
+        if frame is None:
+            frame = self.registry.boundaries("admin1").copy()
+            frame["id"] = frame["region_code"]
+            self._frames[key] = frame
+        return frame
+
     def _monitoring(self) -> Any:
         key = (self.registry.data_version(), "monitoring")
         frame = self._frames.get(key)
@@ -205,6 +224,8 @@ class FeatureService:
     def _frame(self, collection: Collection, filters: Filters) -> Any:
         if collection.source == "regions":
             return self._regions()
+        if collection.source == "admin1":
+            return self._admin1()
         if collection.source == "monitoring":
             return self._monitoring()
         return self._entries(collection, filters)
@@ -325,13 +346,13 @@ class FeatureService:
     def item(
         self, collection_id: str, feature_id: str, params: Mapping[str, str], base: str
     ) -> Response:
-        """One feature by its id (an entry's UUID, a region's code)."""
+        """One feature by its id (an entry's UUID, a region's or admin-1 unit's code)."""
         collection = _collection(collection_id)
         unknown = sorted(set(params) - {"f"})
         if unknown:
             raise ApiError(400, "InvalidParameterValue", f"unknown parameter(s): {unknown}")
         _format(params)
-        if collection.source != "regions":
+        if collection.source not in ("regions", "admin1"):
             try:
                 feature_id = str(uuid.UUID(feature_id))
             except ValueError:

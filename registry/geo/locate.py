@@ -1,8 +1,13 @@
 """Reverse geocoding of many locations at once, and the location checks of an import.
 
-``reverse_geocode`` answers region and comuna codes for arrays of lon/lat with one spatial
-index query. ``resolve_locations`` checks entries against the boundaries of their declared
-country and fills (or refuses) their region and comuna codes.
+``reverse_geocode`` answers country, admin-1 and (in Chile) comuna codes for arrays of
+lon/lat with one spatial index over Chile's comunas and the other countries' admin-1 units.
+``resolve_locations`` checks entries against the boundaries of their declared country and
+fills (or refuses) their region and comuna codes.
+
+The index is written here, not taken from ``geopandas.sjoin``: for many points one pass per
+polygon over the plain coordinate arrays is faster than building point objects (measured in
+``bench/boundaries.py`` against ``sjoin`` on the same points).
 """
 
 from __future__ import annotations
@@ -16,44 +21,67 @@ import pandas as pd
 import shapely
 
 from registry.errors import Problem
-from registry.geo.boundaries import comunas, has_boundaries, place_point
+from registry.geo.boundaries import admin1, comunas, has_boundaries, place_point
 from registry.i18n import tr
 from registry.schema.codes import label
 
-__all__ = ["COAST_TOLERANCE_DEG", "LocationFix", "resolve_locations", "reverse_geocode"]
+__all__ = [
+    "COAST_TOLERANCE_DEG",
+    "LocationFix",
+    "admin1_codes",
+    "resolve_locations",
+    "reverse_geocode",
+]
 
 # Simplified coastlines cut off piers and beaches: a point this close to a comuna (in degrees,
 # about 300 m) belongs to it; farther out at sea it is an error.
 COAST_TOLERANCE_DEG = 0.003
+# Natural Earth's units are coarser (1:10 million, then simplified by 0.01°): a point within
+# about 2 km of one of them belongs to it.
+NE_COAST_TOLERANCE_DEG = 0.02
 
 # Below this many points a tree query beats one pass per comuna over the whole array.
 _FEW_POINTS = 10_000  # measured crossover on shuffled random points: about 10k
 
 
 @dataclass(frozen=True)
-class _ComunaIndex:
+class _Index:
     polygons: np.ndarray  # prepared shapely polygons
     bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy
     tree: shapely.STRtree
+    tolerance: np.ndarray  # how far off its coast a point still belongs to each polygon
     columns: dict[str, np.ndarray]
 
 
+_COLUMNS = ("country", "region_code", "comuna_code", "region_name", "comuna_name")
+
+
 @lru_cache(maxsize=1)
-def _comuna_index() -> _ComunaIndex:
-    table = comunas()
-    polygons = table.geometry.values.copy()
+def _index() -> _Index:
+    """Chile's comunas, then the other countries' admin-1 units: a point on a shared border
+    (or in a sliver where two sources overlap) goes to the first, so Chile's official
+    boundaries win over Natural Earth's drawing of its neighbours."""
+    cl = comunas()
+    units = admin1()
+    other = units[units["country"] != "CL"]
+    polygons = np.concatenate([cl.geometry.values, other.geometry.values])
     shapely.prepare(polygons)
-    cols = ("region_code", "comuna_code", "region_name", "comuna_name")
-    return _ComunaIndex(
-        polygons,
-        shapely.bounds(polygons),
-        shapely.STRtree(polygons),
-        {c: table[c].to_numpy() for c in cols},
-    )
+    none = np.full(len(other), None, dtype=object)
+    columns = {
+        "country": np.concatenate([np.full(len(cl), "CL", dtype=object), other["country"]]),
+        "region_code": np.concatenate([cl["region_code"], other["region_code"]]).astype(object),
+        "comuna_code": np.concatenate([cl["comuna_code"].to_numpy(dtype=object), none]),
+        "region_name": np.concatenate([cl["region_name"], other["region_name"]]).astype(object),
+        "comuna_name": np.concatenate([cl["comuna_name"].to_numpy(dtype=object), none]),
+    }
+    tolerance = np.r_[
+        np.full(len(cl), COAST_TOLERANCE_DEG), np.full(len(other), NE_COAST_TOLERANCE_DEG)
+    ]
+    return _Index(polygons, shapely.bounds(polygons), shapely.STRtree(polygons), tolerance, columns)
 
 
 def reverse_geocode(lon: Any, lat: Any) -> pd.DataFrame:
-    """Return region and comuna (codes and names) for each lon/lat pair; None outside Chile.
+    """Return country, admin-1 unit and (in Chile) comuna for each lon/lat pair.
 
     Parameters
     ----------
@@ -63,16 +91,19 @@ def reverse_geocode(lon: Any, lat: Any) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``region_code, comuna_code, region_name, comuna_name``, one row per input.
+        Columns ``country, region_code, comuna_code, region_name, comuna_name``, one row per
+        input; all None at sea or outside the countries with boundaries.
 
     Examples
     --------
     >>> reverse_geocode([-70.65], [-33.44]).comuna_name.tolist()
     ['Santiago']
+    >>> reverse_geocode([-75.57], [6.25])[["country", "region_code"]].values.tolist()
+    [['CO', 'CO-ANT']]
     """
     lon = np.asarray(lon, dtype="float64").ravel()
     lat = np.asarray(lat, dtype="float64").ravel()
-    index = _comuna_index()
+    index = _index()
     idx = np.full(len(lon), -1, dtype="int64")
     # A point on a shared border belongs to the comuna that comes first in the table.
     if len(lon) < _FEW_POINTS:
@@ -98,10 +129,14 @@ def reverse_geocode(lon: Any, lat: Any) -> pd.DataFrame:
     if len(missing):
         near_pt, near_poly = index.tree.query_nearest(
             shapely.points(lon[missing], lat[missing]),
-            max_distance=COAST_TOLERANCE_DEG,
+            max_distance=float(index.tolerance.max()),
             all_matches=False,
         )
-        idx[missing[near_pt]] = near_poly
+        dist = shapely.distance(
+            index.polygons[near_poly], shapely.points(lon[missing[near_pt]], lat[missing[near_pt]])
+        )
+        close = dist <= index.tolerance[near_poly]
+        idx[missing[near_pt[close]]] = near_poly[close]
     found = idx >= 0
     out = {}
     for name, values in index.columns.items():
@@ -109,6 +144,31 @@ def reverse_geocode(lon: Any, lat: Any) -> pd.DataFrame:
         col[found] = values[idx[found]]
         out[name] = pd.Series(col, dtype=object)  # keep None: no string-dtype inference
     return pd.DataFrame(out)
+
+
+@dataclass(frozen=True)
+class _Hit:
+    country: str | None
+    region_code: str | None
+    comuna_code: str | None
+    region_name: str | None
+    comuna_name: str | None
+
+
+def _in_country(lon: float, lat: float, country: str) -> _Hit | None:
+    """The unit of ``country`` that holds (or, within its coast tolerance, touches) the
+    point, though another source's unit came first. Where two sources' drawings of a
+    border overlap (Chile's DPA and Natural Earth's Argentina along the Andes), the point
+    belongs to the country its entry declares."""
+    index = _index()
+    point = shapely.Point(lon, lat)
+    candidates = index.tree.query(point, predicate="dwithin", distance=float(index.tolerance.max()))
+    for k in sorted(int(c) for c in candidates):
+        if index.columns["country"][k] != country:
+            continue
+        if shapely.distance(index.polygons[k], point) <= index.tolerance[k]:
+            return _Hit(*(index.columns[c][k] for c in _COLUMNS))
+    return None
 
 
 @dataclass(frozen=True)
@@ -129,6 +189,12 @@ def resolve_locations(
 ) -> tuple[list[LocationFix | None], list[Problem]]:
     """Check every entry's location against its country and fill its region/comuna codes.
 
+    For every country with boundaries: a point must fall in the declared country (at sea or
+    outside the countries with boundaries it is refused; swapped coordinates are named as
+    such), and a declared admin-1 unit (or, in Chile, comuna) must be the one the point is
+    in. The codes are then filled from the point. Without a point, an entry located to its
+    comuna or admin-1 unit gets a point inside that unit.
+
     Parameters
     ----------
     records : list of Initiative
@@ -146,15 +212,16 @@ def resolve_locations(
     problems: list[Problem] = []
     cl_table = comunas()
     comuna_region = dict(zip(cl_table.comuna_code, cl_table.region_code, strict=True))
-    region_names = dict(zip(cl_table.region_code, cl_table.region_name, strict=True))
+    units = admin1()
+    unit_country = dict(zip(units.region_code, units.country, strict=True))
 
     with_geom = [i for i, r in enumerate(records) if r is not None and r.geometry is not None]
     anchors = [_anchor(records[i].geometry) for i in with_geom]
     xs = np.array([p.x for p in anchors])
     ys = np.array([p.y for p in anchors])
     # plain tuples: a pandas row per entry costs more than the geocoding itself
-    direct = list(reverse_geocode(xs, ys).itertuples(index=False)) if with_geom else None
-    swapped = list(reverse_geocode(ys, xs).itertuples(index=False)) if with_geom else None
+    direct = list(reverse_geocode(xs, ys).itertuples(index=False)) if with_geom else []
+    swapped = list(reverse_geocode(ys, xs).itertuples(index=False)) if with_geom else []
     geo_row = {i: k for k, i in enumerate(with_geom)}
 
     for i, rec in enumerate(records):
@@ -164,54 +231,49 @@ def resolve_locations(
         bad = len(problems)
         country = rec.country
         region, comuna = rec.region_code, rec.comuna_code
+        name = label("country", country) if country else ""
         if country is not None and not has_boundaries(country) and (region or comuna):
             field = "comuna_code" if comuna else "region_code"
-            problems.append(Problem(row, field, tr("codes_only_chile", country=country)))
+            problems.append(Problem(row, field, tr("codes_only_chile", country=name)))
             continue
-        if country == "CL":
-            if comuna and comuna not in comuna_region:
-                problems.append(
-                    Problem(
-                        row, "comuna_code", tr("code_not_in_country", value=comuna, country="Chile")
-                    )
+        if comuna and country not in ("CL", None):
+            problems.append(Problem(row, "comuna_code", tr("comuna_only_chile", country=name)))
+            continue
+        if comuna and comuna not in comuna_region:
+            problems.append(
+                Problem(
+                    row, "comuna_code", tr("code_not_in_country", value=comuna, country="Chile")
                 )
-            if region and region not in region_names:
-                problems.append(
-                    Problem(
-                        row, "region_code", tr("code_not_in_country", value=region, country="Chile")
-                    )
+            )
+        if region and (
+            unit_country.get(region) != country if country else region not in unit_country
+        ):
+            problems.append(
+                Problem(row, "region_code", tr("code_not_in_country", value=region, country=name))
+            )
+        if comuna in comuna_region and region in unit_country and comuna_region[comuna] != region:
+            problems.append(
+                Problem(
+                    row, "comuna_code", tr("comuna_not_in_region", comuna=comuna, region=region)
                 )
-            if (
-                comuna in comuna_region
-                and region in region_names
-                and comuna_region[comuna] != region
-            ):
-                problems.append(
-                    Problem(
-                        row, "comuna_code", tr("comuna_not_in_region", comuna=comuna, region=region)
-                    )
-                )
+            )
         geom = rec.geometry
         if geom is not None:
             k = geo_row[i]
             lon, lat = round(float(xs[k]), 6), round(float(ys[k]), 6)
-            hit = direct[k] if direct is not None else None
-            in_chile = hit is not None and hit.comuna_code is not None
-            if country == "CL" and not in_chile:
-                swap = swapped[k] if swapped is not None else None
-                if swap is not None and swap.comuna_code is not None:
-                    msg = tr("coord_swapped", lon=lon, lat=lat, country="Chile")
-                else:
-                    msg = tr("coord_outside_country", lon=lon, lat=lat, country="Chile")
+            hit = direct[k]
+            if country is not None and hit.country != country and has_boundaries(country):
+                hit = _in_country(float(xs[k]), float(ys[k]), country) or hit
+            if hit.country is None or (country is not None and hit.country != country):
+                swap = swapped[k]
+                if country is not None and swap.country == country:
+                    msg = tr("coord_swapped", lon=lon, lat=lat, country=name)
+                elif country is not None and has_boundaries(country):
+                    msg = tr("coord_outside_country", lon=lon, lat=lat, country=name)
+                else:  # no country, or one without boundaries: at sea or outside the 27
+                    msg = tr("coord_outside_known", lon=lon, lat=lat)
                 problems.append(Problem(row, "geometry", msg))
-            elif country not in ("CL", None) and in_chile:
-                name = label("country", country)
-                problems.append(
-                    Problem(
-                        row, "geometry", tr("coord_outside_country", lon=lon, lat=lat, country=name)
-                    )
-                )
-            elif country == "CL" and hit is not None:
+            else:
                 if comuna and comuna != hit.comuna_code and comuna in comuna_region:
                     found = f"{hit.comuna_name} ({hit.comuna_code})"
                     problems.append(
@@ -226,7 +288,7 @@ def resolve_locations(
                             ),
                         )
                     )
-                if region and region != hit.region_code and region in region_names:
+                if region and region != hit.region_code and region in unit_country:
                     found = f"{hit.region_name} ({hit.region_code})"
                     problems.append(
                         Problem(
@@ -244,11 +306,36 @@ def resolve_locations(
                 keep_comuna = precision not in ("region", "country", "multi_country")
                 region = hit.region_code if precision != "country" else region
                 comuna = hit.comuna_code if keep_comuna else comuna
-        elif country == "CL" and rec.location_precision in ("comuna", "region"):
+        elif country is not None and rec.location_precision in ("comuna", "region"):
             if comuna in comuna_region:
                 region = comuna_region[comuna]
             use_comuna = comuna if rec.location_precision == "comuna" else None
-            geom = place_point(region, use_comuna)
+            geom = place_point(region, use_comuna, country)
         if len(problems) == bad:
             fixes[i] = LocationFix(region, comuna, geom)
     return fixes, problems
+
+
+def admin1_codes(countries: list[Any], geoms: Any) -> list[str | None]:
+    """The admin-1 code of each geometry where it lies in its declared country, else None.
+
+    Used to fill the codes of entries saved before a country's boundaries were installed
+    (a numbered migration of both stores): an entry whose point is elsewhere keeps its
+    codes empty, to be corrected by its editors, never silently moved.
+
+    Examples
+    --------
+    >>> admin1_codes(["CO", "PE"], [shapely.Point(-75.57, 6.25), shapely.Point(-75.57, 6.25)])
+    ['CO-ANT', None]
+    """
+    values = np.asarray(geoms, dtype=object)
+    if len(values) == 0:
+        return []
+    anchors = shapely.point_on_surface(values)
+    hits = reverse_geocode(shapely.get_x(anchors), shapely.get_y(anchors))
+    return [
+        code if found is not None and found == country else None
+        for country, found, code in zip(
+            countries, hits["country"], hits["region_code"], strict=True
+        )
+    ]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from registry.geo.boundaries import has_boundaries
 from registry.i18n import tr
+from registry.schema.codes import label
 from registry.stats import firms
 
 __all__ = ["HEADLINE_SERIES", "regional_context"]
@@ -110,7 +111,8 @@ def regional_context(
         and its ``trend`` (``up``/``down``/``flat``); ``in_region`` and ``in_comuna``:
         entries, initiatives, barrios and reported firms there (the entry included);
         ``note`` when there is no regional context (no region, or no boundaries installed
-        for the entry's country).
+        for the entry's country) or no productivity series for the region (as outside
+        Chile).
     """
     region = record.get("region_code") or None
     comuna = record.get("comuna_code") or None
@@ -126,7 +128,7 @@ def regional_context(
         "note": None,
     }
     if not has_boundaries(country):
-        out["note"] = tr("no_boundaries", country=country or "?")
+        out["note"] = tr("no_boundaries", country=label("country", country) if country else "?")
         return out
     if region is None:
         out["note"] = tr("no_region")
@@ -135,6 +137,8 @@ def regional_context(
         figure = _figure(indicators[indicators["indicator"] == name], region)
         if figure is not None:
             out["productivity"].append(figure)
+    if not out["productivity"]:  # e.g. outside Chile: nothing is loaded, nothing invented
+        out["note"] = tr("no_series_for_region", region=out["region_name"] or region)
     out["in_region"] = _tally(entries[entries["region_code"] == region])
     if comuna:
         out["in_comuna"] = _tally(entries[entries["comuna_code"] == comuna])

@@ -100,11 +100,19 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f(
         "region_code",
         "text",
-        "Código de región",
-        "Region code",
+        "Código de región / departamento / estado",
+        "Region / department / state code",
         max_len=10,
-        description_es="Chile: código CUT de región (dos dígitos); se completa desde la ubicación.",
-        description_en="Chile: CUT region code (two digits); filled from the location.",
+        description_es=(
+            "Unidad de primer nivel del país. Chile: código CUT de región (dos dígitos, p. ej. "
+            "05); otros países: código ISO 3166-2 (p. ej. CO-ANT, Antioquia). Se completa "
+            "desde la ubicación."
+        ),
+        description_en=(
+            "The country's first-level unit. Chile: CUT region code (two digits, e.g. 05); "
+            "other countries: ISO 3166-2 code (e.g. CO-ANT, Antioquia). Filled from the "
+            "location."
+        ),
     ),
     _f(
         "comuna_code",
@@ -112,8 +120,10 @@ FIELDS: tuple[FieldSpec, ...] = (
         "Código de comuna",
         "Comuna code",
         max_len=10,
-        description_es="Chile: código CUT de comuna (cinco dígitos); se completa desde la ubicación.",
-        description_en="Chile: CUT comuna code (five digits); filled from the location.",
+        description_es=(
+            "Solo Chile: código CUT de comuna (cinco dígitos); se completa desde la ubicación."
+        ),
+        description_en="Chile only: CUT comuna code (five digits); filled from the location.",
     ),
     _f(
         "locality",

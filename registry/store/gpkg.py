@@ -36,10 +36,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from registry.errors import StorageError
+from registry.geo.locate import admin1_codes
 from registry.i18n import tr
 from registry.store.gpkg_binary import decode_many, encode, register_functions
 from registry.store.sql import SqlStore, insert_many, utc_now
 from registry.store.tables import (
+    ADMIN1_FILL_WHERE,
     GEOM_COLUMN,
     SCHEMA_VERSION,
     history,
@@ -146,9 +148,26 @@ _LOGIN_FAILURES_SQL = (
     f"ON {login_failures.name}(username, source)",
 )
 
+
+def _fill_admin1(conn: sqlite3.Connection) -> None:
+    """Migration 6: the admin-1 code of entries outside Chile, from their point (codes
+    could not be stored before the other countries' boundaries were installed)."""
+    rows = conn.execute(
+        f"SELECT fid, country, {GEOM_COLUMN} FROM {_LAYER} WHERE {ADMIN1_FILL_WHERE}"
+    ).fetchall()
+    if not rows:
+        return
+    codes = admin1_codes([r[1] for r in rows], decode_many([r[2] for r in rows]))
+    conn.executemany(
+        f"UPDATE {_LAYER} SET region_code = ? WHERE fid = ?",
+        [(code, r[0]) for code, r in zip(codes, rows, strict=True) if code],
+    )
+
+
 # (schema version reached, statements); each step checks the version inside its write
-# transaction, so two processes opening an old file migrate it once.
-_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+# transaction, so two processes opening an old file migrate it once. A step may be a
+# function of the connection where SQL alone cannot do it.
+_MIGRATIONS: tuple[tuple[int, tuple[Any, ...]], ...] = (
     (
         2,
         (
@@ -183,6 +202,7 @@ _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             *_LOGIN_FAILURES_SQL,
         ),
     ),
+    (6, (_fill_admin1,)),
 )
 
 
@@ -298,6 +318,7 @@ class GeoPackageStore(SqlStore):
         migration interrupted half-way leaves the file at the previous version.
         """
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        register_functions(conn)  # the GeoPackage's triggers call ST_* functions
         try:
             if self._schema_version(conn) >= SCHEMA_VERSION:
                 return  # the usual case: a plain read, no write lock
@@ -307,7 +328,10 @@ class GeoPackageStore(SqlStore):
                     conn.execute("ROLLBACK")
                     continue
                 for statement in script:
-                    conn.execute(statement)
+                    if callable(statement):
+                        statement(conn)
+                    else:
+                        conn.execute(statement)
                 conn.execute(
                     "UPDATE registry_meta SET meta_value = ? WHERE meta_key = 'schema_version'",
                     (str(target),),

@@ -25,9 +25,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.schema import CreateTable
 
 from registry.errors import StorageError
+from registry.geo.locate import admin1_codes
 from registry.i18n import tr
 from registry.store.sql import SqlStore, utc_now
 from registry.store.tables import (
+    ADMIN1_FILL_WHERE,
     GEOM_COLUMN,
     SCHEMA_VERSION,
     history,
@@ -74,9 +76,28 @@ def _monitoring_sql() -> tuple[str, ...]:
     return tuple(out)
 
 
+def _fill_admin1(conn: Connection) -> None:
+    """Migration 6: the admin-1 code of entries outside Chile, from their point."""
+    rows = conn.execute(
+        text(
+            f"SELECT id, country, ST_AsBinary({GEOM_COLUMN}) FROM {initiatives.name} "
+            f"WHERE {ADMIN1_FILL_WHERE}"
+        )
+    ).fetchall()
+    if not rows:
+        return
+    geoms = shapely.from_wkb(np.array([bytes(r[2]) for r in rows], dtype=object))
+    codes = admin1_codes([r[1] for r in rows], geoms)
+    fills = [{"code": c, "id": r[0]} for c, r in zip(codes, rows, strict=True) if c]
+    if fills:
+        conn.execute(
+            text(f"UPDATE {initiatives.name} SET region_code = :code WHERE id = :id"), fills
+        )
+
+
 # (schema version reached, statements), as for the GeoPackage store; PostGIS registries
-# were first created at version 3.
-_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+# were first created at version 3. A step may be a function of the connection.
+_MIGRATIONS: tuple[tuple[int, tuple[Any, ...]], ...] = (
     (4, _monitoring_sql()),
     (
         5,
@@ -86,6 +107,7 @@ _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             _LOGIN_FAILURES_KEY,
         ),
     ),
+    (6, (_fill_admin1,)),
 )
 
 
@@ -179,7 +201,10 @@ class PostGISStore(SqlStore):
                 if int(current) >= target:
                     continue
                 for statement in statements:
-                    conn.execute(text(statement))
+                    if callable(statement):
+                        statement(conn)
+                    else:
+                        conn.execute(text(statement))
                 conn.execute(
                     meta.update()
                     .where(meta.c.meta_key == "schema_version")

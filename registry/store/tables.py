@@ -54,9 +54,16 @@ __all__ = [
 
 GEOM_COLUMN = "geom"
 LIST_SEP = "|"
-SCHEMA_VERSION = 5  # 2: indicator_values; 3: editors, review_note, users.last_failed_at;
-# 4: monitoring tables; 5: users.auth_epoch, login_failures
+SCHEMA_VERSION = 6  # 2: indicator_values; 3: editors, review_note, users.last_failed_at;
+# 4: monitoring tables; 5: users.auth_epoch, login_failures; 6: admin-1 codes outside Chile
 USER_FIELD_NAMES = tuple(f.name for f in FIELDS if f.name != "geometry")
+#: Entries whose admin-1 code migration 6 fills from their point: outside Chile, not
+#: located only to a country, with a point and no code yet.
+ADMIN1_FILL_WHERE = (
+    "region_code IS NULL AND country IS NOT NULL AND country <> 'CL' "
+    "AND location_precision NOT IN ('country', 'multi_country') "
+    f"AND {GEOM_COLUMN} IS NOT NULL"
+)
 SEARCH_FIELDS = (
     "name",
     "external_id",

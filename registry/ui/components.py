@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from registry.geo.boundaries import region_country
 from registry.i18n import has, number, tr
 from registry.i18n.units import unit_label
 from registry.schema import display
@@ -135,11 +136,23 @@ def filter_sidebar(region_names: dict[str, str], comuna_names: dict[str, str]) -
     values: dict[str, Any] = {}
     for field, (_, code_list) in state.FILTER_PARAMS.items():
         if field == "region":
-            codes = sorted(c for c in region_names if c != "00")  # 00: the whole country
+            # the admin-1 units of the countries chosen (all of them if none is)
+            countries = values.get("country") or ()
+            codes = [
+                c
+                for c in sorted(region_names)
+                if c != "00" and (not countries or region_country(c) in countries)
+            ]  # 00: the whole of Chile, in the indicator tables
             values[field] = multi(field, codes, lambda v: f"{v} {region_names.get(v, '')}")
         elif field == "comuna":
             chosen_regions = values.get("region") or ()
-            codes = sorted(c for c in comuna_names if not chosen_regions or c[:2] in chosen_regions)
+            countries = values.get("country") or ()
+            codes = sorted(
+                c
+                for c in comuna_names
+                if (not chosen_regions or c[:2] in chosen_regions)
+                and (not countries or "CL" in countries)
+            )
             values[field] = multi(field, codes, lambda v: comuna_names.get(v, v))
         else:
             assert code_list is not None

@@ -138,6 +138,45 @@ def fit_bounds(geoms: Any) -> tuple[list[list[float]] | None, int]:
     return [[round(s, 4), round(w, 4)], [round(n, 4), round(e, 4)]], left_out
 
 
+def country_bounds(countries: tuple[str, ...]) -> list[list[float]] | None:
+    """The view of ``countries`` (``[[south, west], [north, east]]``): the land of their
+    admin-1 units without far islands. A part counts if it is at least 5 % of the
+    country's largest part or lies within 2° of it, so Tierra del Fuego stays with
+    Argentina while Galápagos, San Andrés and Rapa Nui do not zoom the view out to sea.
+    Chile is its first view (mainland Chile). None where no boundaries are installed.
+
+    Examples
+    --------
+    >>> country_bounds(("CL",)) == CHILE
+    True
+    >>> (south, west), (north, east) = country_bounds(("CO",))
+    >>> -80 < west < -78 and -67.5 < east < -66 and -4.5 < south < -4 and 12 < north < 13
+    True
+    """
+    from registry.geo.boundaries import admin1
+
+    if not countries:
+        return None
+    if tuple(countries) == ("CL",):
+        return CHILE
+    units = admin1()
+    boxes = []
+    for country in countries:
+        mine = units[units["country"] == country]
+        if mine.empty:
+            continue
+        parts = shapely.get_parts(mine.geometry.values)
+        area = shapely.area(parts)
+        main = parts[int(np.argmax(area))]
+        near = shapely.distance(parts, main) <= 2.0
+        keep = parts[(area >= 0.05 * area.max()) | near]
+        boxes.append(shapely.total_bounds(keep))
+    if not boxes:
+        return None
+    w, s, e, n = np.min(boxes, axis=0)[0], np.min(boxes, axis=0)[1], *np.max(boxes, axis=0)[2:]
+    return [[round(float(s), 4), round(float(w), 4)], [round(float(n), 4), round(float(e), 4)]]
+
+
 def js_json(value: Any) -> str:
     """Return ``value`` as JSON that is safe inside an HTML ``<script>`` element.
 
@@ -258,8 +297,9 @@ def base_map(urls: Mapping[str, str], lang: str, tiles: BaseTiles | None = None)
     place names), region borders and, if configured, the operator's tiles (then the first
     of two base layers; the offline base stays one click away in the layer control).
 
-    ``urls`` holds the app's URLs of ``region`` and ``comuna`` outlines (GeoJSON), ``places``
-    (label rows, JSON) and ``script`` (``iapmap.js``).
+    ``urls`` holds the app's URLs of ``region`` and ``comuna`` outlines and, optionally, the
+    other countries' ``admin1`` units (GeoJSON), ``places`` (label rows, JSON) and ``script``
+    (``iapmap.js``).
     """
     m = folium.Map(
         location=CENTER,
@@ -296,6 +336,8 @@ def base_map(urls: Mapping[str, str], lang: str, tiles: BaseTiles | None = None)
     )
     land = {"fillColor": "#f3efe6", "fillOpacity": 1, "stroke": False}
     OutlineLayer(urls["region"], land, "land").add_to(offline)
+    if "admin1" in urls:  # the rest of Latin America
+        OutlineLayer(urls["admin1"], land, "land").add_to(offline)
     lines = {"color": "#c4bcaa", "weight": 0.6, "fill": False}
     OutlineLayer(urls["comuna"], lines, "outlines").add_to(offline)
     offline.add_to(m)
@@ -310,6 +352,8 @@ def base_map(urls: Mapping[str, str], lang: str, tiles: BaseTiles | None = None)
     borders = folium.FeatureGroup(name=tr("ui_layer_region_borders", lang=lang))
     border = {"color": "#7b7468", "weight": 1.2, "fill": False}
     OutlineLayer(urls["region"], border, "borders").add_to(borders)
+    if "admin1" in urls:
+        OutlineLayer(urls["admin1"], border, "borders").add_to(borders)
     borders.add_to(m)
     return m
 

@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from registry.api import Registry
 from registry.errors import RegistryError, StorageError
+from registry.geo.boundaries import boundary_countries
 from registry.geo.places import gazetteer
 from registry.i18n import tr
 from registry.schema.codes import code_codes, label
@@ -176,8 +177,9 @@ def _publish(folder: Path, name: str, text: str) -> str:
 def static_files(static_dir: str) -> dict[str, str]:
     """Put what the browser loads from the app into ``static_dir`` once per process: Leaflet
     (``ensure_assets``), the map script ``iapmap.js``, the simplified region and comuna
-    outlines as GeoJSON (rounded to 4 decimals) and the place-name rows of the gazetteer.
-    Returns their URLs (keys ``region``, ``comuna``, ``places``, ``script``). The map script
+    outlines as GeoJSON (rounded to 4 decimals), the other countries' admin-1 units (3
+    decimals) and the place-name rows of the gazetteer. Returns their URLs (keys ``region``,
+    ``comuna``, ``admin1``, ``places``, ``script``). The map script
     then stays small and constant across reruns."""
     folder = Path(static_dir)
     ensure_assets(folder)
@@ -189,10 +191,16 @@ def static_files(static_dir: str) -> dict[str, str]:
             frame["geometry"] = [_without_holes(g) for g in frame.geometry.values]
         frame["geometry"] = shapely.transform(frame.geometry.values, lambda c: np.round(c, 4))
         urls[level] = _publish(folder / "geo", f"{level}.geojson", frame.to_json(drop_id=True))
+    # the other countries' admin-1 units: land, and their borders (Natural Earth)
+    other = reg.boundaries("admin1")
+    other = other[other["country"] != "CL"][["country", "region_code", "geometry"]].copy()
+    other["geometry"] = shapely.transform(other.geometry.values, lambda c: np.round(c, 3))
+    urls["admin1"] = _publish(folder / "geo", "admin1.geojson", other.to_json(drop_id=True))
     places = gazetteer()
-    # labels only where the offline base draws land (Chile's comunas and Chilean towns); the
-    # place search covers every country of the gazetteer
-    town = places["context"].str.endswith(", CL")
+    # labels only where the offline base draws land (the countries with boundaries and
+    # Chile's comunas); the place search covers every country of the gazetteer
+    drawn = "|".join(sorted(boundary_countries()))
+    town = places["context"].str.contains(f", (?:{drawn})$", regex=True)
     comuna = (places["kind"] == "comuna") & ~places["key"].isin(places.loc[town, "key"])
     places = places[comuna | town]  # a comuna named as its town is labelled once, as the town
     rows = [

@@ -360,6 +360,23 @@ def login(page: Any, app: App, username: str) -> None:
     wait_idle(page)
 
 
+def open_entry_form(page: Any, app: App, username: str) -> None:
+    """Log in as ``username`` and open the entry form from the menu, its map drawn."""
+    login(page, app, username)
+    page.get_by_role("link", name=tr("ui_page_entry", lang="es")).click()
+    wait_map(page)
+    wait_idle(page)
+
+
+def find_place(page: Any, text: str) -> str:
+    """Type ``text`` in the page's place search and press Enter; return the place picked."""
+    page.get_by_label(tr("ui_place_search", lang="es")).fill(text)
+    page.keyboard.press("Enter")
+    found = page.get_by_label(tr("ui_place_pick", lang="es"))
+    found.wait_for()
+    return str(found.input_value())
+
+
 def download_view(page: Any, folder: Path) -> tuple[list[str], dict[str, Any]]:
     """Download the map page's view as GeoJSON through the export panel; return the names in
     the zip and the GeoJSON."""

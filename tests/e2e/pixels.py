@@ -78,14 +78,18 @@ _POINTS_JS = """(_, points) => {
 
 
 @functools.cache
+@functools.lru_cache(maxsize=1)
 def land_points() -> list[tuple[float, float]]:
-    """A point inside each of Chile's 40 largest comunas (lat, lng): land on the offline
+    """A point inside each of Chile's 40 largest comunas and inside each of the other
+    countries' admin-1 units larger than 1 square degree (lat, lng): land on the offline
     base, with few outlines near."""
-    from registry.geo.boundaries import comunas
+    from registry.geo.boundaries import admin1, comunas
 
     table = comunas(simplified=True)
     big = table.assign(area=shapely.area(table.geometry.values)).nlargest(40, "area")
-    anchors = shapely.point_on_surface(big.geometry.values)
+    units = admin1()
+    units = units[(units.country != "CL") & (shapely.area(units.geometry.values) > 1.0)]
+    anchors = shapely.point_on_surface([*big.geometry.values, *units.geometry.values])
     return [(float(p.y), float(p.x)) for p in anchors]
 
 
@@ -277,3 +281,23 @@ def _stable(frame: Any, page: Any, timeout: float = 30) -> dict[str, Any]:
         page.wait_for_timeout(300)
     assert last is not None, "no Leaflet map in the frame"
     return last
+
+
+def beneath_entries(page: Any, index: int = 0) -> list[dict[str, Any]]:
+    """Each entry drawn one by one, with the most common colour beneath it (the same spot
+    with the entries hidden): the land colour where the base draws land there."""
+    frame = map_frame(page, index).locator("body")
+    drawn = _stable(frame, page)
+    offset = frame.evaluate(
+        "() => { const b = window.map_div.getContainer().getBoundingClientRect();"
+        " return [b.left, b.top]; }"
+    )
+    frame.evaluate(_HIDE_JS, True)
+    page.wait_for_timeout(150)
+    beneath = _map_image(page, index)
+    frame.evaluate(_HIDE_JS, False)
+    return [
+        {**item, "beneath": _mode(beneath, item["x"] + offset[0], item["y"] + offset[1])}
+        for item in drawn["items"]
+        if item["kind"] == "entry"
+    ]

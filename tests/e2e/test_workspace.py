@@ -12,9 +12,11 @@ from tests.e2e.harness import (
     App,
     Watch,
     click_map,
+    find_place,
     login,
     map_frame,
     offline_page,
+    open_entry_form,
     select,
     shot,
     wait_idle,
@@ -39,18 +41,9 @@ def test_coordinator_finds_valdivia_submits_and_follows_it_to_published(
 ) -> None:
     reg = app.registry()
     context, page = offline_page(browser, watch)
-    login(page, app, "ana")
-    # after log-in: her own initiatives
-    page.get_by_role("heading", name=tr("ui_page_mine", lang="es")).wait_for()
-    page.get_by_role("link", name=tr("ui_page_entry", lang="es")).click()
-    wait_map(page)
-    wait_idle(page)
+    open_entry_form(page, app, "ana")  # log-in opens her own initiatives first
     # the place search forgives a typo; the map flies there and places nothing
-    page.get_by_label(tr("ui_place_search", lang="es")).fill("valdvia")
-    page.keyboard.press("Enter")
-    found = page.get_by_label(tr("ui_place_pick", lang="es"))
-    found.wait_for()
-    assert found.input_value() == "Valdivia · comuna · Los Ríos, Chile"
+    assert find_place(page, "valdvia") == "Valdivia · comuna · Los Ríos, Chile"
     wait_idle(page)
     for _ in range(50):
         lat, lng, zoom = map_view(page)

@@ -128,6 +128,10 @@ def _placement(lang: str, kind: str) -> Any:
             vertices[:] = [point]
         else:
             vertices.append(point)
+        # the country follows the place clicked (a cluster in Medellín is Colombian)
+        found_in = resources.registry().locate(*vertices[0])["country"]
+        if found_in:
+            st.session_state["fld_country"] = found_in
         st.rerun()
     c1, c2 = st.columns(2)
     if c1.button(tr("ui_undo_point", lang=lang), disabled=not vertices):
@@ -147,6 +151,17 @@ def _placement(lang: str, kind: str) -> Any:
                         lang=lang,
                         comuna=f"{where['comuna_name']} ({where['comuna_code']})",
                         region=f"{where['region_name']} ({where['region_code']})",
+                    )
+                )
+            )
+        elif where["country"]:
+            st.success(
+                components.plain(
+                    tr(
+                        "ui_location_found_admin1",
+                        lang=lang,
+                        region=f"{where['region_name']} ({where['region_code']})",
+                        country=label("country", where["country"], lang),
                     )
                 )
             )

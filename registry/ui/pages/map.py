@@ -164,13 +164,18 @@ def _entry_from_url(frame: Any) -> None:
 
 def _view_layers(frame: Any, filters: Filters, lang: str, place: Any) -> tuple[Any, int]:
     """The map's view: fit to what the filters show when they change (Chile when there is
-    no filter; a few entries far from the rest, such as on islands, left out of the fit and
-    counted), centre once on an entry opened by its link, fly to a place found."""
+    no filter, the countries chosen when the filter is by country; else the entries, a few
+    far from the rest, such as on islands, left out of the fit and counted), centre once on
+    an entry opened by its link, fly to a place found."""
     group = folium.FeatureGroup(name=tr("ui_layer_view", lang=lang), control=False)
     drawn = frame[frame.geometry.notna()]
     left_out = 0
-    if filters.is_empty() or drawn.empty:
-        bounds = mapview.CHILE if filters.is_empty() else None
+    if filters.is_empty():
+        bounds = mapview.CHILE
+    elif filters.country and not filters.region and not filters.comuna:
+        bounds = mapview.country_bounds(filters.country)  # a country filter shows the country
+    elif drawn.empty:
+        bounds = None
     else:
         bounds, left_out = mapview.fit_bounds(drawn.geometry.values)
     mapview.FitLayer(repr(filters), bounds).add_to(group)
