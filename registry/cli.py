@@ -194,6 +194,10 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--to", dest="end", type=int, required=True, metavar="YEAR")
     i.add_argument("--period", help="period, when the series has several per year (e.g. OND)")
     i.add_argument("--json", action="store_true")
+    p = cmd("boundaries", "administrative boundaries installed, by country")
+    bsub = p.add_subparsers(dest="bnd_command", required=True)
+    b = bsub.add_parser("list", help="each country's admin-1 units: how many, from which source")
+    b.add_argument("--json", action="store_true")
     p = cmd("monitoring", "goals, indicators and values over time; programme view")
     msub = p.add_subparsers(dest="mon_command", required=True)
     m = msub.add_parser("show", help="an entry's goals, indicators (with progress) and values")
@@ -290,6 +294,8 @@ def _run(args: argparse.Namespace) -> int:
     c = args.command
     if c == "copy":
         return _copy(args)
+    if c == "boundaries":
+        return _boundaries(args)
     reg = Registry(getattr(args, "db", None))
     if c == "init":
         reg.init()
@@ -511,6 +517,27 @@ def _print_stats(result: dict[str, Any]) -> None:
         print(f"\n[{field}]")
         for row in rows:
             print(f"  {row['count']:6d}  {row['share'] * 100:5.1f} %  {row['label']}")
+
+
+def _boundaries(args: argparse.Namespace) -> int:
+    """``boundaries list``: for each country of the code list, its admin-1 units (and
+    comunas) and their source, or that none are installed."""
+    from registry.geo.boundaries import boundary_status
+
+    rows = [boundary_status(c.code) for c in CODE_LISTS["country"]]
+    if args.json:
+        _print_json(rows)
+        return 0
+    for row in rows:
+        code = str(row["country"])
+        if not row["installed"]:
+            print(f"{code}  {label('country', code)}: {tr('bnd_none')}")
+            continue
+        parts = [tr("bnd_units", n=number(row["regions"]))]
+        if "comunas" in row:
+            parts.append(tr("bnd_comunas", n=number(row["comunas"])))
+        print(f"{code}  {label('country', code)}: {', '.join(parts)}; {row['source']}")
+    return 0
 
 
 def _indicators(reg: Registry, args: argparse.Namespace) -> int:

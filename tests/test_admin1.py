@@ -4,6 +4,7 @@ migration that fills the codes of entries saved before."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 from contextlib import closing
@@ -203,3 +204,20 @@ def test_an_old_postgis_registry_gets_admin1_codes_on_open(postgis_store: Any) -
     after = again.list().set_index("external_id")
     assert after.region_code["pe"] in ("PE-LMA", "PE-LIM")
     assert (after.region_code["cl"], after.comuna_code["cl"]) == ("13", "13101")
+
+
+def test_boundaries_list_says_which_source_each_country_uses(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from registry.cli import main
+
+    assert main(["boundaries", "list", "--json"]) == 0
+    rows = {r["country"]: r for r in json.loads(capsys.readouterr().out)}
+    assert sum(r["installed"] for r in rows.values()) == 27
+    assert rows["CL"]["comunas"] == 345 and "Administrativa 2023" in rows["CL"]["source"]
+    assert rows["MX"]["regions"] == 32 and "Natural Earth" in rows["MX"]["source"]
+    assert rows["LC"] == {"country": "LC", "installed": False}
+    assert main(["boundaries", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "CO  Colombia: 33 unidades de primer nivel; Natural Earth 5.1" in out
+    assert "LC  Santa Lucía: sin límites administrativos instalados" in out

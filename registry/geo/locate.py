@@ -116,12 +116,23 @@ def reverse_geocode(lon: Any, lat: Any) -> pd.DataFrame:
         first = np.r_[True, pts_i[1:] != pts_i[:-1]] if len(pts_i) else pts_i.astype(bool)
         idx[pts_i[first]] = poly_i[first]
     else:
-        # Many points: one pass per comuna over the plain coordinate arrays (bounding-box
-        # mask, then the test on the prepared polygon). Creating 100k point objects and
-        # querying the tree with them is several times slower (see bench/boundaries.py).
-        for k, (x0, y0, x1, y1) in enumerate(index.bounds):
-            box = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1) & (idx < 0)
-            cand = np.flatnonzero(box)
+        # Many points: one pass per polygon over the plain coordinate arrays, sorted by
+        # longitude once so that each polygon looks only at the slice inside its bounding
+        # box's longitudes (a mask over every point for each of the ~840 polygons cost 4x
+        # more), then the test on the prepared polygon. Creating 100k point objects and
+        # querying a tree with them is several times slower (see bench/run.py).
+        order = np.argsort(lon, kind="stable")
+        s_lon, s_lat = lon[order], lat[order]
+        starts = np.searchsorted(s_lon, index.bounds[:, 0], side="left")
+        ends = np.searchsorted(s_lon, index.bounds[:, 2], side="right")
+        for k in range(len(index.bounds)):
+            a, b = starts[k], ends[k]
+            if a >= b:
+                continue
+            y0, y1 = index.bounds[k, 1], index.bounds[k, 3]
+            window = s_lat[a:b]
+            cand = order[a:b][(window >= y0) & (window <= y1)]
+            cand = cand[idx[cand] < 0]
             if len(cand):
                 inside = shapely.intersects_xy(index.polygons[k], lon[cand], lat[cand])
                 idx[cand[inside]] = k

@@ -298,8 +298,8 @@ def base_map(urls: Mapping[str, str], lang: str, tiles: BaseTiles | None = None)
     of two base layers; the offline base stays one click away in the layer control).
 
     ``urls`` holds the app's URLs of ``region`` and ``comuna`` outlines and, optionally, the
-    other countries' ``admin1`` units (GeoJSON), ``places`` (label rows, JSON) and ``script``
-    (``iapmap.js``).
+    other countries' ``admin1`` units and ``countries`` (GeoJSON), ``places`` (label rows,
+    JSON) and ``script`` (``iapmap.js``).
     """
     m = folium.Map(
         location=CENTER,
@@ -340,6 +340,8 @@ def base_map(urls: Mapping[str, str], lang: str, tiles: BaseTiles | None = None)
         OutlineLayer(urls["admin1"], land, "land").add_to(offline)
     lines = {"color": "#c4bcaa", "weight": 0.6, "fill": False}
     OutlineLayer(urls["comuna"], lines, "outlines").add_to(offline)
+    if "admin1" in urls:  # departments, states, provinces: thin, as Chile's comunas
+        OutlineLayer(urls["admin1"], {**lines, "weight": 0.8}, "outlines").add_to(offline)
     offline.add_to(m)
     if tiles is not None:
         offline.show = False
@@ -352,8 +354,8 @@ def base_map(urls: Mapping[str, str], lang: str, tiles: BaseTiles | None = None)
     borders = folium.FeatureGroup(name=tr("ui_layer_region_borders", lang=lang))
     border = {"color": "#7b7468", "weight": 1.2, "fill": False}
     OutlineLayer(urls["region"], border, "borders").add_to(borders)
-    if "admin1" in urls:
-        OutlineLayer(urls["admin1"], border, "borders").add_to(borders)
+    if "countries" in urls:  # the other countries' borders, as Chile's region borders
+        OutlineLayer(urls["countries"], border, "borders").add_to(borders)
     borders.add_to(m)
     return m
 

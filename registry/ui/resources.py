@@ -177,9 +177,10 @@ def _publish(folder: Path, name: str, text: str) -> str:
 def static_files(static_dir: str) -> dict[str, str]:
     """Put what the browser loads from the app into ``static_dir`` once per process: Leaflet
     (``ensure_assets``), the map script ``iapmap.js``, the simplified region and comuna
-    outlines as GeoJSON (rounded to 4 decimals), the other countries' admin-1 units (3
-    decimals) and the place-name rows of the gazetteer. Returns their URLs (keys ``region``,
-    ``comuna``, ``admin1``, ``places``, ``script``). The map script
+    outlines as GeoJSON (rounded to 4 decimals), the other countries' admin-1 units and
+    their country outlines (3 decimals) and the place-name rows of the gazetteer. Returns
+    their URLs (keys ``region``, ``comuna``, ``admin1``, ``countries``, ``places``,
+    ``script``). The map script
     then stays small and constant across reruns."""
     folder = Path(static_dir)
     ensure_assets(folder)
@@ -191,11 +192,16 @@ def static_files(static_dir: str) -> dict[str, str]:
             frame["geometry"] = [_without_holes(g) for g in frame.geometry.values]
         frame["geometry"] = shapely.transform(frame.geometry.values, lambda c: np.round(c, 4))
         urls[level] = _publish(folder / "geo", f"{level}.geojson", frame.to_json(drop_id=True))
-    # the other countries' admin-1 units: land, and their borders (Natural Earth)
+    # the other countries' admin-1 units (land, and their borders as thin lines) and the
+    # countries they make up (borders), from Natural Earth
     other = reg.boundaries("admin1")
     other = other[other["country"] != "CL"][["country", "region_code", "geometry"]].copy()
-    other["geometry"] = shapely.transform(other.geometry.values, lambda c: np.round(c, 3))
-    urls["admin1"] = _publish(folder / "geo", "admin1.geojson", other.to_json(drop_id=True))
+    countries = other.dissolve("country", method="coverage", as_index=False)[
+        ["country", "geometry"]
+    ]
+    for name, frame in (("admin1", other), ("countries", countries)):
+        frame["geometry"] = shapely.transform(frame.geometry.values, lambda c: np.round(c, 3))
+        urls[name] = _publish(folder / "geo", f"{name}.geojson", frame.to_json(drop_id=True))
     places = gazetteer()
     # labels only where the offline base draws land (the countries with boundaries and
     # Chile's comunas); the place search covers every country of the gazetteer
