@@ -22,9 +22,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import shapely
-
 from bench.generate import build_registry
 from registry.api import Registry
 from registry.auth import VISITOR
@@ -114,26 +111,11 @@ def _left_out(page: Any) -> int | None:
     return int(re.sub(r"\D", "", found.group(1)))
 
 
-def _in_view(page: Any, geoms: Any) -> int:
-    """How many of ``geoms`` lie inside the map's current view."""
-    south, west, north, east = (
-        map_frame(page)
-        .locator("body")
-        .evaluate(
-            "() => { const b = window.map_div.getBounds();"
-            " return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; }"
-        )
-    )
-    points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
-    x, y = shapely.get_x(points), shapely.get_y(points)
-    return int(((x >= west) & (x <= east) & (y >= south) & (y <= north)).sum())
-
-
 def main(n: int = 10_000, runs: int = 5) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     from registry.ui import mapview
-    from tests.e2e.pixels import look_at_map
+    from tests.e2e.pixels import entries_in_view, look_at_map
 
     folder = Path(tempfile.mkdtemp(prefix="iap-bench-app-"))
     reg = build_registry(n, folder / "app.gpkg")
@@ -203,7 +185,7 @@ def main(n: int = 10_000, runs: int = 5) -> dict[str, Any]:
                     # the fit, as the page says; whatever falls inside the view must be drawn
                     left_out = _left_out(page)
                     assert left_out == (far or None), f"caption says {left_out}, expected {far}"
-                    in_view = _in_view(page, region_geoms)
+                    in_view = entries_in_view(page, region_geoms)
                     assert in_view >= in_region - far, f"{in_view} in view of {in_region - far}"
                     pixels.assert_visible(expected=in_view, min_checked=1)
                     results["pixels_region"] = {

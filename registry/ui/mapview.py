@@ -61,6 +61,8 @@ __all__ = [
 
 CENTER = (-37.5, -71.0)
 CHILE = [[-56.0, -76.0], [-17.5, -66.4]]  # the first view: mainland Chile
+COMUNA_LINES_FROM = 7  # zoom from which Chile's comuna lines are drawn
+ADMIN1_LINES_FROM = 4  # zoom from which the other countries' admin-1 lines are drawn
 CLUSTER_ABOVE = 2_000  # more points than this are clustered at low zoom
 DETAIL_MAX = 10_000  # more entries than this are drawn as one circle per place
 _MAP_FIELDS = ("id", "name", "kind", "location_precision", "country", "region_code", "comuna_code")
@@ -217,10 +219,11 @@ class _Call(MacroElement):
 
 class OutlineLayer(_Call):
     """A GeoJSON file the browser fetches from the app (not embedded in the map script),
-    drawn in one of the base panes (``land``, ``outlines``, ``borders``)."""
+    drawn in one of the base panes (``land``, ``outlines``, ``borders``), from zoom
+    ``min_zoom`` on if given."""
 
-    def __init__(self, url: str, style: dict[str, Any], pane: str):
-        super().__init__("outline", url, style, pane)
+    def __init__(self, url: str, style: dict[str, Any], pane: str, min_zoom: int | None = None):
+        super().__init__("outline", url, style, pane, min_zoom)
 
 
 class LabelsLayer(_Call):
@@ -339,9 +342,12 @@ def base_map(urls: Mapping[str, str], lang: str, tiles: BaseTiles | None = None)
     if "admin1" in urls:  # the rest of Latin America
         OutlineLayer(urls["admin1"], land, "land").add_to(offline)
     lines = {"color": "#c4bcaa", "weight": 0.6, "fill": False}
-    OutlineLayer(urls["comuna"], lines, "outlines").add_to(offline)
-    if "admin1" in urls:  # departments, states, provinces: thin, as Chile's comunas
-        OutlineLayer(urls["admin1"], {**lines, "weight": 0.8}, "outlines").add_to(offline)
+    # Chile's comunas from zoom 7 (a region in view); the other countries' departments,
+    # states and provinces, thin as comunas, from zoom 4 (a country in view)
+    OutlineLayer(urls["comuna"], lines, "outlines", COMUNA_LINES_FROM).add_to(offline)
+    if "admin1" in urls:
+        line = {**lines, "weight": 0.8}
+        OutlineLayer(urls["admin1"], line, "outlines", ADMIN1_LINES_FROM).add_to(offline)
     offline.add_to(m)
     if tiles is not None:
         offline.show = False

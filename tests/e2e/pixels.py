@@ -301,3 +301,21 @@ def beneath_entries(page: Any, index: int = 0) -> list[dict[str, Any]]:
         for item in drawn["items"]
         if item["kind"] == "entry"
     ]
+
+
+def entries_in_view(page: Any, geoms: Any, index: int = 0) -> int:
+    """How many of ``geoms`` (an entry's point, or a point on its line or polygon) lie
+    inside the map's current view: what ``PixelReport.drawn_entries`` must count."""
+    import numpy as np
+
+    south, west, north, east = (
+        map_frame(page, index)
+        .locator("body")
+        .evaluate(
+            "() => { const b = window.map_div.getBounds();"
+            " return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; }"
+        )
+    )
+    points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    return int(((x >= west) & (x <= east) & (y >= south) & (y <= north)).sum())

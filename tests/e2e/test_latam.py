@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from playwright.sync_api import expect
 
 from registry.auth import VISITOR
 from registry.i18n import tr
@@ -42,9 +43,9 @@ def test_a_cluster_in_medellin_gets_antioquia_and_is_drawn_over_land(
     click_map(page, box["width"] / 2, box["height"] / 2)
     wait_idle(page)
     page.get_by_text("Antioquia (CO-ANT), Colombia").first.wait_for()
-    # the country followed the place clicked
-    country = page.get_by_label("País", exact=True)
-    assert country.input_value() == label("country", "CO", "es")
+    # the country followed the place clicked (the form below the message is redrawn last)
+    wait_idle(page)
+    expect(page.get_by_label("País", exact=True)).to_have_value(label("country", "CO", "es"))
     page.get_by_label("Nombre *").fill(NAME)
     select(page, "Tipo de iniciativa *", label("initiative_type", "cluster", "es"))
     select(page, "Precisión de la ubicación *", label("location_precision", "exact", "es"))

@@ -15,6 +15,7 @@ import pytest
 from registry.auth import VISITOR
 from registry.i18n import tr
 from registry.store import Filters
+from registry.ui.mapview import COMUNA_LINES_FROM
 from tests.e2e.harness import (
     App,
     Watch,
@@ -23,8 +24,9 @@ from tests.e2e.harness import (
     offline_page,
     wait_idle,
     wait_map,
+    zoom_map,
 )
-from tests.e2e.pixels import look_at_map
+from tests.e2e.pixels import entries_in_view, look_at_map
 
 
 def drawable(app: App, **filters: Any) -> int:
@@ -42,7 +44,9 @@ def open_map(page: Any, url: str) -> None:
 def test_first_open_shows_every_entry_above_the_land(page: Any, app: App, watch: Watch) -> None:
     open_map(page, app.url)
     report = look_at_map(page, "pixels-first-open")
-    report.assert_visible(expected=drawable(app))
+    # every entry inside the first view (Chile's; it may reach Brazil's entries too)
+    visible = app.registry().list(None, viewer=VISITOR)
+    report.assert_visible(expected=entries_in_view(page, visible.geometry.dropna().values))
     assert report.land_checked >= 3
     # the same check with the land lifted above the entries must fail: it sees hidden entries
     map_frame(page).locator("body").evaluate(
@@ -172,3 +176,33 @@ def test_entries_without_a_location_are_counted_and_listed(page: Any, app: App) 
     page.get_by_role("button", name=tr("ui_show_details", lang="es")).first.click()
     page.get_by_role("heading", name=first["name"]).wait_for()
     assert f"id={first['id']}" in page.url
+
+
+# the line opacity of each outline feature with property ``key`` (lines: not filled)
+_LINE_OPACITY_JS = """(_, key) => {
+    const out = [];
+    window.map_div.eachLayer(l => {
+        if (l.feature && l.feature.properties && l.feature.properties[key]
+            && l.feature.properties.country && l.options.fill === false) out.push(l.options.opacity);
+        else if (key === 'comuna_code' && l.feature && l.feature.properties
+            && l.feature.properties.comuna_code) out.push(l.options.opacity);
+    });
+    return out;
+}"""
+
+
+def test_comuna_lines_show_from_their_zoom_and_other_countries_lines_from_theirs(
+    page: Any, app: App, watch: Watch
+) -> None:
+    """The national view is not greyed by 345 comuna lines; a region's view shows them."""
+    open_map(page, app.url)
+    frame = map_frame(page).locator("body")
+    assert frame.evaluate("() => window.map_div.getZoom()") < COMUNA_LINES_FROM
+    national = frame.evaluate(_LINE_OPACITY_JS, "comuna_code")
+    assert len(national) >= 300 and set(national) == {0}
+    provinces = frame.evaluate(_LINE_OPACITY_JS, "region_code")  # Argentina's, Bolivia's...
+    assert len(provinces) >= 400 and min(provinces) > 0
+    zoom_map(page, -33.45, -70.65, COMUNA_LINES_FROM + 2)
+    closer = frame.evaluate(_LINE_OPACITY_JS, "comuna_code")
+    assert len(closer) == len(national) and min(closer) > 0
+    assert not watch.errors, watch.errors

@@ -59,11 +59,29 @@
     return layer;
   }
 
-  /** Outlines fetched from `url`, drawn with `style` in pane `where` (land, outlines, borders). */
-  function outline(url, style, where) {
+  /**
+   * Outlines fetched from `url`, drawn with `style` in pane `where` (land, outlines, borders),
+   * shown from zoom `minZoom` on if given (below it the lines stay on the map, transparent:
+   * hundreds of comuna lines would grey a national view).
+   */
+  function outline(url, style, where, minZoom) {
     var layer = L.geoJSON(null, {
       style: style, interactive: false, smoothFactor: 0.5, pane: pane(where)
     });
+    if (minZoom) {
+      var shown = null;
+      var update = function () {
+        var map = layer._map;
+        if (!map) return;
+        var on = map.getZoom() >= minZoom;
+        if (on === shown) return;
+        shown = on;
+        layer.setStyle(L.extend({opacity: 1}, style, on ? {} : {opacity: 0}));
+      };
+      layer.on('add', function () { layer._map.on('zoomend', update); shown = null; update(); });
+      layer.on('remove', function (e) { e.target._map && e.target._map.off('zoomend', update); });
+      layer.on('iap:loaded', function () { shown = null; update(); });
+    }
     return fetchInto(layer, url);
   }
 
