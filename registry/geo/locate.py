@@ -332,21 +332,31 @@ def admin1_codes(countries: list[Any], geoms: Any) -> list[str | None]:
 
     Used to fill the codes of entries saved before a country's boundaries were installed
     (a numbered migration of both stores): an entry whose point is elsewhere keeps its
-    codes empty, to be corrected by its editors, never silently moved.
+    codes empty, to be corrected by its editors, never silently moved. Where two sources'
+    borders overlap, the declared country's unit is taken, as ``resolve_locations`` does.
 
     Examples
     --------
     >>> admin1_codes(["CO", "PE"], [shapely.Point(-75.57, 6.25), shapely.Point(-75.57, 6.25)])
     ['CO-ANT', None]
+    >>> admin1_codes(["AR"], [shapely.Point(-68.396, -26.155)])  # in Chile's DPA too
+    ['AR-K']
     """
     values = np.asarray(geoms, dtype=object)
     if len(values) == 0:
         return []
     anchors = shapely.point_on_surface(values)
-    hits = reverse_geocode(shapely.get_x(anchors), shapely.get_y(anchors))
-    return [
-        code if found is not None and found == country else None
-        for country, found, code in zip(
-            countries, hits["country"], hits["region_code"], strict=True
-        )
-    ]
+    xs, ys = shapely.get_x(anchors), shapely.get_y(anchors)
+    hits = reverse_geocode(xs, ys)
+    codes: list[str | None] = []
+    for i, (country, found, code) in enumerate(
+        zip(countries, hits["country"], hits["region_code"], strict=True)
+    ):
+        if found is not None and found == country:
+            codes.append(code)
+        elif country is not None and has_boundaries(country):
+            other = _in_country(float(xs[i]), float(ys[i]), country)
+            codes.append(other.region_code if other else None)
+        else:
+            codes.append(None)
+    return codes
