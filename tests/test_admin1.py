@@ -137,6 +137,30 @@ def test_an_entry_known_only_to_its_department_gets_a_point_inside_it(registry: 
     assert reverse_geocode([rec["geometry"].x], [rec["geometry"].y]).region_code[0] == "CO-VAC"
 
 
+@pytest.mark.parametrize("country", ["EC", "MX", "CL"])
+def test_an_entry_known_only_to_its_country_gets_a_point_inside_it(
+    registry: Registry, country: str
+) -> None:
+    rec = registry.create(
+        iap_values(country=country, geometry=None, location_precision="country"), ADMIN
+    )
+    assert rec["geometry"] is not None and rec["geometry"].geom_type == "Point"
+    found = reverse_geocode([rec["geometry"].x], [rec["geometry"].y])
+    assert found.country[0] == country
+    assert rec["region_code"] is None and rec["comuna_code"] is None  # no finer than that
+    # several countries: no point (there is no one country to put it in)
+    many = registry.create(
+        iap_values(
+            country=None,
+            other_countries=["CL", "PE"],
+            geometry=None,
+            location_precision="multi_country",
+        ),
+        ADMIN,
+    )
+    assert many["geometry"] is None
+
+
 def test_chile_keeps_its_comunas_and_cut_codes(registry: Registry) -> None:
     rec = registry.create(iap_values(), ADMIN)  # Santiago
     assert (rec["region_code"], rec["comuna_code"]) == ("13", "13101")

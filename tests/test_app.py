@@ -119,8 +119,9 @@ def test_map_page_counts_follow_filters_and_visibility(app_db: Registry, fake_ma
 def test_a_region_fit_leaves_far_islands_out_and_says_so(
     app_db: Registry, fake_map: FakeMap
 ) -> None:
-    """Valparaíso with an entry on Rapa Nui: the view fits the mainland entries and the page
-    says how many are outside it (the island would otherwise zoom the map out to the Pacific)."""
+    """Valparaíso with an entry on Rapa Nui: the view fits the region's mainland and the page
+    says how many entries are outside it (the island would otherwise zoom the map out to the
+    Pacific)."""
     for i in range(12):
         app_db.create(iap_values(name=f"Red {i}", geometry=f"POINT (-71.{20 + i} -33.05)"), ROOT)
     app_db.create(iap_values(name="Red de Rapa Nui", geometry="POINT (-109.35 -27.12)"), ROOT)
@@ -130,7 +131,24 @@ def test_a_region_fit_leaves_far_islands_out_and_says_so(
     fit = re.search(r"IAP\.fit\(\"(?:[^\"\\\\]|\\\\.)*\",\s*(\[\[.*?\]\])\)", fake_map.html)
     assert fit, "no fit in the map"
     (south, west), (north, east) = json.loads(fit.group(1))
-    assert west > -75 and east < -70, (west, east)  # the mainland, not the Pacific
+    assert west > -75 and east < -69.5, (west, east)  # the mainland, not the Pacific
+
+
+def test_a_region_filter_fits_the_unit_not_its_one_entry(
+    app_db: Registry, fake_map: FakeMap
+) -> None:
+    """One cluster in Medellín: filtering Antioquia shows the department, not a street."""
+    app_db.create(
+        iap_values(name="Clúster de Medellín", country="CO", geometry="POINT (-75.57 6.25)"), ROOT
+    )
+    at = run(region="CO-ANT")
+    fit = re.search(r"IAP\.fit\(\"(?:[^\"\\\\]|\\\\.)*\",\s*(\[\[.*?\]\])\)", fake_map.html)
+    assert fit, "no fit in the map"
+    (south, west), (north, east) = json.loads(fit.group(1))
+    # Antioquia spans about 77.1-73.9 °W and 5.4-8.9 °N
+    assert -77.5 < west < -76.5 and -74.5 < east < -73.5, (west, east)
+    assert 5 < south < 6 and 8.5 < north < 9.5, (south, north)
+    assert not any("encuadre" in c.value for c in at.caption)  # nothing left out
 
 
 def test_clicking_an_entry_opens_its_details(app_db: Registry, fake_map: FakeMap) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import pytest
 import shapely
 
+from registry.schema.codes import label
 from registry.ui import mapview
 
 ROWS = [
@@ -41,10 +44,18 @@ PLACES = {"comuna:13101": "Santiago", "comuna:05101": "Valparaíso", "region:08"
 def test_up_to_the_limit_every_entry_is_drawn() -> None:
     payload = mapview.entries_payload(frame(), "sector", "es", PLACES, limit=6)
     assert not payload.grouped and payload.total == 6
-    ids = [f["properties"]["id"] for f in payload.points["features"]]
+    ids = list(payload.points["id"])
     ids += [f["properties"]["id"] for f in payload.shapes["features"]]
     assert sorted(ids) == ["a", "b", "c", "d", "e", "f"]
     assert isinstance(payload.layer("es"), mapview.EntriesLayer)
+    # the points' columns: each entry's values by index
+    cols = payload.points
+    d = cols["id"].index("d")
+    assert (cols["x"][d], cols["y"][d], cols["n"][d]) == (-71.6, -33.05, "Entrada d")
+    assert cols["k"][cols["ki"][d]] == label("kind", "iap", "es")
+    legend = {row["code"]: row["color"] for row in payload.legend}
+    assert cols["c"][cols["ci"][d]] == legend["energy"]
+    assert cols["a"][d] == 0
 
 
 def test_above_the_limit_one_circle_per_place() -> None:
@@ -76,7 +87,7 @@ def test_one_place_above_the_limit_is_drawn_in_detail() -> None:
     rows = [r for r in ROWS if r[1] == "13101"]
     payload = mapview.entries_payload(frame(rows), "sector", "es", PLACES, limit=2)
     assert not payload.grouped
-    assert (len(payload.points["features"]), len(payload.shapes["features"])) == (2, 1)
+    assert (len(payload.points["id"]), len(payload.shapes["features"])) == (2, 1)
 
 
 def test_grouping_leaves_the_shared_frame_untouched() -> None:
@@ -119,3 +130,18 @@ def _rendered(payload: mapview.MapPayload) -> str:
     m = folium.Map(tiles=None)
     payload.layer("es").add_to(m)
     return m.get_root().render()
+
+
+@pytest.mark.parametrize(
+    "name", ["{{ 7*7 }}", "{% if x %}", "{# c", "{{'map_div'}}", "{%", "a}}{{b"]
+)
+def test_entry_names_are_never_read_as_templates(name: str) -> None:
+    """folium renders each layer's script and then compiles it as a Jinja template: a name
+    with template syntax was evaluated on the server ("{{ 7*7 }}" drawn as "49") or broke
+    every map it was on ("{%")."""
+    data = frame()
+    data.loc[0, "name"] = name
+    html = _rendered(mapview.entries_payload(data, "sector", "es", PLACES, limit=6))
+    script = html[html.index("IAP.entries(") + len("IAP.entries(") :]
+    points = json.JSONDecoder().raw_decode(script)[0]
+    assert points["n"][0] == name

@@ -354,18 +354,38 @@ def regions(simplified: bool = False) -> gpd.GeoDataFrame:
 def place_point(
     region_code: str | None, comuna_code: str | None, country: str | None = "CL"
 ) -> shapely.Point | None:
-    """Return a point guaranteed inside the comuna (or, failing that, the admin-1 unit).
+    """Return a point guaranteed inside the comuna, else the admin-1 unit, else the country.
 
-    Used when a location is only known to the comuna or admin-1 unit: the point carries no
-    more precision than that, and the entry's ``location_precision`` says so.
+    Used when a location is only known to the comuna, admin-1 unit or country: the point
+    carries no more precision than that, and the entry's ``location_precision`` says so
+    (the map draws it as approximate).
+
+    Examples
+    --------
+    >>> p = place_point(None, None, "CO")
+    >>> from registry.geo.locate import reverse_geocode
+    >>> reverse_geocode([p.x], [p.y]).country.tolist()
+    ['CO']
     """
     if comuna_code and country == "CL":
         match = comunas().loc[lambda d: d.comuna_code == comuna_code]
     elif region_code:
         units = admin1()
         match = units[(units.region_code == region_code) & (units.country == country)]
+    elif country and has_boundaries(country):
+        return _country_point(country)
     else:
         return None
     if match.empty:
         return None
     return shapely.point_on_surface(match.geometry.iloc[0])
+
+
+@lru_cache(maxsize=64)
+def _country_point(country: str) -> shapely.Point:
+    """A point inside ``country``: on the surface of its largest part (mainland, not an
+    island), at no place in particular."""
+    units = admin1()
+    union = shapely.coverage_union_all(units.loc[units.country == country].geometry.values)
+    parts = shapely.get_parts(union)
+    return shapely.point_on_surface(parts[int(np.argmax(shapely.area(parts)))])

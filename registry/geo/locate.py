@@ -204,7 +204,7 @@ def resolve_locations(
     outside the countries with boundaries it is refused; swapped coordinates are named as
     such), and a declared admin-1 unit (or, in Chile, comuna) must be the one the point is
     in. The codes are then filled from the point. Without a point, an entry located to its
-    comuna or admin-1 unit gets a point inside that unit.
+    comuna, admin-1 unit or country gets a point inside it.
 
     Parameters
     ----------
@@ -317,7 +317,7 @@ def resolve_locations(
                 keep_comuna = precision not in ("region", "country", "multi_country")
                 region = hit.region_code if precision != "country" else region
                 comuna = hit.comuna_code if keep_comuna else comuna
-        elif country is not None and rec.location_precision in ("comuna", "region"):
+        elif country is not None and rec.location_precision in ("comuna", "region", "country"):
             if comuna in comuna_region:
                 region = comuna_region[comuna]
             use_comuna = comuna if rec.location_precision == "comuna" else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,7 @@ __all__ = [
     "detail_max",
     "entries_payload",
     "fit_bounds",
+    "region_view",
     "js_json",
     "map_columns",
     "pick_entries",
@@ -62,7 +64,6 @@ __all__ = [
 CENTER = (-37.5, -71.0)
 CHILE = [[-56.0, -76.0], [-17.5, -66.4]]  # the first view: mainland Chile
 COMUNA_LINES_FROM = 7  # zoom from which Chile's comuna lines are drawn
-ADMIN1_LINES_FROM = 4  # zoom from which the other countries' admin-1 lines are drawn
 CLUSTER_ABOVE = 2_000  # more points than this are clustered at low zoom
 DETAIL_MAX = 10_000  # more entries than this are drawn as one circle per place
 _MAP_FIELDS = ("id", "name", "kind", "location_precision", "country", "region_code", "comuna_code")
@@ -162,12 +163,45 @@ def country_bounds(countries: tuple[str, ...]) -> list[list[float]] | None:
     if tuple(countries) == ("CL",):
         return CHILE
     units = admin1()
+    return _view_of([units.geometry.values[(units["country"] == c).to_numpy()] for c in countries])
+
+
+def region_view(codes: tuple[str, ...], geoms: Any) -> tuple[list[list[float]] | None, int]:
+    """The view of the admin-1 units ``codes`` (their land without far islands, as in
+    ``country_bounds``) and how many of ``geoms`` (the entries drawn) lie outside it.
+
+    Examples
+    --------
+    >>> (south, west), (north, east) = region_view(("05",), [])[0]  # Valparaíso's mainland
+    >>> -72.5 < west < -71 and -70.5 < east < -69.5 and -34 < south < -33 and -32.5 < north < -31
+    True
+    >>> region_view(("05",), [shapely.Point(-71.6, -33.0), shapely.Point(-109.35, -27.12)])[1]
+    1
+    >>> region_view(("XX-NONE",), [shapely.Point(-71.6, -33.0)])[0] is None
+    True
+    """
+    from registry.geo.boundaries import admin1
+
+    units = admin1()
+    bounds = _view_of(
+        [units.geometry.values[(units["region_code"] == c).to_numpy()] for c in codes]
+    )
+    values = np.asarray(geoms, dtype=object)
+    if bounds is None or len(values) == 0:
+        return bounds, 0
+    (south, west), (north, east) = bounds
+    box = shapely.box(west, south, east, north)
+    return bounds, int((~shapely.intersects(values, box)).sum())
+
+
+def _view_of(groups: list[Any]) -> list[list[float]] | None:
+    """The box around each group of polygons' land: a part counts if it is at least 5 % of
+    the group's largest part or lies within 2° of it."""
     boxes = []
-    for country in countries:
-        mine = units[units["country"] == country]
-        if mine.empty:
+    for geoms in groups:
+        if len(geoms) == 0:
             continue
-        parts = shapely.get_parts(mine.geometry.values)
+        parts = shapely.get_parts(geoms)
         area = shapely.area(parts)
         main = parts[int(np.argmax(area))]
         near = shapely.distance(parts, main) <= 2.0
@@ -179,22 +213,42 @@ def country_bounds(countries: tuple[str, ...]) -> list[list[float]] | None:
     return [[round(float(s), 4), round(float(w), 4)], [round(float(n), 4), round(float(e), 4)]]
 
 
+_TEMPLATE_OPEN = re.compile(r"\{(?=[{%#])")  # "{{", "{%", "{#": only ever inside strings
+
+
 def js_json(value: Any) -> str:
-    """Return ``value`` as JSON that is safe inside an HTML ``<script>`` element.
+    """Return ``value`` as JSON that is safe inside an HTML ``<script>`` element and inert
+    to Jinja (folium and streamlit-folium pass map scripts through Jinja and regular
+    expressions looking for ``{{ ... }}``).
 
     Examples
     --------
     >>> js_json({"n": "</script><img src=x onerror=alert(1)>"})
     '{"n": "\\\\u003c/script\\\\u003e\\\\u003cimg src=x onerror=alert(1)\\\\u003e"}'
+    >>> js_json(["{{ 7*7 }}", {"a": "{%"}])
+    '["\\\\u007b{ 7*7 }}", {"a": "\\\\u007b%"}]'
     """
     text = json.dumps(value, ensure_ascii=False)
-    return (
+    text = (
         text.replace("<", "\\u003c")
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
+    # a structural "{" is followed by '"' or "}", so this touches string contents only
+    return _TEMPLATE_OPEN.sub(r"\\u007b", text)
+
+
+class _Script(Element):
+    """Finished script text, added to the page as it is (never compiled as a template)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
 
 
 class _Call(MacroElement):
@@ -216,14 +270,31 @@ class _Call(MacroElement):
         self.function = function
         self.arguments = ", ".join(js_json(a) for a in arguments)
 
+    def render(self, **kwargs: Any) -> None:
+        """Add the script to the page as text. ``MacroElement.render`` would wrap it in
+        ``Element(script)``, that is compile it, data and all, as a Jinja template and render
+        it again with the page: user text such as ``{{ 7*7 }}`` would be evaluated on the
+        server and ``{%`` would break the map; compiling hundreds of kilobytes of entries
+        also cost a tenth of a second per map."""
+        script = self._template.module.__dict__["script"]
+        self.get_root().script.add_child(_Script(script(self, kwargs)), name=self.get_name())
+
 
 class OutlineLayer(_Call):
     """A GeoJSON file the browser fetches from the app (not embedded in the map script),
     drawn in one of the base panes (``land``, ``outlines``, ``borders``), from zoom
-    ``min_zoom`` on if given."""
+    ``min_zoom`` on if given; fetched only once the other layers are drawn if ``deferred``
+    (what a first view does not need, so that it never delays the land under the entries)."""
 
-    def __init__(self, url: str, style: dict[str, Any], pane: str, min_zoom: int | None = None):
-        super().__init__("outline", url, style, pane, min_zoom)
+    def __init__(
+        self,
+        url: str,
+        style: dict[str, Any],
+        pane: str,
+        min_zoom: int | None = None,
+        deferred: bool = False,
+    ):
+        super().__init__("outline", url, style, pane, min_zoom, deferred)
 
 
 class LabelsLayer(_Call):
@@ -339,15 +410,14 @@ def base_map(urls: Mapping[str, str], lang: str, tiles: BaseTiles | None = None)
     )
     land = {"fillColor": "#f3efe6", "fillOpacity": 1, "stroke": False}
     OutlineLayer(urls["region"], land, "land").add_to(offline)
-    if "admin1" in urls:  # the rest of Latin America
-        OutlineLayer(urls["admin1"], land, "land").add_to(offline)
-    lines = {"color": "#c4bcaa", "weight": 0.6, "fill": False}
-    # Chile's comunas from zoom 7 (a region in view); the other countries' departments,
-    # states and provinces, thin as comunas, from zoom 4 (a country in view)
-    OutlineLayer(urls["comuna"], lines, "outlines", COMUNA_LINES_FROM).add_to(offline)
+    # fetched after Chile's land: the rest of Latin America (land, with its departments',
+    # states' and provinces' lines as thin as comunas: one layer, one parse) and Chile's
+    # comuna lines, drawn from zoom 7 (a region in view)
     if "admin1" in urls:
-        line = {**lines, "weight": 0.8}
-        OutlineLayer(urls["admin1"], line, "outlines", ADMIN1_LINES_FROM).add_to(offline)
+        style = {**land, "stroke": True, "color": "#c4bcaa", "weight": 0.8}
+        OutlineLayer(urls["admin1"], style, "land", deferred=True).add_to(offline)
+    lines = {"color": "#c4bcaa", "weight": 0.6, "fill": False}
+    OutlineLayer(urls["comuna"], lines, "outlines", COMUNA_LINES_FROM, True).add_to(offline)
     offline.add_to(m)
     if tiles is not None:
         offline.show = False
@@ -361,7 +431,7 @@ def base_map(urls: Mapping[str, str], lang: str, tiles: BaseTiles | None = None)
     border = {"color": "#7b7468", "weight": 1.2, "fill": False}
     OutlineLayer(urls["region"], border, "borders").add_to(borders)
     if "countries" in urls:  # the other countries' borders, as Chile's region borders
-        OutlineLayer(urls["countries"], border, "borders").add_to(borders)
+        OutlineLayer(urls["countries"], border, "borders", deferred=True).add_to(borders)
     borders.add_to(m)
     return m
 
@@ -402,8 +472,8 @@ def map_columns(color_by: str) -> list[str]:
 
 @dataclass(frozen=True)
 class MapPayload:
-    """What the map draws for one view: every entry (``points`` and ``shapes``, GeoJSON)
-    or, above ``detail_max()`` entries, one circle per place (``groups``); and the legend."""
+    """What the map draws for one view: every entry (``points`` as columns, ``shapes`` as
+    GeoJSON; see ``entries_payload``) or, above ``detail_max()`` entries, one circle per place (``groups``); and the legend."""
 
     legend: list[dict[str, str]]
     total: int
@@ -432,10 +502,12 @@ def entries_payload(
 ) -> MapPayload:
     """Return what the map draws for ``frame`` (columns ``map_columns(color_by)`` at least).
 
-    Up to ``limit`` entries (default ``detail_max()``): two GeoJSON FeatureCollections
-    (points; lines and polygons) with the few properties the map uses: ``id``, ``n``
-    (name), ``k`` (kind label), ``c`` (colour), ``a`` (true where the location is
-    approximate); coordinates rounded to 5 decimals (about 1 m). Above it: one group per
+    Up to ``limit`` entries (default ``detail_max()``): the points as columns (``id``,
+    ``n`` name, ``x``, ``y``, ``ki`` index into the kind labels ``k``, ``ci`` index into the
+    colours ``c``, ``a`` 1 where the location is approximate: about a third of the size of
+    GeoJSON, which the browser receives, parses and keeps for every entry) and the lines
+    and polygons as a GeoJSON FeatureCollection with properties ``id``, ``n``, ``k``, ``c``,
+    ``a``; coordinates rounded to 5 decimals (about 1 m). Above it: one group per
     comuna (else region, else country) at the mean position of its entries, named from
     ``places`` (keys ``comuna:13101``, ``region:13``, ``country:AR``), coloured by its most
     frequent value of ``color_by``.
@@ -448,24 +520,42 @@ def entries_payload(
         if len(groups) > 1:
             return MapPayload(legend, len(frame), groups=groups)
     geoms = shapely.transform(frame.geometry.values, lambda xy: np.round(xy, 5))
-    kinds = [label("kind", k, lang) for k in frame["kind"]]
+    kinds = np.array([label("kind", k, lang) for k in frame["kind"]], dtype=object)
     approx = frame["location_precision"].isin(APPROXIMATE).to_numpy()
     is_point = shapely.get_type_id(geoms) == 0
-    xs, ys = shapely.get_x(geoms), shapely.get_y(geoms)
-    points: list[dict[str, Any]] = []
-    shapes: list[dict[str, Any]] = []
-    for i, (rid, name) in enumerate(zip(frame["id"], frame["name"], strict=True)):
-        props = {"id": rid, "n": name, "k": kinds[i], "c": colors[i], "a": bool(approx[i])}
-        if is_point[i]:
-            geom: dict[str, Any] = {"type": "Point", "coordinates": [xs[i], ys[i]]}
-            points.append({"type": "Feature", "geometry": geom, "properties": props})
-        else:
-            geom = shapely.geometry.mapping(geoms[i])
-            shapes.append({"type": "Feature", "geometry": geom, "properties": props})
+    ids, names = frame["id"].to_numpy(), frame["name"].to_numpy()
+    color_array = np.asarray(colors, dtype=object)
+    kind_of, kind_labels = pd.factorize(kinds[is_point])
+    color_of, color_values = pd.factorize(color_array[is_point])
+    points = {
+        "id": ids[is_point].tolist(),
+        "n": names[is_point].tolist(),
+        "x": shapely.get_x(geoms[is_point]).tolist(),
+        "y": shapely.get_y(geoms[is_point]).tolist(),
+        "k": kind_labels.tolist(),
+        "ki": kind_of.tolist(),
+        "c": color_values.tolist(),
+        "ci": color_of.tolist(),
+        "a": approx[is_point].astype(int).tolist(),
+    }
+    shapes = [
+        {
+            "type": "Feature",
+            "geometry": shapely.geometry.mapping(geoms[i]),
+            "properties": {
+                "id": ids[i],
+                "n": names[i],
+                "k": kinds[i],
+                "c": colors[i],
+                "a": bool(approx[i]),
+            },
+        }
+        for i in np.flatnonzero(~is_point)
+    ]
     return MapPayload(
         legend,
         len(frame),
-        points={"type": "FeatureCollection", "features": points},
+        points=points,
         shapes={"type": "FeatureCollection", "features": shapes},
     )
 
@@ -540,7 +630,7 @@ class EntriesLayer(_Call):
     of lines and polygons (``IAP.entries``)."""
 
     def __init__(self, points: dict[str, Any], shapes: dict[str, Any], lang: str):
-        self.cluster = len(points["features"]) > CLUSTER_ABOVE
+        self.cluster = len(points["id"]) > CLUSTER_ABOVE
         super().__init__("entries", points, shapes, tr("ui_approximate", lang=lang), self.cluster)
 
 

@@ -173,6 +173,9 @@ def _publish(folder: Path, name: str, text: str) -> str:
     return f"/app/static/{folder.name}/{name}?v={digest}"
 
 
+ADMIN1_DISPLAY_TOLERANCE = 0.02  # degrees; the other countries' units on the offline base
+
+
 @st.cache_resource
 def static_files(static_dir: str) -> dict[str, str]:
     """Put what the browser loads from the app into ``static_dir`` once per process: Leaflet
@@ -200,7 +203,10 @@ def static_files(static_dir: str) -> dict[str, str]:
         ["country", "geometry"]
     ]
     for name, frame in (("admin1", other), ("countries", countries)):
-        frame["geometry"] = shapely.transform(frame.geometry.values, lambda c: np.round(c, 3))
+        # drawn at a country's scale: simplified further (0.02°, about 2 km) as a coverage,
+        # so neighbours keep one shared line, and rounded to 3 decimals
+        simple = shapely.coverage_simplify(frame.geometry.values, ADMIN1_DISPLAY_TOLERANCE)
+        frame["geometry"] = shapely.transform(simple, lambda c: np.round(c, 3))
         urls[name] = _publish(folder / "geo", f"{name}.geojson", frame.to_json(drop_id=True))
     places = gazetteer()
     # labels only where the offline base draws land (the countries with boundaries and

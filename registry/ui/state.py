@@ -7,6 +7,7 @@ valid codes instead of failing on a hand-edited URL.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -55,13 +56,24 @@ VIEW_PARAMS = ("lang", "id", "z", "lat", "lng")
 _PRIVATE = (ACTOR, EDIT, PLACE, SELECTED, FOCUS, URL_ID)  # what a log-out forgets
 
 
+# place codes in a URL: Chile's CUT codes (digits) or an ISO 3166-2 admin-1 code (CO-ANT)
+_PLACE_CODE = re.compile(r"\d{1,6}|[A-Z]{2}-[A-Z0-9]{1,3}")
+
+
 def _codes(text: str, code_list: str | None) -> tuple[str, ...]:
+    """The valid codes of a comma-separated URL value, once each, in order.
+
+    Examples
+    --------
+    >>> _codes("05,CO-ANT,MX-NLE,x<y>,05", None)
+    ('05', 'CO-ANT', 'MX-NLE')
+    """
     values = [v.strip() for v in text.split(",") if v.strip()]
     if code_list is not None:
         allowed = set(code_codes(code_list))
         values = [v for v in values if v in allowed]
     else:
-        values = [v for v in values if v.isdigit() and len(v) <= 6]
+        values = [v for v in values if _PLACE_CODE.fullmatch(v)]
     return tuple(dict.fromkeys(values))
 
 

@@ -202,12 +202,21 @@ ENTRY_MARKERS_JS = """() => {
 }"""
 
 
-_OUTLINES_JS = """() => {
-    let outlines = 0;
-    if (window.map_div) window.map_div.eachLayer(l => {
-        if (l.feature && l.feature.properties && l.feature.properties.comuna_code) outlines++;
+# Chile's land drawn (regions filled) and, with ``whole``, every outline layer loaded (the
+# deferred ones too: comuna lines and the other countries; see ``fetchInto`` in iapmap.js)
+OUTLINES_JS = """(_, whole) => {
+    const m = window.map_div;
+    if (!m || !window.IAP || !IAP.loading) return false;
+    const left = IAP.loading();
+    if (left.first > 0 || (whole && left.later > 0)) return false;
+    let land = 0, comunas = 0;
+    m.eachLayer(l => {
+        const p = l.feature && l.feature.properties;
+        if (!p) return;
+        if (p.comuna_code) comunas++;
+        else if (p.region_code && l.options.fill && l.options.fillColor === '#f3efe6') land++;
     });
-    return outlines;
+    return land >= 16 && (!whole || comunas > 300);
 }"""
 
 
@@ -224,8 +233,9 @@ COUNT_JS = """() => {
 }"""
 
 
-def wait_map(page: Any, index: int = 0, timeout: float = 60) -> Any:
-    """Wait for the map in iframe ``index`` to be drawn (outlines loaded); return it.
+def wait_map(page: Any, index: int = 0, timeout: float = 60, whole: bool = True) -> Any:
+    """Wait for the map in iframe ``index`` to be drawn (every outline layer loaded, or
+    with ``whole=False`` only the land drawn first); return it.
 
     A page being replaced (navigation, a rerun) may remove the frame under us: that is
     retried, not failed, until ``timeout``."""
@@ -235,7 +245,7 @@ def wait_map(page: Any, index: int = 0, timeout: float = 60) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if frame.locator("body").evaluate(_OUTLINES_JS, timeout=5_000) > 300:
+            if frame.locator("body").evaluate(OUTLINES_JS, whole, timeout=5_000):
                 return frame
         except PlaywrightError:
             pass

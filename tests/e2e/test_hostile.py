@@ -38,7 +38,7 @@ PAYLOADS = (
     "'); alert('quote');// \\u2028 {{7*7}}",
     "[enlace](javascript:alert('md')) **negrita** $x^2$ <b>b</b>",
 )
-NAME = PAYLOADS[0] + " " + PAYLOADS[3] + " ${x} `y`"
+NAME = PAYLOADS[0] + " " + PAYLOADS[3] + " ${x} `y` {{7*7}} {% if"
 SPOT = (-33.45694, -70.64827)  # Santiago, comuna 13101
 
 

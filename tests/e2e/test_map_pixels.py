@@ -183,7 +183,7 @@ _LINE_OPACITY_JS = """(_, key) => {
     const out = [];
     window.map_div.eachLayer(l => {
         if (l.feature && l.feature.properties && l.feature.properties[key]
-            && l.feature.properties.country && l.options.fill === false) out.push(l.options.opacity);
+            && l.feature.properties.country && l.options.stroke) out.push(l.options.opacity);
         else if (key === 'comuna_code' && l.feature && l.feature.properties
             && l.feature.properties.comuna_code) out.push(l.options.opacity);
     });

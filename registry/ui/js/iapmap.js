@@ -52,19 +52,61 @@
     return box;
   }
 
-  function fetchInto(layer, url) {
-    fetch(url)
-      .then(function (r) { return r.json(); })
-      .then(function (data) { layer.addData(data); layer.fire('iap:loaded'); });
+  // -- loading order: what lies under the entries first, the rest once that is drawn --
+  var first = [];  // the fetches of the first layers (promises)
+  var later = [];  // the deferred fetches, not yet started (functions)
+  var pending = {first: 0, later: 0};
+
+  var parsed = {};  // url -> promise of its JSON: a file drawn twice is fetched and parsed once
+
+  function load(layer, url, queue) {
+    pending[queue]++;
+    if (!parsed[url]) {
+      parsed[url] = fetch(url).then(function (r) { return r.json(); });
+    }
+    return parsed[url]
+      .then(function (data) { layer.addData(data); layer.fire('iap:loaded'); })
+      .finally(function () { pending[queue]--; });
+  }
+
+  /** Start the deferred fetches once the first layers are in and a frame has been drawn. */
+  function startLater() {
+    var settled = first.splice(0).map(function (p) { return p.catch(function () {}); });
+    Promise.all(settled).then(function () {
+      requestAnimationFrame(function () {
+        setTimeout(function () { later.splice(0).forEach(function (go) { go(); }); }, 0);
+      });
+    });
+  }
+
+  /**
+   * Fetch GeoJSON from `url` into `layer`. With `deferred`, the fetch starts only after the
+   * layers fetched at once (the land) are drawn, so that lines not yet visible (comunas below
+   * their zoom) and the other countries never delay the land under the entries.
+   */
+  function fetchInto(layer, url, deferred) {
+    if (!deferred) {
+      first.push(load(layer, url, 'first'));
+      return layer;
+    }
+    pending.later++;  // counted as pending from now, so no one mistakes it for loaded
+    later.push(function () { pending.later--; load(layer, url, 'later'); });
+    if (later.length === 1) setTimeout(startLater, 0);  // after this script (the entries)
     return layer;
+  }
+
+  /** Outline fetches not yet drawn: {first: n, later: n} (both 0 once the base is whole). */
+  function loading() {
+    return {first: pending.first, later: pending.later};
   }
 
   /**
    * Outlines fetched from `url`, drawn with `style` in pane `where` (land, outlines, borders),
    * shown from zoom `minZoom` on if given (below it the lines stay on the map, transparent:
-   * hundreds of comuna lines would grey a national view).
+   * hundreds of comuna lines would grey a national view); fetched after the land if
+   * `deferred` (see `fetchInto`).
    */
-  function outline(url, style, where, minZoom) {
+  function outline(url, style, where, minZoom, deferred) {
     var layer = L.geoJSON(null, {
       style: style, interactive: false, smoothFactor: 0.5, pane: pane(where)
     });
@@ -82,7 +124,7 @@
       layer.on('remove', function (e) { e.target._map && e.target._map.off('zoomend', update); });
       layer.on('iap:loaded', function () { shown = null; update(); });
     }
-    return fetchInto(layer, url);
+    return fetchInto(layer, url, deferred);
   }
 
   /**
@@ -151,22 +193,28 @@
   }
 
   /**
-   * Entries: `points` and `shapes` are GeoJSON FeatureCollections whose properties are
-   * id, n (name), k (kind label), c (colour), a (approximate location). Points are clustered
+   * Entries: `points` as columns (id, n name, x, y, ki index into the kind labels k, ci
+   * index into the colours c, a 1 if approximate; see mapview.entries_payload) and `shapes`
+   * a GeoJSON FeatureCollection whose properties are id, n, k, c, a. Each point becomes a
+   * canvas circle marker carrying `feature` as if read from GeoJSON. Points are clustered
    * at low zoom when `cluster` is true.
    */
   function entries(points, shapes, approx, cluster) {
     var onEach = bindTip(approx);
-    var pointLayer = L.geoJSON(points, {
-      pointToLayer: function (f, ll) {
-        var a = f.properties.a;
-        return L.circleMarker(ll, {
-          pane: pane('entries'), radius: a ? 7 : 5, color: a ? '#555' : '#222', weight: 1,
-          dashArray: a ? '3 2' : null, fillColor: f.properties.c, fillOpacity: a ? 0.45 : 0.9
-        });
-      },
-      onEachFeature: onEach
-    });
+    var markers = [];
+    for (var i = 0; i < points.id.length; i++) {
+      var a = points.a[i] === 1;
+      var props = {id: points.id[i], n: points.n[i], k: points.k[points.ki[i]],
+                   c: points.c[points.ci[i]], a: a};
+      var marker = L.circleMarker([points.y[i], points.x[i]], {
+        pane: pane('entries'), radius: a ? 7 : 5, color: a ? '#555' : '#222', weight: 1,
+        dashArray: a ? '3 2' : null, fillColor: props.c, fillOpacity: a ? 0.45 : 0.9
+      });
+      marker.feature = {type: 'Feature', properties: props,
+                        geometry: {type: 'Point', coordinates: [points.x[i], points.y[i]]}};
+      onEach(marker.feature, marker);
+      markers.push(marker);
+    }
     var shapeLayer = L.geoJSON(shapes, {
       pane: pane('shapes'),
       style: function (f) {
@@ -180,10 +228,12 @@
         chunkedLoading: true, disableClusteringAtZoom: 11,
         showCoverageOnHover: false, maxClusterRadius: 45
       });
-      clusters.addLayer(pointLayer);
+      // added once the group is on the map: before that, markercluster checks each new
+      // marker against every one already waiting (quadratic in the number of entries)
+      clusters.once('add', function () { clusters.addLayers(markers); });
       group.addLayer(clusters);
     } else {
-      group.addLayer(pointLayer);
+      group.addLayer(L.featureGroup(markers));
     }
     return group;
   }
@@ -306,6 +356,7 @@
     PANES: PANES,
     panes: panes,
     outline: outline,
+    loading: loading,
     labels: labels,
     labelsFrom: labelsFrom,
     entries: entries,

@@ -164,8 +164,9 @@ def _entry_from_url(frame: Any) -> None:
 
 def _view_layers(frame: Any, filters: Filters, lang: str, place: Any) -> tuple[Any, int]:
     """The map's view: fit to what the filters show when they change (Chile when there is
-    no filter, the countries chosen when the filter is by country; else the entries, a few
-    far from the rest, such as on islands, left out of the fit and counted), centre once on
+    no filter, the countries or admin-1 units chosen when the filter is by them, without
+    their far islands; else the entries, a few far from the rest left out of the fit; what
+    lies outside the view is counted), centre once on
     an entry opened by its link, fly to a place found."""
     group = folium.FeatureGroup(name=tr("ui_layer_view", lang=lang), control=False)
     drawn = frame[frame.geometry.notna()]
@@ -174,6 +175,10 @@ def _view_layers(frame: Any, filters: Filters, lang: str, place: Any) -> tuple[A
         bounds = mapview.CHILE
     elif filters.country and not filters.region and not filters.comuna:
         bounds = mapview.country_bounds(filters.country)  # a country filter shows the country
+    elif filters.region and not filters.comuna:  # a region filter shows the regions
+        bounds, left_out = mapview.region_view(filters.region, drawn.geometry.values)
+        if bounds is None and not drawn.empty:
+            bounds, left_out = mapview.fit_bounds(drawn.geometry.values)
     elif drawn.empty:
         bounds = None
     else:
