@@ -23,6 +23,7 @@ import csv
 import sys
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 from registry.geo.boundaries import comunas
 
@@ -572,14 +573,50 @@ PLACE_COLUMNS = [
 ]
 
 
+# Spanish-speaking countries of the region (their places' names are Spanish)
+SPANISH_SPEAKING = {
+    "AR", "BO", "CL", "CO", "CR", "CU", "DO", "EC", "GT", "HN", "MX", "NI", "PA", "PE", "PR",
+    "PY", "SV", "UY", "VE",
+}  # fmt: skip
+# capitals that NE names by their English exonym; their NE ``name_es`` is the city's name
+ENGLISH_EXONYMS = {"Mexico City", "Havana", "Panama City"}
+
+
+def place_name(r: dict[str, str]) -> str:
+    """A place's name as the map labels it: NE's ``name``, but in a Spanish-speaking country
+    its ``name_es`` where that is the same name with the accents NE's left out ("Bogota" ->
+    "Bogotá", "Rio Grande" -> "Río Grande"), or the city's own name where NE uses an English
+    one ("Mexico City" -> "Ciudad de México"). NE's ``name_es`` is otherwise not used: it is
+    often another or a longer name ("Santiago de Chile", "Puebla de Zaragoza").
+
+    Examples
+    --------
+    >>> place_name({"name": "Bogota", "name_es": "Bogotá", "iso_a2": "CO"})
+    'Bogotá'
+    >>> place_name({"name": "Puebla", "name_es": "Puebla de Zaragoza", "iso_a2": "MX"})
+    'Puebla'
+    >>> place_name({"name": "Belem", "name_es": "Belém", "iso_a2": "BR"})  # not Spanish
+    'Belem'
+    """
+    name, spanish = r["name"], r["name_es"].strip()
+    if r["iso_a2"] not in SPANISH_SPEAKING or not spanish or not spanish.isprintable():
+        return name
+    if name in ENGLISH_EXONYMS:
+        return spanish
+    if name.isascii() and not spanish.isascii() and fold(spanish) == fold(name):
+        return spanish
+    return name
+
+
 def build_places(path: Path) -> list[dict[str, str]]:
-    """Natural Earth populated places (public domain), copied as they are: name, ASCII name,
-    feature class, country, admin-1 name, position, NE's label ``min_zoom`` and GeoNames id."""
+    """Natural Earth populated places (public domain): name (see ``place_name``), ASCII
+    name, feature class, country, admin-1 name, position, NE's label ``min_zoom`` and
+    GeoNames id, copied."""
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     return [
         {
-            "name": r["name"],
+            "name": place_name(r),
             "name_ascii": r["nameascii"],
             "kind": r["featurecla"],
             "iso_a2": r["iso_a2"],
@@ -589,7 +626,7 @@ def build_places(path: Path) -> list[dict[str, str]]:
             "min_zoom": r["min_zoom"],
             "geonameid": r["geonameid"],
         }
-        for r in sorted(rows, key=lambda r: (r["iso_a2"], r["name"]))
+        for r in sorted(rows, key=lambda r: (r["iso_a2"], place_name(r)))
     ]
 
 
@@ -655,11 +692,464 @@ def build_admin1(path: Path, out: Path) -> int:
     return len(table)
 
 
+# -- more sourced entries (../shared/data/more_entries/, issue 18) --------------------------
+# Our reading of each candidate row, matched by the start of its name. A row that lists
+# several clusters becomes one entry per cluster only where the source names each one
+# (name and sector of each below); the row's other fields apply to every one of them.
+# Locations: outside Chile the finest unit is the admin-1 unit; a row spanning several units
+# is located to its country. Rows left out say why (SKIPPED_MORE).
+MORE_BARRIOS = {
+    # name prefix -> (name, region, comuna, locality, convocatoria year, cohort)
+    "Barrio Comercial Laraquete": (
+        "Laraquete", "08", "08202", "Laraquete (Arauco)", "2014",
+        "primera convocatoria nacional (2014, 60 barrios)",
+    ),
+    "Barrio Comercial Contulmo Centro": (
+        "Contulmo Centro", "08", "08204", "Contulmo", "2014",
+        "primera convocatoria nacional (2014, 60 barrios)",
+    ),
+    "Barrio Comercial Cañete Centro": (
+        "Cañete Centro", "08", "08203", "Cañete", "2014",
+        "primera convocatoria nacional (2014, 60 barrios)",
+    ),
+    "Barrio Quechereguas": (
+        "Quechereguas", "07", "07304", "Molina", "",
+        "en el programa en agosto de 2017 (año de ingreso no indicado en la fuente)",
+    ),
+}  # fmt: skip
+
+# name prefix -> (initiative_type, program, program_detail, funding, country, region,
+#                 precision, locality, start_year, [(name, sector, sector_detail), ...])
+MORE_IAP = {
+    "Programa Estratégico Regional: Turismo Activo": (
+        "strategic_program", "corfo_per",
+        "CORFO, Programas Estratégicos Regionales (documento de 2016)", "public_national",
+        "CL", "15", "region", "Borde costero de Arica", "",
+        [("Programa Estratégico Regional: Turismo Activo y Patrimonial en el Borde Costero "
+          "de Arica", "tourism", "")],
+    ),
+    "Asociación Altiplánica de Turismo Sustentable (Altus)": (
+        "business_network", "corfo_per", "CORFO, con el PER Descubre Tamarugal",
+        "public_national", "CL", "01", "region", "Provincia del Tamarugal", "2017",
+        [("Asociación Altiplánica de Turismo Sustentable (Altus): proyecto de tres años con "
+          "Descubre Tamarugal", "tourism", "")],
+    ),
+    'Proyecto de Bien Público "Rescate ancestral': (
+        "territorial_project", "corfo_other", "CORFO Bien Público, ejecutado por Cordenor",
+        "public_national", "CL", "01", "region", "Provincia del Tamarugal", "",
+        [('Proyecto de Bien Público "Rescate ancestral: Estrategias para el fortalecimiento '
+          'del turismo indígena en Tarapacá"', "tourism", "Turismo indígena")],
+    ),
+    "Iniciativas clúster de la Cámara de Comercio de Bogotá": (
+        "cluster", "chamber_of_commerce", "Cámara de Comercio de Bogotá", "",
+        "CO", "CO-DC", "region", "Bogotá", "2013",
+        [
+            ("Iniciativa clúster de Industrias Creativas y Contenidos (Bogotá)",
+             "creative_culture", "Industrias creativas y contenidos"),
+            ("Iniciativa clúster de Software y TI (Bogotá)", "ict", "Software y TI"),
+            ("Iniciativa clúster de Turismo de Negocios y Eventos (Bogotá)", "tourism",
+             "Turismo de negocios y eventos"),
+            ("Iniciativa clúster de Marroquinería y Cuero (Bogotá)", "textiles_fashion",
+             "Marroquinería y cuero"),
+            ("Iniciativa clúster de Prendas de Vestir (Bogotá)", "textiles_fashion",
+             "Prendas de vestir"),
+            ("Iniciativa clúster de Joyería y Bisutería (Bogotá)", "textiles_fashion",
+             "Joyería y bisutería"),
+        ],
+    ),
+    "Clúster Macrosnacks": (
+        "cluster", "chamber_of_commerce", "Cámara de Comercio de Cali", "",
+        "CO", "CO-VAC", "region", "Cali", "",
+        [("Clúster Macrosnacks (alimentos procesados empacados), Valle del Cauca",
+          "food_beverages", "Alimentos procesados empacados")],
+    ),
+    "Clúster Excelencia Clínica": (
+        "cluster", "chamber_of_commerce", "Cámara de Comercio de Cali", "",
+        "CO", "CO-VAC", "region", "Cali", "",
+        [("Clúster Excelencia Clínica (servicios clínicos), Valle del Cauca", "health",
+          "Servicios clínicos")],
+    ),
+    "Clúster Proteína Blanca": (
+        "cluster", "chamber_of_commerce", "Cámara de Comercio de Cali", "",
+        "CO", "CO-VAC", "region", "Cali", "",
+        [("Clúster Proteína Blanca (huevo, pollo, cerdo), Valle del Cauca",
+          "agri_forestry_livestock", "Huevo, pollo y cerdo")],
+    ),
+    "Clúster de Bioenergía": (
+        "cluster", "chamber_of_commerce", "Cámara de Comercio de Cali", "",
+        "CO", "CO-VAC", "region", "Cali", "",
+        [("Clúster de Bioenergía, Valle del Cauca", "energy", "Bioenergía")],
+    ),
+    "Clúster de Belleza y Cuidado Personal": (
+        "cluster", "chamber_of_commerce", "Cámara de Comercio de Cali", "",
+        "CO", "CO-VAC", "region", "Cali", "",
+        [("Clúster de Belleza y Cuidado Personal, Valle del Cauca", "manufacturing",
+          "Belleza y cuidado personal")],
+    ),
+    "Clúster Sistema Moda": (
+        "cluster", "chamber_of_commerce", "Cámara de Comercio de Cali", "",
+        "CO", "CO-VAC", "region", "Cali", "",
+        [("Clúster Sistema Moda, Valle del Cauca", "textiles_fashion", "")],
+    ),
+    "Clúster de Economía Digital": (
+        "cluster", "chamber_of_commerce", "Cámara de Comercio de Cali", "",
+        "CO", "CO-VAC", "region", "Cali", "",
+        [("Clúster de Economía Digital, Valle del Cauca", "ict", "Economía digital")],
+    ),
+    "Clúster de Derivados Lácteos": (
+        "cluster", "chamber_of_commerce", "Cámara de Comercio de Medellín para Antioquia", "",
+        "CO", "CO-ANT", "region", "Medellín", "",
+        [("Clúster de Derivados Lácteos (Cámara de Comercio de Medellín para Antioquia)",
+          "food_beverages", "Derivados lácteos")],
+    ),
+    "Clúster de Construcción de la Cámara de Comercio de Bucaramanga": (
+        "cluster", "chamber_of_commerce", "Cámara de Comercio de Bucaramanga", "",
+        "CO", "CO-SAN", "region", "Bucaramanga", "",
+        [("Clúster de Construcción de la Cámara de Comercio de Bucaramanga", "construction",
+          "")],
+    ),
+    "Clúster de Transformación Digital de Guayaquil": (
+        "cluster", "", "", "", "EC", "EC-G", "region", "Guayaquil", "",
+        [("Clúster de Transformación Digital de Guayaquil", "ict", "Transformación digital")],
+    ),
+    "Ecuador national cluster agenda": (
+        "cluster", "ministry",
+        "Ministerio de Producción (MPCEIP), Estrategia Nacional de Competitividad: agenda de "
+        "20 clústeres presentada el 10 de febrero de 2022", "",
+        "EC", "", "country", "", "",
+        [
+            (f"Clúster {name} (agenda nacional de clústeres del Ecuador)", sector, detail)
+            for name, sector, detail in (
+                ("Industria Forestal", "agri_forestry_livestock", "Industria forestal"),
+                ("Textil y Moda", "textiles_fashion", ""),
+                ("Café y Elaborados", "food_beverages", "Café y elaborados"),
+                ("Plástico", "manufacturing", "Plástico"),
+                ("Logístico", "logistics", ""),
+                ("Tecnológico", "ict", ""),
+                ("Chocolate", "food_beverages", "Chocolate"),
+                ("Arroz", "agri_forestry_livestock", "Arroz"),
+                ("Bebidas Alcohólicas", "food_beverages", "Bebidas alcohólicas"),
+                ("Oleaginosas y Aceites", "food_beverages", "Oleaginosas y aceites"),
+                ("Industrias Creativas", "creative_culture", ""),
+                ("Industria Láctea", "food_beverages", "Industria láctea"),
+                ("Atún", "fishing_aquaculture", "Atún"),
+                ("Súper Foods", "food_beverages", "Súper foods"),
+                ("Innovación en Salud", "health", "Innovación en salud"),
+                ("Financiero", "knowledge_services", "Servicios financieros"),
+                ("Bananero", "fruit", "Banano"),
+                ("Desarrollo Inmobiliario", "construction", "Desarrollo inmobiliario"),
+                ("Cáñamo Industrial", "agri_forestry_livestock", "Cáñamo industrial"),
+                ("Minería Responsable", "mining", "Minería responsable"),
+            )
+        ],
+    ),
+    "Red de Clústers de Nuevo León": (
+        "cluster", "other",
+        "Gobierno de Nuevo León (triple hélice); clústeres fundados desde 2000, red creada en "
+        "2017", "", "MX", "MX-NLE", "region", "Área metropolitana de Monterrey", "",
+        [
+            (f"Clúster {name} de Nuevo León", sector, detail)
+            for name, sector, detail in (
+                ("Agroalimentario", "food_beverages", "Agroalimentario"),
+                ("Aeroespacial", "manufacturing", "Aeroespacial"),
+                ("Automotriz (CLAUT)", "manufacturing", "Automotriz"),
+                ("de Biotecnología", "knowledge_services", "Biotecnología"),
+                ("de Nanotecnología", "knowledge_services", "Nanotecnología"),
+                ("de Electrodomésticos", "manufacturing", "Electrodomésticos"),
+                ("de Servicios Médicos", "health", "Servicios médicos"),
+                ("de TI y Software", "ict", "TI y software"),
+                ("de Medios Creativos Digitales", "creative_culture", "Medios creativos digitales"),
+                ("de Vivienda", "construction", "Vivienda"),
+                ("de Turismo", "tourism", ""),
+                ("Energético", "energy", ""),
+                ("de Herramentales", "manufacturing", "Herramentales"),
+            )
+        ],
+    ),
+    "Clúster de Educación Puebla-Tlaxcala": (
+        "cluster", "", "", "", "MX", "", "country", "Puebla y Tlaxcala", "",
+        [("Clúster de Educación Puebla-Tlaxcala", "knowledge_services", "Educación")],
+    ),
+    "APL de Cafeicultura do Campo das Vertentes": (
+        "cluster", "other",
+        "Política de APL de Minas Gerais (Decreto 48.139/2021; Resolução SEDE 28/2021)", "",
+        "BR", "BR-MG", "region", "Campo das Vertentes", "",
+        [("APL de Cafeicultura do Campo das Vertentes", "agri_forestry_livestock",
+          "Caficultura")],
+    ),
+}  # fmt: skip
+
+# name prefix -> why the row is not an entry
+SKIPPED_MORE = {
+    "Programa Descubre Tamarugal": (
+        "the source itself flags it as possibly the bundled PER Turismo 'Altiplano "
+        "Sustentable' (same province, same sector, CORFO PER); not added twice"
+    ),
+    "Peru cluster mapping 2013": (
+        "clusters mapped as potential by a 2013 study, not initiatives; the fourth one's "
+        "region is cut off in the source"
+    ),
+}
+
+# what a row's notes say in a sentence of ours, before the source's notes
+MORE_NOTE_PREFIX = {
+    "Iniciativas clúster de la Cámara de Comercio de Bogotá": (
+        "Una de las seis iniciativas clúster nuevas de la Cámara de Comercio de Bogotá "
+        "(fuente de 2013)."
+    ),
+    "Ecuador national cluster agenda": (
+        "Uno de los 20 clústeres de la agenda nacional presentada el 10 de febrero de 2022; "
+        "ubicado solo al país."
+    ),
+    "Red de Clústers de Nuevo León": (
+        "Uno de los 13 clústeres de la Red de Clústers de Nuevo León; la fuente no da el año "
+        "de inicio de cada uno (los primeros, desde 2000)."
+    ),
+    "Clúster Macrosnacks": "Fuente: los clústeres tenían cinco años a la fecha del artículo.",
+    "Clúster de Educación Puebla-Tlaxcala": ("Abarca Puebla y Tlaxcala: ubicado solo al país."),
+}
+
+
+def _match(table: dict[str, Any], name: str) -> str | None:
+    return next((k for k in table if name.startswith(k)), None)
+
+
+def _firms(text: str) -> str:
+    """The leading count of firms or participants, as the source gives it ('' if none)."""
+    head = (text or "").strip().split(" ")[0].replace(",", "")
+    return head if head.isdigit() else ""
+
+
+def build_more(src: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The candidate rows of ``more_entries`` as IAP and barrio rows (see ``MORE_IAP``)."""
+    iap: list[dict[str, str]] = []
+    barrios: list[dict[str, str]] = []
+    rows = list(csv.DictReader(src.open(encoding="utf-8")))
+    notes_of = {r["name"]: r["notes"] for r in rows}
+    macrosnacks = next(n for n in notes_of if n.startswith("Clúster Macrosnacks"))
+    for r in rows:
+        name = r["name"]
+        notes = r["notes"]
+        if notes.strip() == "See Macrosnacks row.":  # the Valle clusters share one source
+            notes = notes_of[macrosnacks]
+        if _match(SKIPPED_MORE, name):
+            continue
+        key = _match(MORE_BARRIOS, name)
+        if key is not None:
+            bname, region, comuna, locality, year, cohort = MORE_BARRIOS[key]
+            barrios.append(
+                {
+                    "external_id": f"seed:barrio:{region}:{slug(bname)}",
+                    "name": bname,
+                    "kind": "barrio_comercial",
+                    "initiative_type": "commercial_district",
+                    "country": "CL",
+                    "region_code": region,
+                    "comuna_code": comuna,
+                    "locality": locality,
+                    "location_precision": "comuna",
+                    "sector": "retail_commerce",
+                    "funding_source": "public_national",
+                    "program": "sercotec_barrios",
+                    "program_detail": "",
+                    "lead_organization": "SERCOTEC",
+                    "convocatoria_year": year,
+                    "cohort": cohort,
+                    "n_businesses": _firms(r["n_firms_or_participants"]),
+                    "limits_description": "",
+                    "status": "published",
+                    "source_url": r["source_url"],
+                    "notes": SPANISH("notes", notes),
+                }
+            )
+            continue
+        key = _match(MORE_IAP, name)
+        if key is None:
+            raise SystemExit(f"a candidate row with no reading in MORE_IAP: {name}")
+        itype, program, detail, funding, country, region, precision, locality, year, parts = (
+            MORE_IAP[key]
+        )
+        text = " ".join(p for p in (MORE_NOTE_PREFIX.get(key, ""), SPANISH("notes", notes)) if p)
+        for entry, sector, sector_detail in parts:
+            iap.append(
+                {
+                    "external_id": f"seed:iap:{slug(entry)}",
+                    "name": entry,
+                    "kind": "iap",
+                    "initiative_type": itype,
+                    "country": country,
+                    "other_countries": "",
+                    "region_code": region,
+                    "comuna_code": "",
+                    "locality": locality,
+                    "location_precision": precision,
+                    "sector": sector,
+                    "sector_detail": sector_detail,
+                    "strategic_focus": "",
+                    "strategic_focus_other": "",
+                    "strategic_focus_detail": "",
+                    "funding_source": funding,
+                    "program": program,
+                    "program_detail": detail,
+                    "n_firms": _firms(r["n_firms_or_participants"]) if len(parts) == 1 else "",
+                    "start_year": year,
+                    "status": "published",
+                    "source_url": r["source_url"],
+                    "notes": text,
+                }
+            )
+    return iap, barrios
+
+
+# -- what other sources count (../shared/data/more_entries/country_aggregates.csv) ---------
+AGGREGATE_COLUMNS = [
+    "source",
+    "source_es",
+    "source_en",
+    "country",
+    "reference_date",
+    "metric",
+    "value",
+    "what_es",
+    "what_en",
+    "date_es",
+    "date_en",
+    "source_url",
+]
+# metric (and the source's unit) in words, ours: (Spanish, English)
+AGGREGATE_WHAT = {
+    "initiatives_georeferenced": ("Iniciativas georreferenciadas", "Georeferenced initiatives"),
+    "firms_in_initiatives": ("Empresas en las iniciativas", "Firms in the initiatives"),
+    "countries": ("Países", "Countries"),
+    "initiatives_total": ("Iniciativas en total", "Initiatives in total"),
+    "initiatives": ("Iniciativas", "Initiatives"),
+    "initiatives_sector_agriculture_livestock_fishing": (
+        "Iniciativas del sector agropecuario y pesquero (el mayor)",
+        "Initiatives in agriculture, livestock and fishing (the largest sector)",
+    ),
+    "meeting_participants": (
+        "Participantes de 10 países en la segunda reunión de la comunidad",
+        "Participants from 10 countries at the community's second meeting",
+    ),
+    "cluster_initiatives": ("Iniciativas clúster", "Cluster initiatives"),
+    "active_cluster_initiatives": (
+        "Iniciativas clúster activas, en 28 departamentos",
+        "Active cluster initiatives, in 28 departments",
+    ),
+    "routes_defined": (
+        "Rutas competitivas (clúster) definidas, en 22 departamentos",
+        "Competitive (cluster) routes defined, in 22 departments",
+    ),
+    "committees": ("Comités regionales", "Regional committees"),
+    "firms_supported": (
+        "Empresas apoyadas por los 4 primeros comités (8 meses)",
+        "Firms supported by the first 4 committees (8 months)",
+    ),
+}
+AGGREGATE_WHAT_BY_SCOPE = {  # where the same metric means more than its name says
+    ("CAF/CEPAL/GIZ interclúster programme", "cluster_initiatives"): (
+        "Iniciativas clúster de 8 países en el programa interclúster",
+        "Cluster initiatives from 8 countries in the intercluster programme",
+    ),
+    ("Red Cluster Colombia – Rutas Competitivas (early phase)", "initiatives"): (
+        "Iniciativas en 18 departamentos (2 por departamento)",
+        "Initiatives in 18 departments (2 per department)",
+    ),
+}
+AGGREGATE_DATES = {  # the source's wording of a date, in each language
+    "c. 2024 (undated in stored copy)": (
+        "c. 2024 (sin fecha en la copia guardada)",
+        "c. 2024 (undated in the stored copy)",
+    ),
+    "undated (after 2024)": ("sin fecha (posterior a 2024)", "undated (after 2024)"),
+}
+
+
+AGGREGATE_SOURCES = {  # the compiler's description of each source, in each language
+    "CEPAL IAPT platform": ("Plataforma IAPT de la CEPAL", "ECLAC's IAPT platform"),
+    "CEPAL IAPT platform (as reported by Primicias/Ecuador Times)": (
+        "Plataforma IAPT de la CEPAL (según Primicias / Ecuador Times)",
+        "ECLAC's IAPT platform (as reported by Primicias / Ecuador Times)",
+    ),
+    "CEPAL IAPT platform (as reported)": (
+        "Plataforma IAPT de la CEPAL (según Primicias / Ecuador Times)",
+        "ECLAC's IAPT platform (as reported by Primicias / Ecuador Times)",
+    ),
+    "CEPAL IAPT platform (as reported by Forbes Ecuador)": (
+        "Plataforma IAPT de la CEPAL (según Forbes Ecuador)",
+        "ECLAC's IAPT platform (as reported by Forbes Ecuador)",
+    ),
+    "CEPAL IAPT community": ("Comunidad IAPT de la CEPAL", "ECLAC's IAPT community"),
+    "CAF/CEPAL/GIZ interclúster programme": (
+        "Programa interclúster de CAF, CEPAL y GIZ",
+        "CAF, ECLAC and GIZ intercluster programme",
+    ),
+    "Ecuador MPCEIP cluster agenda": (
+        "Agenda de clústeres del MPCEIP (Ecuador)",
+        "MPCEIP cluster agenda (Ecuador)",
+    ),
+    "Red Cluster Colombia – Rutas Competitivas (early phase)": (
+        "Red Cluster Colombia – Rutas Competitivas (primera fase)",
+        "Red Cluster Colombia – Rutas Competitivas (early phase)",
+    ),
+    "CORFO Comités de Desarrollo Productivo Regional": (
+        "Comités de Desarrollo Productivo Regional de CORFO",
+        "CORFO Regional Productive Development Committees",
+    ),
+    "CORFO CDPR (first 4, 2023)": (
+        "Comités de Desarrollo Productivo Regional de CORFO (los 4 primeros, 2023)",
+        "CORFO Regional Productive Development Committees (the first 4, 2023)",
+    ),
+}
+
+
+def build_aggregates(src: Path) -> list[dict[str, str]]:
+    """Counts from other sources, with their dates and links, in both languages."""
+    rows = []
+    for r in csv.DictReader(src.open(encoding="utf-8")):
+        what = AGGREGATE_WHAT_BY_SCOPE.get((r["scope"], r["metric"])) or AGGREGATE_WHAT.get(
+            r["metric"]
+        )
+        if what is None:
+            raise SystemExit(f"an aggregate with no words in AGGREGATE_WHAT: {r['metric']}")
+        date = r["reference_date"]
+        date_es, date_en = AGGREGATE_DATES.get(date, (date, date))
+        source_es, source_en = AGGREGATE_SOURCES.get(r["scope"], (r["scope"], r["scope"]))
+        rows.append(
+            {
+                "source": r["scope"],
+                "source_es": source_es,
+                "source_en": source_en,
+                "country": r["country"],
+                "reference_date": date,
+                "metric": r["metric"],
+                "value": r["value"],
+                "what_es": what[0],
+                "what_en": what[1],
+                "date_es": date_es,
+                "date_en": date_en,
+                "source_url": r["source_url"],
+            }
+        )
+    return rows
+
+
 def main() -> None:
     shared = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data"
     OUT.mkdir(exist_ok=True)
     iap = build_iap(shared / "iap_examples.csv")
     barrios = build_barrios(shared / "barrios_comerciales.csv")
+    more_iap, more_barrios = build_more(
+        shared / "more_entries" / "candidate_initiatives_and_barrios.csv"
+    )
+    iap += more_iap
+    barrios += more_barrios
+    for rows in (iap, barrios):
+        ids = [r["external_id"] for r in rows]
+        if len(set(ids)) != len(ids):
+            raise SystemExit(
+                f"duplicate external ids: {sorted({i for i in ids if ids.count(i) > 1})}"
+            )
     SPANISH.check()
     write(OUT / "iap_examples.csv", IAP_COLUMNS, iap)
     write(OUT / "barrios_comerciales.csv", BARRIO_COLUMNS, barrios)
@@ -667,6 +1157,11 @@ def main() -> None:
         OUT / "regional_indicators.csv",
         INDICATOR_COLUMNS,
         build_indicators(shared / "regional_productivity.csv", shared / "regional_employment.csv"),
+    )
+    write(
+        OUT / "country_aggregates.csv",
+        AGGREGATE_COLUMNS,
+        build_aggregates(shared / "more_entries" / "country_aggregates.csv"),
     )
     write(OUT / "places_lac.csv", PLACE_COLUMNS, build_places(shared / "latam" / "places_lac.csv"))
     build_admin1(shared / "latam" / "admin1_lac_simplified.geojson", OUT / "admin1_lac.geojson")

@@ -367,6 +367,35 @@ def test_english_labels_numbers_and_dates(app_db: Registry, fake_map: FakeMap) -
     assert number(firms, "es") != f"{firms:,}"
 
 
+def test_the_statistics_page_sets_other_sources_beside_the_registry(
+    app_db: Registry, fake_map: FakeMap
+) -> None:
+    """The counts of CEPAL's platform and national programmes, with date and link, beside
+    this registry's initiatives of the same country; in English too."""
+    at = run("stats")
+    frames = [d.value for d in at.dataframe if "En este registro" in d.value.columns]
+    assert len(frames) == 1, [list(d.value.columns) for d in at.dataframe]
+    table = frames[0]
+    visitor = app_db.list(None, viewer=Actor("", "visitor"))
+    iap = visitor[visitor["kind"] == "iap"]
+    cepal_co = table[
+        (table["País"] == "Colombia") & table["Fuente"].str.startswith("Plataforma IAPT")
+    ]
+    assert cepal_co["Valor"].tolist() == ["84"] and cepal_co["Fecha"].tolist() == ["c. 2024"]
+    assert cepal_co["En este registro"].tolist() == [str((iap["country"] == "CO").sum())]
+    assert (iap["country"] == "CO").sum() >= 16  # the bundled Colombian clusters
+    assert all(u.startswith("http") for u in table["Enlace"])
+    # a programme's count of committees is no count of initiatives: nothing beside it
+    corfo = table[table["Cifra"] == "Comités regionales"]
+    assert corfo["En este registro"].tolist() == [""]
+    by_country = [c for c in at.markdown if "país" in c.value.lower()]
+    assert by_country, "no chart by country"
+    at.selectbox(key="lang").set_value("en").run()
+    frames = [d.value for d in at.dataframe if "In this registry" in d.value.columns]
+    assert len(frames) == 1
+    assert "Regional committees" in frames[0]["Figure"].tolist()
+
+
 def test_the_app_runs_on_postgis(
     _seeded_template: Path,
     postgis_schema: str,

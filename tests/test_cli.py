@@ -42,7 +42,7 @@ def test_seed_loads_every_sourced_entry_with_source_url(capsys, db: str) -> None
         for name in ("barrios_comerciales.csv", "iap_examples.csv")
         for _ in csv.DictReader((geodata_dir() / name).open(encoding="utf-8"))
     )
-    assert expected == 81
+    assert expected == 139  # 65 barrios, 74 initiatives (geodata/README.md)
     code, out, _ = run(capsys, "--db", db, "list", "--format", "json")
     records = json.loads(out)
     assert len(records) == expected
@@ -57,7 +57,7 @@ def test_seed_loads_every_sourced_entry_with_source_url(capsys, db: str) -> None
         "multi_country",
     }
     code, out, _ = run(capsys, "--db", db, "seed")
-    assert "0 entrada(s) creada(s)" in out and "81 sin cambios" in out
+    assert "0 entrada(s) creada(s)" in out and "139 sin cambios" in out
 
 
 def test_update_conflict_history_revert_exit_codes(capsys, db: str, tmp_path: Path) -> None:
@@ -223,7 +223,7 @@ def test_backup_while_registry_exists(capsys, db: str, tmp_path: Path) -> None:
     dest = tmp_path / "snap" / "copy.gpkg"
     assert run(capsys, "--db", db, "backup", str(dest))[0] == 0
     code, out, _ = run(capsys, "--db", str(dest), "list", "--format", "json")
-    assert code == 0 and len(json.loads(out)) == 81
+    assert code == 0 and len(json.loads(out)) == 139
 
 
 def test_monitoring_commands(capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path) -> None:

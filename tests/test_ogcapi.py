@@ -264,7 +264,7 @@ def test_the_api_serves_a_postgis_registry(
     try:
         summary = _ogr("ogrinfo", "-ro", "-so", f"OAPIF:{server.url}", "barrios")
         expected = len(_published(server.registry, "barrio_comercial"))
-        assert expected == 61 and f"Feature Count: {expected}" in summary
+        assert expected == 65 and f"Feature Count: {expected}" in summary
     finally:
         _stop(server)
 

@@ -15,7 +15,23 @@ from registry.schema.codes import label
 from registry.schema.fields import FIELDS_BY_NAME
 from registry.ui import components, resources, state
 
-CHARTS = ("sector", "strategic_focus", "funding_source", "region_code", "program", "kind")
+CHARTS = (
+    "country",
+    "sector",
+    "strategic_focus",
+    "funding_source",
+    "region_code",
+    "program",
+    "kind",
+)
+# figures of other sources that count initiatives, comparable with this registry's
+_COMPARABLE = {
+    "initiatives",
+    "initiatives_total",
+    "initiatives_georeferenced",
+    "active_cluster_initiatives",
+    "cluster_initiatives",
+}
 # Vega's number format of each language (axes and tooltips of the charts)
 _NUMBERS = {
     "es": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["$", ""]},
@@ -100,6 +116,54 @@ def _bar(rows: list[dict], field: str, lang: str) -> None:
         frame.to_csv(index=False).encode("utf-8"),
         file_name=f"stats_{field}.csv",
         key=f"dl_{field}",
+    )
+
+
+@st.cache_data(show_spinner=False)
+def _aggregates(path: str) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _external_counts(frame: Any, lang: str) -> None:
+    """Counts published by other sources (``geodata/country_aggregates.csv``, with dates
+    and links) beside this registry's initiatives of the same country under the current
+    filters."""
+    from registry.paths import geodata_dir
+
+    table = _aggregates(str(geodata_dir() / "country_aggregates.csv"))
+    iap = frame[frame["kind"] == "iap"]
+    per_country = iap["country"].value_counts()
+
+    def here(row: Any) -> str:
+        if row["metric"] not in _COMPARABLE or row["source"].startswith("CAF"):
+            return ""
+        n = len(iap) if row["country"] == "LAC" else int(per_country.get(row["country"], 0))
+        return number(n, lang)
+
+    def country(code: str) -> str:
+        return (
+            tr("ui_ext_all_countries", lang=lang) if code == "LAC" else label("country", code, lang)
+        )
+
+    view = pd.DataFrame(
+        {
+            tr("ui_ext_source", lang=lang): table["source_es" if lang == "es" else "source_en"],
+            tr("ui_ext_country", lang=lang): [country(c) for c in table["country"]],
+            tr("ui_ext_date", lang=lang): table["date_es" if lang == "es" else "date_en"],
+            tr("ui_ext_what", lang=lang): table["what_es" if lang == "es" else "what_en"],
+            tr("ui_ext_value", lang=lang): table["value"],
+            tr("ui_ext_here", lang=lang): [here(r) for _, r in table.iterrows()],
+            tr("ui_ext_link", lang=lang): table["source_url"],
+        }
+    )
+    st.subheader(tr("ui_external_counts", lang=lang), anchor=False)
+    st.caption(tr("ui_external_caption", lang=lang))
+    link = tr("ui_ext_link", lang=lang)
+    st.dataframe(
+        view,
+        hide_index=True,
+        width="stretch",
+        column_config={link: st.column_config.LinkColumn(link)},
     )
 
 
@@ -202,6 +266,7 @@ def page() -> None:
     st.subheader(tr("ui_stats_table", lang=lang), anchor=False)
     frame = resources.entries(resources.version(), f"{filters!r}|{viewer!r}", filters, viewer)
     st.dataframe(_entries_view(frame, lang), hide_index=True, width="stretch")
+    _external_counts(frame, lang)
     _convergence(lang)
 
 
