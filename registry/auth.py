@@ -180,8 +180,10 @@ def can(
 
     Actions: ``create``, ``update``, ``delete``, ``revert``, ``review`` (publish, reject,
     write the review note), ``set_editors``, ``manage_users``, ``export_restricted``,
-    ``manage_indicators`` (import or remove indicator series), ``monitor`` (record goals,
-    indicators, values and reviews of an entry, and read its review log).
+    ``manage_indicators`` (import or remove indicator series), ``manage_boundaries``
+    (import official boundaries; administrators only: it re-assigns entries' codes),
+    ``monitor`` (record goals, indicators, values and reviews of an entry, and read its
+    review log).
 
     Coordinators create entries as drafts or submissions and change the entries they own or
     are named editor of (a rejected entry too, to mend and submit it again), never archived
@@ -202,7 +204,7 @@ def can(
     """
     if actor.role == "admin":
         return True
-    if action in ("manage_users", "export_restricted"):
+    if action in ("manage_users", "export_restricted", "manage_boundaries"):
         return False
     if actor.role == "manager":
         return action in (
@@ -240,6 +242,7 @@ _ACTION_TEXT = {
         "manage_users": "administrar usuarios",
         "export_restricted": "exportar campos restringidos",
         "manage_indicators": "importar o eliminar series de indicadores",
+        "manage_boundaries": "importar límites administrativos oficiales",
         "monitor": "registrar el seguimiento (metas, indicadores, valores, revisiones) de esta entrada",
     },
     "en": {
@@ -252,6 +255,7 @@ _ACTION_TEXT = {
         "manage_users": "manage users",
         "export_restricted": "export restricted fields",
         "manage_indicators": "import or remove indicator series",
+        "manage_boundaries": "import official administrative boundaries",
         "monitor": "record the monitoring (goals, indicators, values, reviews) of this entry",
     },
 }

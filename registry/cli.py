@@ -198,6 +198,26 @@ def _parser() -> argparse.ArgumentParser:
     bsub = p.add_subparsers(dest="bnd_command", required=True)
     b = bsub.add_parser("list", help="each country's admin-1 units: how many, from which source")
     b.add_argument("--json", action="store_true")
+    b = bsub.add_parser(
+        "import",
+        help="a country's official units in place of the bundled ones (entries re-assigned)",
+    )
+    b.add_argument("country", help="ISO 3166-1 alpha-2 code (CO, BR, MX, CL...)")
+    b.add_argument("file", help="any vector file GDAL reads (GeoPackage, Shapefile, GeoJSON...)")
+    b.add_argument(
+        "--level",
+        type=int,
+        choices=(1, 2),
+        required=True,
+        help="1: regions, departments, states; 2: Chile's comunas",
+    )
+    b.add_argument(
+        "--code-field",
+        required=True,
+        help="field with each unit's code: Chile's CUT, elsewhere ISO 3166-2 (CO-ANT)",
+    )
+    b.add_argument("--name-field", required=True, help="field with each unit's name")
+    b.add_argument("--as", dest="as_user", metavar="USERNAME")
     p = cmd("monitoring", "goals, indicators and values over time; programme view")
     msub = p.add_subparsers(dest="mon_command", required=True)
     m = msub.add_parser("show", help="an entry's goals, indicators (with progress) and values")
@@ -521,10 +541,23 @@ def _print_stats(result: dict[str, Any]) -> None:
 
 def _boundaries(args: argparse.Namespace) -> int:
     """``boundaries list``: for each country of the code list, its admin-1 units (and
-    comunas) and their source, or that none are installed."""
-    from registry.geo.boundaries import boundary_status
-
-    rows = [boundary_status(c.code) for c in CODE_LISTS["country"]]
+    comunas) and their source, or that none are installed (the registry's own, official
+    units included, where there is one). ``boundaries import``: see
+    ``Registry.import_boundaries``."""
+    reg = Registry(getattr(args, "db", None))
+    if args.bnd_command == "import":
+        report = reg.import_boundaries(
+            args.country.upper(),
+            args.file,
+            args.level,
+            args.code_field,
+            args.name_field,
+            reg.actor(args.as_user),
+        )
+        print(report.message())
+        return 0
+    bset = reg.boundary_set()
+    rows = [bset.status(c.code) for c in CODE_LISTS["country"]]
     if args.json:
         _print_json(rows)
         return 0

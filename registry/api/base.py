@@ -21,6 +21,7 @@ from registry.auth import (
     redacted,
 )
 from registry.errors import NotAllowed, NotFound, UsageError
+from registry.geo.boundaries import BoundarySet, default_boundaries
 from registry.i18n import tr
 from registry.store import Filters, Store, is_server_url, open_store
 
@@ -39,6 +40,32 @@ class RegistryBase:
     def __init__(self, db: str | None = None, store: Store | None = None):
         self.store = store or open_store(db)
         self._checked = False
+        self._boundaries: tuple[str, BoundarySet] | None = None
+
+    def boundary_set(self) -> BoundarySet:
+        """The boundaries this registry uses: the bundled ones, with the official units an
+        administrator imported (``import_boundaries``) in place of theirs; rebuilt only
+        when those change. The bundled ones where there is no registry yet."""
+        try:
+            store = self._ready()
+        except NotFound:
+            return default_boundaries()
+        stamp = store.official_units_stamp()
+        if stamp.startswith("0|"):
+            return default_boundaries()
+        if self._boundaries is None or self._boundaries[0] != stamp:
+            import shapely
+
+            from registry.geo.official import boundary_set
+
+            units = store.official_units()
+            frame = gpd.GeoDataFrame(
+                units.drop(columns="geom_wkb"),
+                geometry=shapely.from_wkb(units["geom_wkb"].map(bytes).to_numpy()),
+                crs="EPSG:4326",
+            )
+            self._boundaries = (stamp, boundary_set(frame))
+        return self._boundaries[1]
 
     # -- set-up --------------------------------------------------------------------------
     def init(self) -> None:

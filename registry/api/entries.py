@@ -118,7 +118,7 @@ class EntriesMixin(RegistryBase):
     ) -> tuple[builtins.list[Any], builtins.list[Problem]]:
         """Validate rows and check their locations; problems carry the file's row numbers."""
         models, problems = validate_records(rows)
-        fixes, loc_problems = resolve_locations(models)
+        fixes, loc_problems = resolve_locations(models, boundaries=self.boundary_set())
 
         def renumber(p: Problem) -> Problem:
             row = None if row_numbers is None or p.row is None else row_numbers[p.row - 1]

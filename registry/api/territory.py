@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import builtins
+import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from registry.api.base import RegistryBase
 from registry.auth import (
@@ -15,9 +18,9 @@ from registry.auth import (
     require,
 )
 from registry.errors import NotFound, UsageError
-from registry.geo.boundaries import admin1, comunas, regions
+from registry.geo.boundaries import default_boundaries
 from registry.geo.locate import reverse_geocode
-from registry.i18n import tr
+from registry.i18n import number, tr
 from registry.layers.context import regional_context
 from registry.layers.derived import DERIVED, convergence, with_derived
 from registry.layers.indicators import COLUMNS as INDICATOR_COLUMNS
@@ -26,7 +29,62 @@ from registry.paths import geodata_dir
 from registry.stats import BY_FIELDS, DEFAULT_BY, per_region, summary
 from registry.store import Filters
 
-__all__ = ["TerritoryMixin"]
+__all__ = ["BoundaryReport", "TerritoryMixin"]
+
+
+@dataclass(frozen=True)
+class BoundaryReport:
+    """What ``import_boundaries`` did: the units stored, what the cleaning corrected, and
+    the entries whose codes changed (``after`` None: no new unit holds them, codes kept)."""
+
+    country: str
+    level: int
+    file: str
+    units: int
+    replaced: int
+    slivers: int
+    sliver_km2: float
+    gaps: int
+    gap_km2: float
+    entries: int
+    changes: builtins.list[dict[str, Any]]
+
+    def message(self, lang: str | None = None) -> str:
+        """The report as a person reads it, one changed entry per line."""
+        moved = [c for c in self.changes if c["after"] is not None]
+        outside = [c for c in self.changes if c["after"] is None]
+        lines = [
+            tr(
+                "bnd_imported",
+                lang=lang,
+                n=number(self.units, lang),
+                country=self.country,
+                level=self.level,
+                file=self.file,
+                slivers=number(self.slivers, lang),
+                km2=number(self.sliver_km2, lang, 1),
+                gaps=number(self.gaps, lang),
+                gap_km2=number(self.gap_km2, lang, 1),
+            ),
+            tr(
+                "bnd_reassigned",
+                lang=lang,
+                n=number(len(moved), lang),
+                country=self.country,
+                same=number(self.entries - len(self.changes), lang),
+            ),
+        ]
+
+        def codes(pair: Any) -> str:
+            return "/".join(c for c in pair if c) or "-"
+
+        lines += [
+            f"  {c['name']} ({c['id']}): {codes(c['before'])} -> {codes(c['after'])}" for c in moved
+        ]
+        if outside:
+            lines.append(tr("bnd_outside", lang=lang, n=number(len(outside), lang)))
+            lines += [f"  {c['name']} ({c['id']}): {codes(c['before'])}" for c in outside]
+        return "\n".join(lines)
 
 
 class TerritoryMixin(RegistryBase):
@@ -121,31 +179,106 @@ class TerritoryMixin(RegistryBase):
 
     def boundaries(self, level: str, simplified: bool = True) -> gpd.GeoDataFrame:
         """Chile's regions or comunas, or every country's admin-1 units (``level``:
-        ``region``, ``comuna``, ``admin1``), simplified for display by default."""
+        ``region``, ``comuna``, ``admin1``) of this registry's boundaries (official units
+        where imported), simplified for display by default."""
+        if level not in ("region", "comuna", "admin1"):
+            raise UsageError(tr("unknown_code", value=level, allowed="region, comuna, admin1"))
+        bset = self.boundary_set()
+        if simplified:
+            return bset.display(level)
         if level == "region":
-            return regions(simplified=simplified)
-        if level == "comuna":
-            return comunas(simplified=simplified)
-        if level == "admin1":
-            return admin1(simplified=simplified)
-        raise UsageError(tr("unknown_code", value=level, allowed="region, comuna, admin1"))
+            return bset.regions()
+        return bset.comunas if level == "comuna" else bset.admin1
 
     def locate(self, lon: float, lat: float) -> dict[str, str | None]:
         """Country, admin-1 unit and (in Chile) comuna of a point, codes and names; None
         values at sea or outside the countries with boundaries."""
-        row = reverse_geocode([lon], [lat]).iloc[0]
+        row = reverse_geocode([lon], [lat], self.boundary_set()).iloc[0]
         return {k: (None if row[k] is None else str(row[k])) for k in row.index}
 
     def region_names(self) -> dict[str, str]:
         """Admin-1 unit names by code, every country with boundaries (Chile's regions by CUT
         code, the others by ISO 3166-2 code; ``00`` = Chile, in the indicator tables)."""
-        table = admin1()
+        table = self.boundary_set().admin1
         return {"00": "Chile", **dict(zip(table.region_code, table.region_name, strict=True))}
 
     def comuna_names(self) -> dict[str, str]:
         """Comuna names by code."""
-        table = comunas()
+        table = self.boundary_set().comunas
         return dict(zip(table.comuna_code, table.comuna_name, strict=True))
+
+    def import_boundaries(
+        self,
+        country: str,
+        path: str | Path,
+        level: int,
+        code_field: str,
+        name_field: str,
+        actor: Actor,
+    ) -> BoundaryReport:
+        """Put a country's official units (from any file GDAL reads) in place of the
+        bundled ones, and re-assign the country's entries to them, in one transaction.
+
+        The file is checked and cleaned as ``registry.geo.official.check_units`` says; any
+        problem refuses it whole (``ValidationFailed``, by feature number) and changes
+        nothing. Entries that no new unit holds keep their codes and are listed.
+        """
+        from registry.geo.locate import unit_codes
+        from registry.geo.official import boundary_set, check_units
+
+        store = self._ready()
+        require(actor, "manage_boundaries")
+        if not default_boundaries().has(country):
+            raise UsageError(tr("bnd_unknown_country", country=country))
+        checked = check_units(path, country, level, code_field, name_field)
+        source = f"{Path(path).name} ({dt.date.today().isoformat()})"
+        units = checked.units.assign(source=source)
+        current = self.boundary_set()
+        kept = store.official_units()
+        kept = kept[~((kept["country"] == country) & (kept["level"] == level))]
+        frame = pd.concat(
+            [
+                gpd.GeoDataFrame(
+                    kept.drop(columns="geom_wkb"),
+                    geometry=shapely.from_wkb(kept["geom_wkb"].map(bytes).to_numpy()),
+                    crs="EPSG:4326",
+                ),
+                units,
+            ],
+            ignore_index=True,
+        )
+        new = boundary_set(gpd.GeoDataFrame(frame, crs="EPSG:4326"))
+        rows = [
+            {
+                "country": country,
+                "level": level,
+                "code": code,
+                "name": name,
+                "source": source,
+                "geom_wkb": shapely.to_wkb(geom),
+            }
+            for code, name, geom in zip(
+                units["code"], units["name"], units.geometry.values, strict=True
+            )
+        ]
+        changes, checked_entries = store.replace_official_units(
+            country, level, rows, actor.username, lambda c, g: unit_codes(c, g, new)
+        )
+        self._boundaries = None
+        before = current.admin1[current.admin1["country"] == country]
+        return BoundaryReport(
+            country=country,
+            level=level,
+            file=Path(path).name,
+            units=len(units),
+            replaced=len(before) if level == 1 else len(current.comunas),
+            slivers=checked.slivers,
+            sliver_km2=checked.sliver_km2,
+            gaps=checked.gaps,
+            gap_km2=checked.gap_km2,
+            entries=checked_entries,
+            changes=changes,
+        )
 
     def convergence(
         self, indicator: str, start: int, end: int, period: str | None = None

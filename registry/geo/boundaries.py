@@ -38,6 +38,7 @@ import shapely
 __all__ = [
     "ADMIN1_SOURCE",
     "BOUNDARY_SOURCE",
+    "BoundarySet",
     "DISPLAY",
     "GAP_WIDTH_DEG",
     "admin1",
@@ -45,6 +46,7 @@ __all__ = [
     "boundary_status",
     "cache_dir",
     "comunas",
+    "default_boundaries",
     "has_boundaries",
     "place_point",
     "region_country",
@@ -131,19 +133,7 @@ def boundary_status(country: str | None) -> dict[str, object]:
         (admin-1 units) and ``comunas`` (Chile only). Where nothing is installed, the caller
         must not guess a region.
     """
-    if not has_boundaries(country):
-        return {"country": country, "installed": False}
-    units = admin1()
-    units = units[units["country"] == country]
-    out: dict[str, object] = {
-        "country": country,
-        "installed": True,
-        "source": units["source"].iloc[0],
-        "regions": len(units),
-    }
-    if country == "CL":
-        out["comunas"] = len(comunas())
-    return out
+    return default_boundaries().status(country)
 
 
 def _admin1_file() -> Path:
@@ -354,7 +344,8 @@ def regions(simplified: bool = False) -> gpd.GeoDataFrame:
 def place_point(
     region_code: str | None, comuna_code: str | None, country: str | None = "CL"
 ) -> shapely.Point | None:
-    """Return a point guaranteed inside the comuna, else the admin-1 unit, else the country.
+    """Return a point guaranteed inside the comuna, else the admin-1 unit, else the country
+    (of the bundled boundaries; a registry uses ``BoundarySet.place_point`` of its own).
 
     Used when a location is only known to the comuna, admin-1 unit or country: the point
     carries no more precision than that, and the entry's ``location_precision`` says so
@@ -367,25 +358,103 @@ def place_point(
     >>> reverse_geocode([p.x], [p.y]).country.tolist()
     ['CO']
     """
-    if comuna_code and country == "CL":
-        match = comunas().loc[lambda d: d.comuna_code == comuna_code]
-    elif region_code:
-        units = admin1()
-        match = units[(units.region_code == region_code) & (units.country == country)]
-    elif country and has_boundaries(country):
-        return _country_point(country)
-    else:
-        return None
-    if match.empty:
-        return None
-    return shapely.point_on_surface(match.geometry.iloc[0])
+    return default_boundaries().place_point(region_code, comuna_code, country)
 
 
-@lru_cache(maxsize=64)
-def _country_point(country: str) -> shapely.Point:
-    """A point inside ``country``: on the surface of its largest part (mainland, not an
-    island), at no place in particular."""
-    units = admin1()
-    union = shapely.coverage_union_all(units.loc[units.country == country].geometry.values)
-    parts = shapely.get_parts(union)
-    return shapely.point_on_surface(parts[int(np.argmax(shapely.area(parts)))])
+class BoundarySet:
+    """The boundaries one registry uses: the bundled ones (``default_boundaries``), or
+    those with official units an administrator imported in place of some countries'
+    (``registry.geo.official``). Reverse geocoding, location checks and the map read a
+    registry's set, never the module's defaults directly.
+
+    Parameters
+    ----------
+    admin1 : geopandas.GeoDataFrame
+        Columns as ``admin1()``: Chile's regions first, then the other countries' units.
+    comunas : geopandas.GeoDataFrame
+        Chile's comunas, columns as ``comunas()``.
+    key : str
+        Names this set (caches of derived indexes are keyed by it).
+    """
+
+    def __init__(self, admin1: gpd.GeoDataFrame, comunas: gpd.GeoDataFrame, key: str):
+        self.admin1 = admin1
+        self.comunas = comunas
+        self.key = key
+        self._countries = frozenset(admin1["country"])
+        self._display: dict[str, gpd.GeoDataFrame] = {}
+        self._points: dict[str, shapely.Point] = {}
+
+    def countries(self) -> frozenset[str]:
+        """The countries (ISO 3166-1 alpha-2) with admin-1 units in this set."""
+        return self._countries
+
+    def has(self, country: str | None) -> bool:
+        """True when this set has admin-1 units for ``country``."""
+        return country in self._countries
+
+    def status(self, country: str | None) -> dict[str, object]:
+        """What this set holds for ``country`` (see ``boundary_status``)."""
+        if not self.has(country):
+            return {"country": country, "installed": False}
+        units = self.admin1[self.admin1["country"] == country]
+        out: dict[str, object] = {
+            "country": country,
+            "installed": True,
+            "source": units["source"].iloc[0],
+            "regions": len(units),
+        }
+        if country == "CL":
+            out["comunas"] = len(self.comunas)
+        return out
+
+    def regions(self) -> gpd.GeoDataFrame:
+        """Chile's regions (``region_code, region_name, geometry``)."""
+        cl = self.admin1[self.admin1["country"] == "CL"]
+        return cl[["region_code", "region_name", "geometry"]].reset_index(drop=True)
+
+    def display(self, level: str) -> gpd.GeoDataFrame:
+        """``region``, ``comuna`` or ``admin1`` simplified for display (the defaults' own
+        display versions; official units simplified as a coverage at the region
+        tolerance)."""
+        if self.key == "default":
+            if level == "admin1":
+                return admin1(simplified=True)
+            return regions(simplified=True) if level == "region" else comunas(simplified=True)
+        if level not in self._display:
+            frame = {"region": self.regions(), "comuna": self.comunas, "admin1": self.admin1}[level]
+            spec = DISPLAY["comuna" if level == "comuna" else "region"]
+            simple = shapely.coverage_simplify(frame.geometry.values, spec.tolerance)
+            self._display[level] = frame.set_geometry(
+                gpd.GeoSeries(simple, crs="EPSG:4326", index=frame.index)
+            )
+        return self._display[level]
+
+    def place_point(
+        self, region_code: str | None, comuna_code: str | None, country: str | None = "CL"
+    ) -> shapely.Point | None:
+        """A point inside the comuna, else the admin-1 unit, else the country (see
+        ``place_point``)."""
+        if comuna_code and country == "CL":
+            match = self.comunas.loc[lambda d: d.comuna_code == comuna_code]
+        elif region_code:
+            units = self.admin1
+            match = units[(units.region_code == region_code) & (units.country == country)]
+        elif country and self.has(country):
+            if country not in self._points:
+                geoms = self.admin1.loc[self.admin1.country == country].geometry.values
+                parts = shapely.get_parts(shapely.coverage_union_all(geoms))
+                largest = parts[int(np.argmax(shapely.area(parts)))]
+                self._points[country] = shapely.point_on_surface(largest)
+            return self._points[country]
+        else:
+            return None
+        if match.empty:
+            return None
+        return shapely.point_on_surface(match.geometry.iloc[0])
+
+
+@lru_cache(maxsize=1)
+def default_boundaries() -> BoundarySet:
+    """The bundled boundaries: Chile's DPA 2023 and Natural Earth's admin-1 units."""
+    return BoundarySet(admin1(), comunas(), "default")

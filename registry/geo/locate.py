@@ -13,7 +13,6 @@ polygon over the plain coordinate arrays is faster than building point objects (
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,7 @@ import pandas as pd
 import shapely
 
 from registry.errors import Problem
-from registry.geo.boundaries import admin1, comunas, has_boundaries, place_point
+from registry.geo.boundaries import ADMIN1_SOURCE, BoundarySet, default_boundaries
 from registry.i18n import tr
 from registry.schema.codes import label
 
@@ -31,6 +30,7 @@ __all__ = [
     "admin1_codes",
     "resolve_locations",
     "reverse_geocode",
+    "unit_codes",
 ]
 
 # Simplified coastlines cut off piers and beaches: a point this close to a comuna (in degrees,
@@ -56,14 +56,19 @@ class _Index:
 _COLUMNS = ("country", "region_code", "comuna_code", "region_name", "comuna_name")
 
 
-@lru_cache(maxsize=1)
-def _index() -> _Index:
+_INDEXES: dict[str, _Index] = {}  # by BoundarySet.key; a few sets per process at most
+
+
+def _index(boundaries: BoundarySet | None = None) -> _Index:
     """Chile's comunas, then the other countries' admin-1 units: a point on a shared border
     (or in a sliver where two sources overlap) goes to the first, so Chile's official
     boundaries win over Natural Earth's drawing of its neighbours."""
-    cl = comunas()
-    units = admin1()
-    other = units[units["country"] != "CL"]
+    bset = boundaries or default_boundaries()
+    found = _INDEXES.get(bset.key)
+    if found is not None:
+        return found
+    cl = bset.comunas
+    other = bset.admin1[bset.admin1["country"] != "CL"]
     polygons = np.concatenate([cl.geometry.values, other.geometry.values])
     shapely.prepare(polygons)
     none = np.full(len(other), None, dtype=object)
@@ -74,19 +79,29 @@ def _index() -> _Index:
         "region_name": np.concatenate([cl["region_name"], other["region_name"]]).astype(object),
         "comuna_name": np.concatenate([cl["comuna_name"].to_numpy(dtype=object), none]),
     }
+    official = other["source"].to_numpy() != ADMIN1_SOURCE  # full-detail official units
     tolerance = np.r_[
-        np.full(len(cl), COAST_TOLERANCE_DEG), np.full(len(other), NE_COAST_TOLERANCE_DEG)
+        np.full(len(cl), COAST_TOLERANCE_DEG),
+        np.where(official, COAST_TOLERANCE_DEG, NE_COAST_TOLERANCE_DEG),
     ]
-    return _Index(polygons, shapely.bounds(polygons), shapely.STRtree(polygons), tolerance, columns)
+    index = _Index(
+        polygons, shapely.bounds(polygons), shapely.STRtree(polygons), tolerance, columns
+    )
+    if len(_INDEXES) >= 4:
+        _INDEXES.pop(next(iter(_INDEXES)))
+    _INDEXES[bset.key] = index
+    return index
 
 
-def reverse_geocode(lon: Any, lat: Any) -> pd.DataFrame:
+def reverse_geocode(lon: Any, lat: Any, boundaries: BoundarySet | None = None) -> pd.DataFrame:
     """Return country, admin-1 unit and (in Chile) comuna for each lon/lat pair.
 
     Parameters
     ----------
     lon, lat : array-like of float
         WGS84 coordinates.
+    boundaries : BoundarySet, optional
+        A registry's boundaries (default: the bundled ones).
 
     Returns
     -------
@@ -103,7 +118,7 @@ def reverse_geocode(lon: Any, lat: Any) -> pd.DataFrame:
     """
     lon = np.asarray(lon, dtype="float64").ravel()
     lat = np.asarray(lat, dtype="float64").ravel()
-    index = _index()
+    index = _index(boundaries)
     idx = np.full(len(lon), -1, dtype="int64")
     # A point on a shared border belongs to the comuna that comes first in the table.
     if len(lon) < _FEW_POINTS:
@@ -166,12 +181,14 @@ class _Hit:
     comuna_name: str | None
 
 
-def _in_country(lon: float, lat: float, country: str) -> _Hit | None:
+def _in_country(
+    lon: float, lat: float, country: str, boundaries: BoundarySet | None = None
+) -> _Hit | None:
     """The unit of ``country`` that holds (or, within its coast tolerance, touches) the
     point, though another source's unit came first. Where two sources' drawings of a
     border overlap (Chile's DPA and Natural Earth's Argentina along the Andes), the point
     belongs to the country its entry declares."""
-    index = _index()
+    index = _index(boundaries)
     point = shapely.Point(lon, lat)
     candidates = index.tree.query(point, predicate="dwithin", distance=float(index.tolerance.max()))
     for k in sorted(int(c) for c in candidates):
@@ -196,7 +213,7 @@ def _anchor(geom: Any) -> shapely.Point:
 
 
 def resolve_locations(
-    records: list[Any], first_row: int = 1
+    records: list[Any], first_row: int = 1, boundaries: BoundarySet | None = None
 ) -> tuple[list[LocationFix | None], list[Problem]]:
     """Check every entry's location against its country and fill its region/comuna codes.
 
@@ -212,6 +229,8 @@ def resolve_locations(
         Validated entries (``None`` items, from rows that failed validation, are skipped).
     first_row : int
         Row number of ``records[0]`` in the user's file, for the report.
+    boundaries : BoundarySet, optional
+        The registry's boundaries (default: the bundled ones).
 
     Returns
     -------
@@ -221,9 +240,10 @@ def resolve_locations(
     """
     fixes: list[LocationFix | None] = [None] * len(records)
     problems: list[Problem] = []
-    cl_table = comunas()
+    bset = boundaries or default_boundaries()
+    cl_table = bset.comunas
     comuna_region = dict(zip(cl_table.comuna_code, cl_table.region_code, strict=True))
-    units = admin1()
+    units = bset.admin1
     unit_country = dict(zip(units.region_code, units.country, strict=True))
 
     with_geom = [i for i, r in enumerate(records) if r is not None and r.geometry is not None]
@@ -231,8 +251,8 @@ def resolve_locations(
     xs = np.array([p.x for p in anchors])
     ys = np.array([p.y for p in anchors])
     # plain tuples: a pandas row per entry costs more than the geocoding itself
-    direct = list(reverse_geocode(xs, ys).itertuples(index=False)) if with_geom else []
-    swapped = list(reverse_geocode(ys, xs).itertuples(index=False)) if with_geom else []
+    direct = list(reverse_geocode(xs, ys, bset).itertuples(index=False)) if with_geom else []
+    swapped = list(reverse_geocode(ys, xs, bset).itertuples(index=False)) if with_geom else []
     geo_row = {i: k for k, i in enumerate(with_geom)}
 
     for i, rec in enumerate(records):
@@ -243,7 +263,7 @@ def resolve_locations(
         country = rec.country
         region, comuna = rec.region_code, rec.comuna_code
         name = label("country", country) if country else ""
-        if country is not None and not has_boundaries(country) and (region or comuna):
+        if country is not None and not bset.has(country) and (region or comuna):
             field = "comuna_code" if comuna else "region_code"
             problems.append(Problem(row, field, tr("codes_only_chile", country=name)))
             continue
@@ -273,13 +293,13 @@ def resolve_locations(
             k = geo_row[i]
             lon, lat = round(float(xs[k]), 6), round(float(ys[k]), 6)
             hit = direct[k]
-            if country is not None and hit.country != country and has_boundaries(country):
-                hit = _in_country(float(xs[k]), float(ys[k]), country) or hit
+            if country is not None and hit.country != country and bset.has(country):
+                hit = _in_country(float(xs[k]), float(ys[k]), country, bset) or hit
             if hit.country is None or (country is not None and hit.country != country):
                 swap = swapped[k]
                 if country is not None and swap.country == country:
                     msg = tr("coord_swapped", lon=lon, lat=lat, country=name)
-                elif country is not None and has_boundaries(country):
+                elif country is not None and bset.has(country):
                     msg = tr("coord_outside_country", lon=lon, lat=lat, country=name)
                 else:  # no country, or one without boundaries: at sea or outside the 27
                     msg = tr("coord_outside_known", lon=lon, lat=lat)
@@ -321,13 +341,15 @@ def resolve_locations(
             if comuna in comuna_region:
                 region = comuna_region[comuna]
             use_comuna = comuna if rec.location_precision == "comuna" else None
-            geom = place_point(region, use_comuna, country)
+            geom = bset.place_point(region, use_comuna, country)
         if len(problems) == bad:
             fixes[i] = LocationFix(region, comuna, geom)
     return fixes, problems
 
 
-def admin1_codes(countries: list[Any], geoms: Any) -> list[str | None]:
+def admin1_codes(
+    countries: list[Any], geoms: Any, boundaries: BoundarySet | None = None
+) -> list[str | None]:
     """The admin-1 code of each geometry where it lies in its declared country, else None.
 
     Used to fill the codes of entries saved before a country's boundaries were installed
@@ -342,21 +364,36 @@ def admin1_codes(countries: list[Any], geoms: Any) -> list[str | None]:
     >>> admin1_codes(["AR"], [shapely.Point(-68.396, -26.155)])  # in Chile's DPA too
     ['AR-K']
     """
+    return [None if hit is None else hit[0] for hit in unit_codes(countries, geoms, boundaries)]
+
+
+def unit_codes(
+    countries: list[Any], geoms: Any, boundaries: BoundarySet | None = None
+) -> list[tuple[str, str | None] | None]:
+    """The (admin-1, comuna) codes of each geometry where it lies in its declared country
+    (comuna only in Chile), else None; the rule of ``admin1_codes``.
+
+    Examples
+    --------
+    >>> unit_codes(["CL", "CL"], [shapely.Point(-70.65, -33.44), shapely.Point(-80, -33)])
+    [('13', '13101'), None]
+    """
     values = np.asarray(geoms, dtype=object)
     if len(values) == 0:
         return []
     anchors = shapely.point_on_surface(values)
     xs, ys = shapely.get_x(anchors), shapely.get_y(anchors)
-    hits = reverse_geocode(xs, ys)
-    codes: list[str | None] = []
-    for i, (country, found, code) in enumerate(
-        zip(countries, hits["country"], hits["region_code"], strict=True)
+    bset = boundaries or default_boundaries()
+    hits = reverse_geocode(xs, ys, bset)
+    codes: list[tuple[str, str | None] | None] = []
+    for i, (country, found, code, comuna) in enumerate(
+        zip(countries, hits["country"], hits["region_code"], hits["comuna_code"], strict=True)
     ):
         if found is not None and found == country:
-            codes.append(code)
-        elif country is not None and has_boundaries(country):
-            other = _in_country(float(xs[i]), float(ys[i]), country)
-            codes.append(other.region_code if other else None)
+            codes.append((str(code), comuna))
+        elif country is not None and bset.has(country):
+            other = _in_country(float(xs[i]), float(ys[i]), country, bset)
+            codes.append((str(other.region_code), other.comuna_code) if other else None)
         else:
             codes.append(None)
     return codes

@@ -164,6 +164,18 @@ def _fill_admin1(conn: sqlite3.Connection) -> None:
     )
 
 
+# official boundaries: an attribute table (the polygons as WKB), registered as such
+_ADMIN_UNITS_SQL = (
+    """CREATE TABLE IF NOT EXISTS admin_units (
+        fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, country TEXT NOT NULL,
+        level INTEGER NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL,
+        imported_at TEXT NOT NULL, imported_by TEXT NOT NULL, geom_wkb BLOB NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS idx_admin_units_key ON admin_units(country, level)",
+    """INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, last_change)
+        VALUES ('admin_units', 'attributes', 'admin_units',
+                strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))""",
+)
+
 # (schema version reached, statements); each step checks the version inside its write
 # transaction, so two processes opening an old file migrate it once. A step may be a
 # function of the connection where SQL alone cannot do it.
@@ -203,6 +215,7 @@ _MIGRATIONS: tuple[tuple[int, tuple[Any, ...]], ...] = (
         ),
     ),
     (6, (_fill_admin1,)),
+    (7, _ADMIN_UNITS_SQL),
 )
 
 
@@ -289,7 +302,7 @@ class GeoPackageStore(SqlStore):
                 layer_options={"FID": "fid"},
             )
         with sqlite3.connect(tmp) as conn:
-            for statement in (*_MONITORING_SQL, *_LOGIN_FAILURES_SQL):
+            for statement in (*_MONITORING_SQL, *_LOGIN_FAILURES_SQL, *_ADMIN_UNITS_SQL):
                 conn.execute(statement)
             conn.executescript(
                 f"""

@@ -32,6 +32,7 @@ from registry.store.tables import (
     ADMIN1_FILL_WHERE,
     GEOM_COLUMN,
     SCHEMA_VERSION,
+    admin_units,
     history,
     indicator_values,
     initiatives,
@@ -45,6 +46,7 @@ from registry.store.tables import (
 __all__ = ["PostGISStore", "engine_url"]
 
 _TABLES = (
+    admin_units,
     initiatives,
     history,
     users,
@@ -58,6 +60,7 @@ _LOGIN_FAILURES_KEY = (
     f"ON {login_failures.name}(username, source)"
 )
 _PG = postgresql.dialect()
+_ADMIN_UNITS_KEY = "CREATE INDEX IF NOT EXISTS idx_admin_units_key ON admin_units(country, level)"
 
 
 def _monitoring_sql() -> tuple[str, ...]:
@@ -108,6 +111,13 @@ _MIGRATIONS: tuple[tuple[int, tuple[Any, ...]], ...] = (
         ),
     ),
     (6, (_fill_admin1,)),
+    (
+        7,
+        (
+            str(CreateTable(admin_units, if_not_exists=True).compile(dialect=_PG)),
+            _ADMIN_UNITS_KEY,
+        ),
+    ),
 )
 
 
@@ -177,6 +187,7 @@ class PostGISStore(SqlStore):
                 *(s for s in _monitoring_sql() if s.startswith("CREATE UNIQUE INDEX")),
                 *(s for s in _monitoring_sql() if s.startswith("CREATE INDEX")),
                 _LOGIN_FAILURES_KEY,
+                _ADMIN_UNITS_KEY,
             ):
                 conn.execute(text(statement))
             conn.execute(

@@ -19,9 +19,20 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Integer, Select, String, and_, func, or_, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.sql.elements import ColumnElement
 
 from registry.errors import Conflict, NotFound, UsageError
@@ -32,6 +43,7 @@ from registry.store.tables import (
     GEOM_COLUMN,
     LIST_SEP,
     USER_FIELD_NAMES,
+    admin_units,
     fold,
     history,
     indicator_values,
@@ -49,7 +61,7 @@ from registry.store.tables import (
 __all__ = ["SqlStore", "insert_many", "utc_now"]
 
 # what a copy moves
-_COPIED = (initiatives, history, users, meta, indicator_values, *monitoring.values())
+_COPIED = (initiatives, history, users, meta, indicator_values, admin_units, *monitoring.values())
 
 
 def utc_now() -> str:
@@ -594,6 +606,101 @@ class SqlStore(MonitoringStore):
             if result.rowcount:
                 self._finish(conn, [])
         return int(result.rowcount or 0)
+
+    # -- official boundaries ---------------------------------------------------------------
+    def official_units(self) -> pd.DataFrame:
+        """The official units imported in place of the bundled boundaries (columns
+        ``country, level, code, name, source, imported_at, imported_by, geom_wkb``)."""
+        columns = [c.name for c in admin_units.c if c.name != "fid"]
+        try:
+            with self._read.connect() as conn:
+                rows = conn.execute(
+                    select(*(admin_units.c[c] for c in columns)).order_by(admin_units.c.fid)
+                ).all()
+        except (OperationalError, ProgrammingError) as exc:
+            if "admin_units" in str(exc.orig):  # a registry from before schema 7
+                return pd.DataFrame(columns=columns)
+            raise
+        return pd.DataFrame(rows, columns=columns)
+
+    def official_units_stamp(self) -> str:
+        """Changes whenever the official units do: their count and latest import time
+        (``0|`` when there are none)."""
+        try:
+            with self._read.connect() as conn:
+                count, last = conn.execute(
+                    select(func.count(), func.max(admin_units.c.imported_at))
+                ).one()
+        except (OperationalError, ProgrammingError) as exc:
+            if "admin_units" in str(exc.orig):
+                return "0|"
+            raise
+        return f"{count}|{last or ''}"
+
+    def replace_official_units(
+        self,
+        country: str,
+        level: int,
+        rows: builtins.list[dict[str, Any]],
+        actor: str,
+        assign: Any,
+    ) -> tuple[builtins.list[dict[str, Any]], int]:
+        """Store ``rows`` as ``country``'s official units of ``level`` (in place of any
+        imported before) and give the country's entries the codes ``assign(countries,
+        geometries)`` finds for them (a list of ``(region, comuna)`` or None), all in one
+        transaction. Returns the entries whose codes changed or that no unit holds
+        (``id, name, before, after``; ``after`` None for those, which keep their codes),
+        and how many entries were looked at."""
+        at = utc_now()
+        with self._transaction() as conn:
+            conn.execute(
+                admin_units.delete().where(
+                    (admin_units.c.country == country) & (admin_units.c.level == level)
+                )
+            )
+            conn.execute(
+                admin_units.insert(),
+                [{**r, "imported_at": at, "imported_by": actor} for r in rows],
+            )
+            found = conn.execute(
+                select(
+                    initiatives.c.id,
+                    initiatives.c.name,
+                    initiatives.c.region_code,
+                    initiatives.c.comuna_code,
+                    initiatives.c[GEOM_COLUMN],
+                    initiatives.c.location_precision,
+                ).where(
+                    (initiatives.c.country == country)
+                    & initiatives.c[GEOM_COLUMN].is_not(None)
+                    & initiatives.c.location_precision.not_in(("country", "multi_country"))
+                )
+            ).all()
+            geoms = self._decode_geoms([r[4] for r in found])
+            codes = assign([country] * len(found), geoms)
+            changes: builtins.list[dict[str, Any]] = []
+            updates: builtins.list[dict[str, Any]] = []
+            for r, code in zip(found, codes, strict=True):
+                before = (r[2], r[3])
+                if code is None:
+                    changes.append({"id": r[0], "name": r[1], "before": before, "after": None})
+                    continue
+                region, comuna = code
+                comuna = None if r[5] == "region" else comuna  # located to its region only
+                if (region, comuna) != before:
+                    changes.append(
+                        {"id": r[0], "name": r[1], "before": before, "after": (region, comuna)}
+                    )
+                    updates.append({"rid": r[0], "region": region, "comuna": comuna})
+            if updates:
+                conn.execute(
+                    initiatives.update()
+                    .where(initiatives.c.id == bindparam("rid"))
+                    .values(region_code=bindparam("region"), comuna_code=bindparam("comuna")),
+                    updates,
+                )
+            self._finish(conn, [])
+        return changes, len(found)
 
     # -- users ---------------------------------------------------------------------------
     def _lock_users(self, conn: Connection) -> None:

@@ -34,6 +34,7 @@ from registry.schema.monitoring import (
 
 __all__ = [
     "GEOM_COLUMN",
+    "admin_units",
     "LIST_SEP",
     "SEARCH_FIELDS",
     "USER_FIELD_NAMES",
@@ -54,8 +55,9 @@ __all__ = [
 
 GEOM_COLUMN = "geom"
 LIST_SEP = "|"
-SCHEMA_VERSION = 6  # 2: indicator_values; 3: editors, review_note, users.last_failed_at;
-# 4: monitoring tables; 5: users.auth_epoch, login_failures; 6: admin-1 codes outside Chile
+SCHEMA_VERSION = 7  # 2: indicator_values; 3: editors, review_note, users.last_failed_at;
+# 4: monitoring tables; 5: users.auth_epoch, login_failures; 6: admin-1 codes outside Chile;
+# 7: admin_units (official boundaries imported in place of the bundled ones)
 USER_FIELD_NAMES = tuple(f.name for f in FIELDS if f.name != "geometry")
 #: Entries whose admin-1 code migration 6 fills from their point: outside Chile, not
 #: located only to a country, with a point and no code yet.
@@ -170,6 +172,22 @@ monitoring: dict[str, Table] = {
     )
     for kind in KINDS
 }
+
+# Official boundaries an administrator imported (``Registry.import_boundaries``): one row per
+# unit, its polygon as WKB (EPSG:4326); a country's level replaced whole by each import.
+admin_units = Table(
+    "admin_units",
+    metadata,
+    Column("fid", Integer, primary_key=True, autoincrement=True),
+    Column("country", String, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("code", String, nullable=False),
+    Column("name", String, nullable=False),
+    Column("source", String, nullable=False),
+    Column("imported_at", String, nullable=False),
+    Column("imported_by", String, nullable=False),
+    Column("geom_wkb", LargeBinary, nullable=False),
+)
 
 meta = Table(
     "registry_meta",

@@ -64,6 +64,7 @@ __all__ = [
 CENTER = (-37.5, -71.0)
 CHILE = [[-56.0, -76.0], [-17.5, -66.4]]  # the first view: mainland Chile
 COMUNA_LINES_FROM = 7  # zoom from which Chile's comuna lines are drawn
+ADMIN1_LINES_FROM = 4  # zoom from which the other countries' admin-1 lines are drawn
 CLUSTER_ABOVE = 2_000  # more points than this are clustered at low zoom
 DETAIL_MAX = 10_000  # more entries than this are drawn as one circle per place
 _MAP_FIELDS = ("id", "name", "kind", "location_precision", "country", "region_code", "comuna_code")
@@ -411,11 +412,11 @@ def base_map(urls: Mapping[str, str], lang: str, tiles: BaseTiles | None = None)
     land = {"fillColor": "#f3efe6", "fillOpacity": 1, "stroke": False}
     OutlineLayer(urls["region"], land, "land").add_to(offline)
     # fetched after Chile's land: the rest of Latin America (land, with its departments',
-    # states' and provinces' lines as thin as comunas: one layer, one parse) and Chile's
-    # comuna lines, drawn from zoom 7 (a region in view)
+    # states' and provinces' lines as thin as comunas, from zoom 4: one layer, one parse)
+    # and Chile's comuna lines, drawn from zoom 7 (a region in view)
     if "admin1" in urls:
         style = {**land, "stroke": True, "color": "#c4bcaa", "weight": 0.8}
-        OutlineLayer(urls["admin1"], style, "land", deferred=True).add_to(offline)
+        OutlineLayer(urls["admin1"], style, "land", ADMIN1_LINES_FROM, True).add_to(offline)
     lines = {"color": "#c4bcaa", "weight": 0.6, "fill": False}
     OutlineLayer(urls["comuna"], lines, "outlines", COMUNA_LINES_FROM, True).add_to(offline)
     offline.add_to(m)

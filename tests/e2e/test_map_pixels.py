@@ -15,7 +15,7 @@ import pytest
 from registry.auth import VISITOR
 from registry.i18n import tr
 from registry.store import Filters
-from registry.ui.mapview import COMUNA_LINES_FROM
+from registry.ui.mapview import ADMIN1_LINES_FROM, COMUNA_LINES_FROM
 from tests.e2e.harness import (
     App,
     Watch,
@@ -200,7 +200,11 @@ def test_comuna_lines_show_from_their_zoom_and_other_countries_lines_from_theirs
     assert frame.evaluate("() => window.map_div.getZoom()") < COMUNA_LINES_FROM
     national = frame.evaluate(_LINE_OPACITY_JS, "comuna_code")
     assert len(national) >= 300 and set(national) == {0}
+    zoom_map(page, -33.45, -70.65, ADMIN1_LINES_FROM - 1)  # the continent: no unit lines
     provinces = frame.evaluate(_LINE_OPACITY_JS, "region_code")  # Argentina's, Bolivia's...
+    assert len(provinces) >= 400 and set(provinces) == {0}
+    zoom_map(page, -33.45, -70.65, ADMIN1_LINES_FROM)
+    provinces = frame.evaluate(_LINE_OPACITY_JS, "region_code")
     assert len(provinces) >= 400 and min(provinces) > 0
     zoom_map(page, -33.45, -70.65, COMUNA_LINES_FROM + 2)
     closer = frame.evaluate(_LINE_OPACITY_JS, "comuna_code")
