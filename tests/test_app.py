@@ -396,6 +396,21 @@ def test_the_statistics_page_sets_other_sources_beside_the_registry(
     assert "Regional committees" in frames[0]["Figure"].tolist()
 
 
+def test_the_regional_context_note_is_in_the_language_of_the_page(
+    app_db: Registry, fake_map: FakeMap
+) -> None:
+    rec = app_db.create(
+        iap_values(name="Clúster de Medellín", country="CO", geometry="POINT (-75.57 6.25)"), ROOT
+    )
+    at = run(id=rec["id"])
+    at.selectbox(key="lang").set_value("en").run()
+    captions = [c.value for c in at.caption]
+    english = tr("no_series_for_region", lang="en", region="Antioquia")
+    spanish = tr("no_series_for_region", lang="es", region="Antioquia")
+    assert any(english in c for c in captions), captions
+    assert not any(spanish in c for c in captions), captions
+
+
 def test_the_app_runs_on_postgis(
     _seeded_template: Path,
     postgis_schema: str,

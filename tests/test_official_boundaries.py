@@ -25,6 +25,7 @@ from registry.cli import main
 from registry.errors import NotAllowed, ValidationFailed
 from registry.store import Filters
 from registry.store.copy import copy_registry
+from registry.ui import mapview
 from tests.conftest import ADMIN, iap_values, require_tool
 
 
@@ -114,6 +115,11 @@ def test_official_regions_reassign_entries_in_one_transaction_and_say_which(
     assert seeded.region_names()["08"] == "Biobío (con Ñuble)" and "16" not in seeded.region_names()
     for c in list(moved.values())[:3]:
         assert c["name"] in report.message()
+    # a filter on 08 fits the official region, Ñuble included
+    bundled = mapview.region_view(("08",), [])[0]
+    official = mapview.region_view(("08",), [], seeded.boundaries("admin1", simplified=False))[0]
+    assert bundled is not None and official is not None
+    assert official[1][0] > bundled[1][0] + 0.3  # its north reaches Ñuble's
 
 
 def _bowtie(geom: Any) -> Any:

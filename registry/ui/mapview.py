@@ -142,12 +142,14 @@ def fit_bounds(geoms: Any) -> tuple[list[list[float]] | None, int]:
     return [[round(s, 4), round(w, 4)], [round(n, 4), round(e, 4)]], left_out
 
 
-def country_bounds(countries: tuple[str, ...]) -> list[list[float]] | None:
+def country_bounds(countries: tuple[str, ...], units: Any = None) -> list[list[float]] | None:
     """The view of ``countries`` (``[[south, west], [north, east]]``): the land of their
     admin-1 units without far islands. A part counts if it is at least 5 % of the
     country's largest part or lies within 2° of it, so Tierra del Fuego stays with
     Argentina while Galápagos, San Andrés and Rapa Nui do not zoom the view out to sea.
     Chile is its first view (mainland Chile). None where no boundaries are installed.
+    ``units``: a registry's admin-1 units (``Registry.boundaries("admin1")``; default: the
+    bundled ones).
 
     Examples
     --------
@@ -163,13 +165,16 @@ def country_bounds(countries: tuple[str, ...]) -> list[list[float]] | None:
         return None
     if tuple(countries) == ("CL",):
         return CHILE
-    units = admin1()
+    units = admin1() if units is None else units
     return _view_of([units.geometry.values[(units["country"] == c).to_numpy()] for c in countries])
 
 
-def region_view(codes: tuple[str, ...], geoms: Any) -> tuple[list[list[float]] | None, int]:
+def region_view(
+    codes: tuple[str, ...], geoms: Any, units: Any = None
+) -> tuple[list[list[float]] | None, int]:
     """The view of the admin-1 units ``codes`` (their land without far islands, as in
-    ``country_bounds``) and how many of ``geoms`` (the entries drawn) lie outside it.
+    ``country_bounds``) and how many of ``geoms`` (the entries drawn) lie outside it;
+    ``units`` as in ``country_bounds``.
 
     Examples
     --------
@@ -183,7 +188,7 @@ def region_view(codes: tuple[str, ...], geoms: Any) -> tuple[list[list[float]] |
     """
     from registry.geo.boundaries import admin1
 
-    units = admin1()
+    units = admin1() if units is None else units
     bounds = _view_of(
         [units.geometry.values[(units["region_code"] == c).to_numpy()] for c in codes]
     )

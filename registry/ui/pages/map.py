@@ -174,9 +174,11 @@ def _view_layers(frame: Any, filters: Filters, lang: str, place: Any) -> tuple[A
     if filters.is_empty():
         bounds = mapview.CHILE
     elif filters.country and not filters.region and not filters.comuna:
-        bounds = mapview.country_bounds(filters.country)  # a country filter shows the country
+        units = resources.registry().boundaries("admin1", simplified=False)
+        bounds = mapview.country_bounds(filters.country, units)  # it shows the country
     elif filters.region and not filters.comuna:  # a region filter shows the regions
-        bounds, left_out = mapview.region_view(filters.region, drawn.geometry.values)
+        units = resources.registry().boundaries("admin1", simplified=False)
+        bounds, left_out = mapview.region_view(filters.region, drawn.geometry.values, units)
         if bounds is None and not drawn.empty:
             bounds, left_out = mapview.fit_bounds(drawn.geometry.values)
     elif drawn.empty:
