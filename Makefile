@@ -13,10 +13,12 @@ PORT   ?= 8501
 # PostgreSQL + PostGIS is the server store's test server (scripts/postgis-test-server).
 # GDAL's Python bindings (python3-gdal, Debian's python3) read a GeoPackage's relationships.
 # GNU gettext's msgfmt checks the translation files as translators' tools will.
+# Node.js runs the OpenID Connect provider the single sign-on test starts (tests/oidc).
 PG_CONTROL := /usr/share/postgresql/15/extension/postgis.control
 APT_NEEDS := $(if $(shell command -v ogrinfo),,gdal-bin) $(if $(shell command -v chromium),,chromium) \
 	$(if $(wildcard $(PG_CONTROL)),,postgresql-15-postgis-3) $(if $(shell command -v msgfmt),,gettext) \
-	$(if $(shell /usr/bin/python3 -c 'import osgeo' 2>/dev/null && echo y),,python3-gdal)
+	$(if $(shell /usr/bin/python3 -c 'import osgeo' 2>/dev/null && echo y),,python3-gdal) \
+	$(if $(shell command -v npm),,nodejs npm)
 sysdeps:
 	@if [ -n "$(strip $(APT_NEEDS))" ]; then \
 	  echo "Installing $(strip $(APT_NEEDS)) with apt-get..."; \
@@ -36,7 +38,12 @@ run: install
 	$(VENV)/bin/iap-registry seed
 	$(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT)
 
-test: sysdeps install lint
+OIDC_STAMP := tests/oidc/node_modules/.installed
+$(OIDC_STAMP): tests/oidc/package.json tests/oidc/package-lock.json
+	npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
+	touch $(OIDC_STAMP)
+
+test: sysdeps install lint $(OIDC_STAMP)
 	scripts/postgis-test-server
 	$(PY) -m pytest
 

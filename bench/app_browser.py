@@ -103,7 +103,7 @@ def rerun_after_filter_change(db: Path, runs: int) -> dict[str, float]:
     from streamlit.testing.v1 import AppTest
 
     os.environ["IAP_REGISTRY_DB"] = str(db)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = AppTest.from_file(str(ROOT / "registry" / "ui" / "main.py"), default_timeout=300)
     at.run()  # the first run fills the caches every later run shares
     codes = [c for c in Registry(str(db)).region_names() if c != "00"]
     times = []

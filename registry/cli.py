@@ -454,6 +454,8 @@ def _run(args: argparse.Namespace) -> int:
             for user in reg.list_users():
                 state = f" ({tr('ui_disabled')})" if user["disabled"] else ""
                 state += f" ({tr('ui_locked')})" if user["locked"] else ""
+                last = user.get("last_login_at")
+                state += f" · {tr('ui_last_login')}: {timestamp_text(last)}" if last else ""
                 print(f"{user['username']:24} {label('role', user['role'])}{state}")
             return 0
         actor = reg.actor(args.as_user)

@@ -9,10 +9,12 @@ from registry.i18n import tr
 
 __all__ = [
     "Conflict",
+    "LoginRefused",
     "NotAllowed",
     "NotFound",
     "Problem",
     "RegistryError",
+    "SessionEnded",
     "StorageError",
     "UsageError",
     "ValidationFailed",
@@ -106,6 +108,24 @@ class NotFound(RegistryError):
 
 class NotAllowed(RegistryError):
     exit_code = 5
+
+
+class SessionEnded(NotAllowed):
+    """A session that no longer gives its rights: ``expired`` (idle too long or past its
+    lifetime) or ended (log-out, a new password, the user disabled)."""
+
+    def __init__(self, message: str, expired: bool = False):
+        super().__init__(message)
+        self.expired = expired
+
+
+class LoginRefused(NotAllowed):
+    """A log-in refused: a wrong user name or password, or (``minutes`` > 0) an account
+    locked from this source for that long."""
+
+    def __init__(self, message: str, minutes: int = 0):
+        super().__init__(message)
+        self.minutes = minutes
 
 
 class StorageError(RegistryError):

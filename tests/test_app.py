@@ -26,8 +26,8 @@ from registry.store import Filters
 from registry.ui import components
 from tests.conftest import add_users, iap_values
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = "registry/ui/pages"
+APP = str(Path(__file__).resolve().parents[1] / "registry" / "ui" / "main.py")
+PAGES = "views"
 ANA = Actor("ana", "coordinator")
 MARIA = Actor("maria", "manager")
 ROOT = Actor("root", "admin")
@@ -286,20 +286,33 @@ def test_edit_conflict_is_shown_and_nothing_is_overwritten(
     assert app_db.get(rec["id"])["name"] == "Mi cambio"
 
 
-def test_login_page_logs_in_and_roles_shape_the_navigation(
+def test_login_page_posts_to_the_session_route_and_roles_shape_the_navigation(
     app_db: Registry, fake_map: FakeMap
 ) -> None:
-    at = run("account")
-    at.text_input(key="login_user").input("ana")
-    at.text_input(key="login_password").input("mal")
-    at.button[0].click()
-    at.run()
+    # the log-in form is plain HTML posting to /session/login (only an HTTP answer can set
+    # the HttpOnly cookie; tests/e2e/test_login_sessions.py logs in through it), going on
+    # to the page the visitor asked for
+    def account(**query: str) -> AppTest:
+        at = run("account")
+        for k, v in query.items():
+            at.query_params[k] = v
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    at = account(next="/entry?id=abc")
+    form = "".join(h.proto.body for h in at.get("html"))
+    assert 'action="/session/login"' in form
+    assert 'name="next" value="/entry?id=abc"' in form
+    assert 'type="password"' in form
+    # a refused attempt comes back here and says why, in the page's language
+    at = account(login="failed")
     assert any("incorrectos" in e.value for e in at.error)
-    at.text_input(key="login_password").input("contraseña segura")
-    at.button[0].click()
-    at.run()
-    signed = at.session_state["actor"]
-    assert (signed.username, signed.role, signed.epoch) == ("ana", "coordinator", 0)
+    at = account(login="locked", minutes="30")
+    assert any("30" in e.value and "bloqueada" in e.value for e in at.error)
+    # an address elsewhere is never where a log-in goes on to
+    at = account(next="https://evil.example/")
+    assert 'name="next" value="/"' in "".join(h.proto.body for h in at.get("html"))
     # the review page is in a manager's navigation, not in a coordinator's
     at = run("review", actor=MARIA)
     assert any("Enviadas a revisión" in s.value for s in at.subheader)
@@ -698,3 +711,37 @@ def test_a_value_changed_by_someone_else_since_the_page_showed_it_is_not_overwri
     assert any("Conflicto de versión" in e.value for e in at.error), [e.value for e in at.error]
     current = app_db.store.monitoring_get("value", value["id"])
     assert (current["value"], current["updated_by"]) == (1100.0, "maria")
+
+
+def test_my_account_sets_notifications_and_a_new_password(
+    app_db: Registry, fake_map: FakeMap
+) -> None:
+    at = run("account", actor=ANA)
+    email = next(t for t in at.text_input if t.label == "Correo electrónico")
+    email.input("no es un correo")
+    submit = next(b for b in at.button if b.label == "Guardar")
+    submit.click()
+    at.run()
+    assert any("correo" in e.value for e in at.error)  # refused, in the user's language
+    assert app_db.store.get_user("ana")["email"] is None
+    email = next(t for t in at.text_input if t.label == "Correo electrónico")
+    email.input("ana@iap.example")
+    next(c for c in at.checkbox if c.label.startswith("Recibir avisos")).uncheck()
+    next(b for b in at.button if b.label == "Guardar").click()
+    at.run()
+    user = app_db.store.get_user("ana")
+    assert (user["email"], bool(user["notify"]), user["lang"]) == ("ana@iap.example", False, "es")
+    # a new password needs the current one
+    fields = {t.label: t for t in at.text_input}
+    fields["Contraseña actual"].input("no es la actual")
+    fields["Nueva contraseña"].input("una contraseña nueva larga")
+    next(b for b in at.button if b.label == "Cambiar contraseña").click()
+    at.run()
+    assert at.error and app_db.login("ana", "contraseña segura").username == "ana"
+    fields = {t.label: t for t in at.text_input}
+    fields["Contraseña actual"].input("contraseña segura")
+    fields["Nueva contraseña"].input("una contraseña nueva larga")
+    next(b for b in at.button if b.label == "Cambiar contraseña").click()
+    at.run()
+    assert not at.exception and at.success
+    assert app_db.login("ana", "una contraseña nueva larga").username == "ana"

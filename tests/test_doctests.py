@@ -13,7 +13,8 @@ import registry
 MODULES = sorted(
     m.name
     for m in pkgutil.walk_packages(registry.__path__, "registry.")
-    if not m.name.startswith("registry.ui.pages")  # pages run when imported
+    # the Streamlit script and its pages run when imported
+    if not m.name.startswith("registry.ui.views") and m.name != "registry.ui.main"
 )
 
 

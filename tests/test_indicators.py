@@ -310,6 +310,11 @@ def test_registry_from_before_indicators_is_migrated(seeded: Registry, tmp_path:
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.execute("ALTER TABLE users DROP COLUMN auth_epoch")
         conn.execute("DROP TABLE login_failures")
+        for column in ("email", "notify", "lang", "identity", "last_login_at"):
+            conn.execute(f"ALTER TABLE users DROP COLUMN {column}")
+        for table in ("sessions", "outbox"):
+            conn.execute(f"DROP TABLE {table}")
+            conn.execute(f"DELETE FROM gpkg_contents WHERE table_name = '{table}'")
         conn.execute("UPDATE registry_meta SET meta_value = '1' WHERE meta_key = 'schema_version'")
     old = Registry(str(path))
     assert len(old.indicators()) > 1000  # bundled and derived series still there

@@ -5,20 +5,21 @@ permissions (``registry.auth``) and storage (``registry.store``) together. Nothi
 this layer touches SQL, files or GDAL. Its parts live in one module each: ``base`` (store,
 acting user, reads), ``entries`` (writes, review, import, export), ``territory``
 (indicators, context, statistics), ``monitoring`` (goals, indicators and values over time,
-review log, freshness) and ``accounts`` (users, log-in).
+review log, freshness) ``accounts`` (users, log-in) and ``sessions`` (sessions
+that outlive a page, single sign-on).
 """
 
 from __future__ import annotations
 
-from registry.api.accounts import AccountsMixin
 from registry.api.entries import EntriesMixin, ImportReport
 from registry.api.monitoring import Monitoring, MonitoringMixin
+from registry.api.sessions import SessionsMixin
 from registry.api.territory import TerritoryMixin
 
 __all__ = ["ImportReport", "Monitoring", "Registry"]
 
 
-class Registry(EntriesMixin, MonitoringMixin, TerritoryMixin, AccountsMixin):
+class Registry(EntriesMixin, MonitoringMixin, TerritoryMixin, SessionsMixin):
     """One registry (a GeoPackage file or, later, a PostGIS database).
 
     Parameters

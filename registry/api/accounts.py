@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import functools
+import re
 from typing import Any
 
 from registry.api.base import RegistryBase
@@ -18,7 +19,7 @@ from registry.auth import (
     valid_username,
     verify_password,
 )
-from registry.errors import NotAllowed, NotFound, UsageError
+from registry.errors import LoginRefused, NotFound, SessionEnded, UsageError
 from registry.i18n import tr
 from registry.schema.codes import code_codes
 
@@ -28,6 +29,9 @@ __all__ = ["AccountsMixin"]
 @functools.lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     return hash_password("not-a-password-of-anyone")
+
+
+_EMAIL = re.compile(r"[^@\s<>,;\"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -73,9 +77,12 @@ class AccountsMixin(RegistryBase):
             raise NotFound(tr("unknown_user", user=username))
         return user
 
-    def set_password(self, username: str, password: str, actor: Actor) -> None:
+    def set_password(
+        self, username: str, password: str, actor: Actor, keep_session: str | None = None
+    ) -> None:
         """Change a user's password (admins, or the user themself); the user's sessions end
-        (their new log-in starts a new one)."""
+        (their new log-in starts a new one), but the one whose token hash is
+        ``keep_session`` (the user's own, when they change it themself)."""
         store = self._ready()
         actor = self._acting(actor)
         if actor.username != username:
@@ -85,8 +92,23 @@ class AccountsMixin(RegistryBase):
             hashed = hash_password(password)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        store.update_user(user["username"], new_epoch=True, password_hash=hashed)
+        store.update_user(
+            user["username"], new_epoch=True, keep_session=keep_session, password_hash=hashed
+        )
         store.clear_login_failures(user["username"])
+
+    def set_contact(
+        self, actor: Actor, email: str | None, notify: bool, lang: str | None = None
+    ) -> None:
+        """Set ``actor``'s own e-mail address for notifications, whether they want them,
+        and their language (``UsageError`` for an address that is not one)."""
+        actor = self._acting(actor)
+        if email is not None and not _EMAIL.fullmatch(email):
+            raise UsageError(tr("bad_email"))
+        values: dict[str, Any] = {"email": email, "notify": notify}
+        if lang in ("es", "en"):
+            values["lang"] = lang
+        self._ready().update_user(actor.username, **values)
 
     def list_users(self) -> builtins.list[dict[str, Any]]:
         """Return users (never their password hashes), each with ``locked``."""
@@ -113,15 +135,17 @@ class AccountsMixin(RegistryBase):
         allowed, locked_until, _ = store.count_login_attempt(username, source or "-", until)
         if not allowed:
             assert locked_until is not None
-            raise NotAllowed(tr("login_locked", minutes=_minutes_left(locked_until)))
+            minutes = _minutes_left(locked_until)
+            raise LoginRefused(tr("login_locked", minutes=minutes), minutes)
         user = store.get_user(username)
         usable = user is not None and not user["disabled"] and bool(user["password_hash"])
         if not usable:
             verify_password(_dummy_hash(), password)  # take as long as a real check
         if not usable or not verify_password(user["password_hash"], password):  # type: ignore[index]
             if locked_until is not None:
-                raise NotAllowed(tr("login_locked", minutes=_minutes_left(locked_until)))
-            raise NotAllowed(tr("login_failed"))
+                minutes = _minutes_left(locked_until)
+                raise LoginRefused(tr("login_locked", minutes=minutes), minutes)
+            raise LoginRefused(tr("login_failed"))
         assert user is not None
         store.clear_login_failures(username, source or "-")
         return Actor(user["username"], user["role"], int(user.get("auth_epoch") or 0))
@@ -138,7 +162,7 @@ class AccountsMixin(RegistryBase):
             or actor.epoch is None
             or int(user.get("auth_epoch") or 0) != actor.epoch
         ):
-            raise NotAllowed(tr("session_ended"))
+            raise SessionEnded(tr("session_ended"))
         return Actor(user["username"], user["role"], actor.epoch)
 
     def update_user(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from registry.i18n import number as number_text
 from registry.i18n import tr
 from registry.io.export import RelatedTable, export_frame, guess_format, write_dictionary
 from registry.io.read import read_rows
+from registry.notify import messages_for, smtp_settings, wake
 from registry.schema.fields import FIELDS_BY_NAME
 from registry.schema.model import validate_records
 from registry.schema.monitoring import (
@@ -31,6 +33,8 @@ from registry.schema.monitoring import (
 )
 from registry.store import Filters
 from registry.store.tables import USER_FIELD_NAMES
+
+_LOG = logging.getLogger("registry.entries")
 
 __all__ = ["EntriesMixin", "ImportReport"]
 
@@ -154,7 +158,9 @@ class EntriesMixin(RegistryBase):
         actor = self._acting(actor)
         model = self.validate(values)
         _require_write(actor, None, model)
-        return self._ready().create(model, actor.username)
+        record = self._ready().create(model, actor.username)
+        self._tell(None, record, actor)
+        return record
 
     def update(
         self, record_id: str, changes: dict[str, Any], expected_version: int, actor: Actor
@@ -170,7 +176,41 @@ class EntriesMixin(RegistryBase):
                 raise UsageError(tr("field_readonly", field=name))
         model = self.validate(_merged(current, changes))
         _require_write(actor, current, model)
-        return store.update(record_id, model, expected_version, actor.username)
+        record = store.update(record_id, model, expected_version, actor.username)
+        self._tell(current.get("status"), record, actor)
+        return record
+
+    def _tell(self, before: str | None, record: dict[str, Any], actor: Actor) -> None:
+        """Queue the e-mail that a change of ``record``'s status to submitted (its
+        managers), published or rejected (its owner and editors) calls for, once the change
+        has committed; a failure here is logged and never undoes the change (see
+        ``registry.notify``). Nobody is told of their own action."""
+        after = record.get("status")
+        if after == before or after not in ("submitted", "published", "rejected"):
+            return
+        settings = smtp_settings()
+        if settings is None:
+            return
+        try:
+            store = self._ready()
+            users = [
+                u
+                for u in store.list_users()
+                if not u["disabled"]
+                and u.get("email")
+                and u.get("notify") is not False
+                and u["username"] != actor.username
+            ]
+            if after == "submitted":
+                to = [u for u in users if u["role"] == "manager"]
+                to = to or [u for u in users if u["role"] == "admin"]
+            else:
+                names = {record.get("owner"), *(record.get("editors") or [])}
+                to = [u for u in users if u["username"] in names]
+            store.queue_mail(messages_for(after, record, to, actor.username, settings.public_url))
+            wake()
+        except Exception:  # noqa: BLE001 -- the change stands whatever happens to its mail
+            _LOG.exception("the notifications of entry %s could not be queued", record.get("id"))
 
     # -- review --------------------------------------------------------------------------
     def submit(self, record_id: str, expected_version: int, actor: Actor) -> dict[str, Any]:

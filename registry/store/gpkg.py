@@ -176,6 +176,45 @@ _ADMIN_UNITS_SQL = (
                 strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))""",
 )
 
+# sessions (token hashes only) and e-mail waiting to be sent: attribute tables
+_SESSIONS_SQL = (
+    """CREATE TABLE IF NOT EXISTS sessions (
+        fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, token_hash TEXT NOT NULL,
+        username TEXT NOT NULL, kind TEXT NOT NULL, auth_epoch INTEGER NOT NULL,
+        created_at TEXT NOT NULL, last_seen TEXT NOT NULL, expires_at TEXT NOT NULL,
+        ended_at TEXT)""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS idx_sessions_token ON sessions(token_hash)",
+    "CREATE INDEX IF NOT EXISTS idx_sessions_user ON sessions(username)",
+    """CREATE TABLE IF NOT EXISTS outbox (
+        fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, created_at TEXT NOT NULL,
+        recipient TEXT NOT NULL, username TEXT NOT NULL, subject TEXT NOT NULL,
+        body TEXT NOT NULL, attempts INTEGER NOT NULL, next_try_at TEXT NOT NULL,
+        last_error TEXT, sent_at TEXT)""",
+    "CREATE INDEX IF NOT EXISTS idx_outbox_due ON outbox(sent_at, next_try_at)",
+    *(
+        f"""INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, last_change)
+            VALUES ('{name}', 'attributes', '{name}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"""
+        for name in ("sessions", "outbox")
+    ),
+)
+
+
+def _add_user_columns(conn: sqlite3.Connection) -> None:
+    """Migration 8: the users' e-mail, notification choice, language, single sign-on
+    identity and last log-in (each added unless there: SQLite has no ``IF NOT EXISTS`` for
+    columns)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(users)")}
+    for name, kind in (
+        ("email", "TEXT"),
+        ("notify", "BOOLEAN NOT NULL DEFAULT 1"),
+        ("lang", "TEXT"),
+        ("identity", "TEXT"),
+        ("last_login_at", "TEXT"),
+    ):
+        if name not in have:
+            conn.execute(f"ALTER TABLE users ADD COLUMN {name} {kind}")
+
+
 # (schema version reached, statements); each step checks the version inside its write
 # transaction, so two processes opening an old file migrate it once. A step may be a
 # function of the connection where SQL alone cannot do it.
@@ -216,6 +255,13 @@ _MIGRATIONS: tuple[tuple[int, tuple[Any, ...]], ...] = (
     ),
     (6, (_fill_admin1,)),
     (7, _ADMIN_UNITS_SQL),
+    (
+        8,
+        (
+            _add_user_columns,
+            *_SESSIONS_SQL,
+        ),
+    ),
 )
 
 
@@ -302,7 +348,12 @@ class GeoPackageStore(SqlStore):
                 layer_options={"FID": "fid"},
             )
         with sqlite3.connect(tmp) as conn:
-            for statement in (*_MONITORING_SQL, *_LOGIN_FAILURES_SQL, *_ADMIN_UNITS_SQL):
+            for statement in (
+                *_MONITORING_SQL,
+                *_LOGIN_FAILURES_SQL,
+                *_ADMIN_UNITS_SQL,
+                *_SESSIONS_SQL,
+            ):
                 conn.execute(statement)
             conn.executescript(
                 f"""
@@ -505,7 +556,7 @@ class GeoPackageStore(SqlStore):
     # -- backup --------------------------------------------------------------------------
     def backup(self, dest: str) -> None:
         """Write a consistent snapshot of the registry to ``dest`` while others may write,
-        readable by its owner only, and check it (``integrity_check``) before it takes the
+        readable by its owner only, without the sessions, and check it (``integrity_check``) before it takes the
         name ``dest``: a copy that fails is removed and ``StorageError`` says why."""
         target = Path(dest)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -517,6 +568,12 @@ class GeoPackageStore(SqlStore):
             dst = sqlite3.connect(tmp)
             with dst:
                 src.backup(dst)
+            # sessions stay behind: a restored copy must not revive one (and secure_delete
+            # leaves no trace of their hashes in free pages)
+            dst.execute("PRAGMA secure_delete = ON")
+            with dst:
+                if dst.execute("SELECT 1 FROM sqlite_master WHERE name = 'sessions'").fetchone():
+                    dst.execute("DELETE FROM sessions")
             dst.execute("PRAGMA journal_mode = DELETE")
             found = [r[0] for r in dst.execute("PRAGMA integrity_check(5)")]
             dst.close()

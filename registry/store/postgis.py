@@ -40,6 +40,8 @@ from registry.store.tables import (
     meta,
     metadata,
     monitoring,
+    outbox,
+    sessions,
     users,
 )
 
@@ -53,6 +55,8 @@ _TABLES = (
     meta,
     indicator_values,
     login_failures,
+    sessions,
+    outbox,
     *monitoring.values(),
 )
 _LOGIN_FAILURES_KEY = (
@@ -60,6 +64,11 @@ _LOGIN_FAILURES_KEY = (
     f"ON {login_failures.name}(username, source)"
 )
 _PG = postgresql.dialect()
+_SESSIONS_KEYS = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS idx_sessions_token ON sessions(token_hash)",
+    "CREATE INDEX IF NOT EXISTS idx_sessions_user ON sessions(username)",
+    "CREATE INDEX IF NOT EXISTS idx_outbox_due ON outbox(sent_at, next_try_at)",
+)
 _ADMIN_UNITS_KEY = "CREATE INDEX IF NOT EXISTS idx_admin_units_key ON admin_units(country, level)"
 
 
@@ -116,6 +125,19 @@ _MIGRATIONS: tuple[tuple[int, tuple[Any, ...]], ...] = (
         (
             str(CreateTable(admin_units, if_not_exists=True).compile(dialect=_PG)),
             _ADMIN_UNITS_KEY,
+        ),
+    ),
+    (
+        8,
+        (
+            "ALTER TABLE users ADD COLUMN IF NOT EXISTS email VARCHAR",
+            "ALTER TABLE users ADD COLUMN IF NOT EXISTS notify BOOLEAN NOT NULL DEFAULT true",
+            "ALTER TABLE users ADD COLUMN IF NOT EXISTS lang VARCHAR",
+            "ALTER TABLE users ADD COLUMN IF NOT EXISTS identity VARCHAR",
+            "ALTER TABLE users ADD COLUMN IF NOT EXISTS last_login_at VARCHAR",
+            str(CreateTable(sessions, if_not_exists=True).compile(dialect=_PG)),
+            str(CreateTable(outbox, if_not_exists=True).compile(dialect=_PG)),
+            *_SESSIONS_KEYS,
         ),
     ),
 )
@@ -188,6 +210,7 @@ class PostGISStore(SqlStore):
                 *(s for s in _monitoring_sql() if s.startswith("CREATE INDEX")),
                 _LOGIN_FAILURES_KEY,
                 _ADMIN_UNITS_KEY,
+                *_SESSIONS_KEYS,
             ):
                 conn.execute(text(statement))
             conn.execute(

@@ -39,6 +39,7 @@ from registry.errors import Conflict, NotFound, UsageError
 from registry.i18n import tr
 from registry.store.base import BatchResult, Filters
 from registry.store.monitoring import MonitoringStore
+from registry.store.sessions import SessionStore
 from registry.store.tables import (
     GEOM_COLUMN,
     LIST_SEP,
@@ -51,10 +52,12 @@ from registry.store.tables import (
     login_failures,
     meta,
     monitoring,
+    outbox,
     record_from_json,
     record_to_json,
     record_to_row,
     row_to_record,
+    sessions,
     users,
 )
 
@@ -162,7 +165,7 @@ def insert_many(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
         conn.exec_driver_sql(str(compiled), rows)
 
 
-class SqlStore(MonitoringStore):
+class SqlStore(SessionStore, MonitoringStore):
     """Shared implementation; subclasses set ``url``, engines and the geometry codec."""
 
     url: str
@@ -537,7 +540,7 @@ class SqlStore(MonitoringStore):
             if present and not replace:
                 raise UsageError(tr("copy_target_not_empty", url=self.url))
             mine = {k: v for k, v in conn.execute(select(meta.c.meta_key, meta.c.meta_value)).all()}
-            for table in (*_COPIED, login_failures):
+            for table in (*_COPIED, login_failures, sessions, outbox):
                 conn.execute(table.delete())
             for table in _COPIED:
                 rows = tables.get(str(table.name)) or []
@@ -717,8 +720,9 @@ class SqlStore(MonitoringStore):
             or 0
         )
 
-    def add_user(self, username: str, role: str, password_hash: str | None) -> None:
-        """Add a user; a name already taken, in any case, raises ``UsageError``."""
+    def add_user(self, username: str, role: str, password_hash: str | None, **extra: Any) -> None:
+        """Add a user (``extra``: ``email``, ``identity``, ``disabled``); a name already
+        taken, in any case, raises ``UsageError``."""
         at = utc_now()
         with self._transaction() as conn:
             self._lock_users(conn)
@@ -732,11 +736,11 @@ class SqlStore(MonitoringStore):
                     username=username,
                     role=role,
                     password_hash=password_hash,
-                    disabled=False,
                     failed_logins=0,
                     created_at=at,
                     updated_at=at,
                     auth_epoch=0,
+                    **{"disabled": False, "notify": True, **extra},
                 )
             )
 
@@ -752,20 +756,46 @@ class SqlStore(MonitoringStore):
         found = exact or rows
         return dict(found[0]) if found else None
 
-    def update_user(self, username: str, new_epoch: bool = False, **values: Any) -> None:
+    def update_user(
+        self,
+        username: str,
+        new_epoch: bool = False,
+        keep_session: str | None = None,
+        **values: Any,
+    ) -> None:
         """Change ``username``'s columns; ``new_epoch`` moves the sign-in epoch on (ending the
-        user's sessions). A change that would leave no enabled administrator where there was
+        user's sessions, but the one whose token hash is ``keep_session``). A change that would leave no enabled administrator where there was
         one raises ``UsageError`` and changes nothing."""
         with self._transaction() as conn:
             self._lock_users(conn)
             admins = self._admins(conn)
             if new_epoch:
                 values["auth_epoch"] = func.coalesce(users.c.auth_epoch, 0) + 1
+                conn.execute(  # the sessions end here too, not only by their old epoch
+                    sessions.update()
+                    .where(
+                        sessions.c.username == username,
+                        sessions.c.ended_at.is_(None),
+                        sessions.c.token_hash != (keep_session or ""),
+                    )
+                    .values(ended_at=utc_now())
+                )
             conn.execute(
                 users.update()
                 .where(users.c.username == username)
                 .values(updated_at=utc_now(), **values)
             )
+            if new_epoch and keep_session:
+                epoch = select(users.c.auth_epoch).where(users.c.username == username)
+                conn.execute(
+                    sessions.update()
+                    .where(
+                        sessions.c.token_hash == keep_session,
+                        sessions.c.username == username,
+                        sessions.c.ended_at.is_(None),
+                    )
+                    .values(auth_epoch=epoch.scalar_subquery())
+                )
             if admins and not self._admins(conn):
                 raise UsageError(tr("last_admin", user=username))
 

@@ -50,14 +50,17 @@ __all__ = [
     "record_to_row",
     "row_to_record",
     "search_text",
+    "sessions",
+    "outbox",
     "users",
 ]
 
 GEOM_COLUMN = "geom"
 LIST_SEP = "|"
-SCHEMA_VERSION = 7  # 2: indicator_values; 3: editors, review_note, users.last_failed_at;
+SCHEMA_VERSION = 8  # 2: indicator_values; 3: editors, review_note, users.last_failed_at;
 # 4: monitoring tables; 5: users.auth_epoch, login_failures; 6: admin-1 codes outside Chile;
-# 7: admin_units (official boundaries imported in place of the bundled ones)
+# 7: admin_units (official boundaries imported in place of the bundled ones);
+# 8: sessions, outbox; users.email, notify, lang, identity, last_login_at
 USER_FIELD_NAMES = tuple(f.name for f in FIELDS if f.name != "geometry")
 #: Entries whose admin-1 code migration 6 fills from their point: outside Chile, not
 #: located only to a country, with a point and no code yet.
@@ -127,6 +130,48 @@ users = Table(
     Column("updated_at", String, nullable=False),
     # moves on with a new password or when the user is disabled: ends their sessions
     Column("auth_epoch", Integer, nullable=False, server_default="0"),
+    # where notifications go, and whether the user wants them
+    Column("email", String),
+    Column("notify", Boolean, nullable=False, server_default="1"),
+    Column("lang", String),  # the language of the user's mail ("es" when not set)
+    # the single sign-on identity linked to this user ("provider:claim value")
+    Column("identity", String),
+    Column("last_login_at", String),
+)
+
+# Signed-in sessions: only the SHA-256 of each session's token (the cookie's value is never
+# stored), the user's sign-in epoch when it began, its last use and its absolute end. An
+# ended session keeps its row (``ended_at``) until it would have expired, so that a single
+# sign-on identity cookie of a logged-out session cannot start it again.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("fid", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String, nullable=False),
+    Column("username", String, nullable=False),
+    Column("kind", String, nullable=False),  # "local" or "sso"
+    Column("auth_epoch", Integer, nullable=False),
+    Column("created_at", String, nullable=False),
+    Column("last_seen", String, nullable=False),
+    Column("expires_at", String, nullable=False),
+    Column("ended_at", String),
+)
+
+# E-mail waiting to be sent (or sent): written after the change it tells of has committed;
+# a sender delivers and retries them (``registry.notify``).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("fid", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", String, nullable=False),
+    Column("recipient", String, nullable=False),
+    Column("username", String, nullable=False),
+    Column("subject", String, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_try_at", String, nullable=False),
+    Column("last_error", String),
+    Column("sent_at", String),
 )
 
 # Failed log-ins in a row per account (lower-cased name, known or not) and source (the

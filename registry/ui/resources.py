@@ -51,8 +51,8 @@ __all__ = [
     "with_freshness",
 ]
 
-# Streamlit serves the ``static`` folder next to the main script (``app.py``).
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+# Streamlit serves the ``static`` folder next to the main script (``registry/ui/main.py``).
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 @st.cache_resource
@@ -67,6 +67,20 @@ def registry() -> Registry:
 
 
 _LOG = logging.getLogger("registry.ui")
+
+
+@st.cache_resource
+def mail_sender() -> Any:
+    """The process's mail sender (``registry.notify``), started once; None when no SMTP
+    host is set."""
+    from registry.notify import MailSender, smtp_settings
+
+    settings = smtp_settings()
+    if settings is None:
+        return None
+    sender = MailSender(registry().store, settings)
+    sender.start()
+    return sender
 
 
 @contextmanager

@@ -14,8 +14,8 @@ from typing import Any
 import streamlit as st
 
 from registry.auth import VISITOR, Actor
-from registry.errors import NotAllowed
-from registry.i18n import LANGUAGES
+from registry.errors import NotAllowed, SessionEnded
+from registry.i18n import LANGUAGES, tr
 from registry.schema.codes import code_codes
 from registry.store import FILTER_PARAMS, Filters
 
@@ -27,6 +27,8 @@ __all__ = [
     "ENDED",
     "FILTER_PARAMS",
     "LANG",
+    "LAST_PAGE",
+    "PAGE_PATH",
     "PLACE",
     "SELECTED",
     "VIEW_PARAMS",
@@ -37,6 +39,7 @@ __all__ = [
     "log_out",
     "query_from_filters",
     "seen_before",
+    "session_token",
 ]
 
 # session keys
@@ -46,8 +49,10 @@ SELECTED = "selected_ids"  # ids of the entries clicked on the map
 EDIT = "edit_loaded"  # {"id": ..., "version": ..., "record": ...} the form started from
 PLACE = "place_vertices"  # [[lon, lat], ...] clicked on the form's map
 DRILL = "drill_place"  # a grouped map's place clicked ("comuna:13101"), to become a filter
-ENDED = "_session_ended"  # the session just ended (the account changed): say so once
-AFTER_LOGIN = "_after_login"  # just logged in: open "Mis iniciativas"
+ENDED = "_session_ended"  # why the session just ended (log-out elsewhere, timeout...): say so once
+AFTER_LOGIN = "_after_login"  # just logged in (single sign-on): go on where the user was going
+PAGE_PATH = "_page_path"  # the URL path of the page this run shows ("" for the map)
+LAST_PAGE = "_last_page"  # the last page (path and query) shown other than the log-in page
 FOCUS = "_focus_id"  # the entry the map centred on once, because the URL named it
 URL_ID = "_url_id"  # the ``id`` of the URL already acted on
 # query parameters kept beside the filters: language, entry, and the map's zoom and centre
@@ -119,26 +124,64 @@ def query_from_filters(filters: Filters) -> dict[str, str]:
     return out
 
 
+def session_token() -> str | None:
+    """The session cookie's token as this page was opened with it (None: none)."""
+    from registry.ui.routes import COOKIE
+
+    token = st.context.cookies.get(COOKIE)
+    return token if isinstance(token, str) and token else None
+
+
 def actor() -> Actor:
     """Return the logged-in user as the registry has them now, or ``VISITOR``.
 
-    Every run (each click, each page) reads the user again: a role changed since applies
-    to this run's menu and actions; a user disabled, or given a new password, since the
-    log-in is logged out here (``ENDED`` is set for the page to say so)."""
-    signed: Actor | None = st.session_state.get(ACTOR)
-    if signed is None:
-        return VISITOR
+    Every run (each click, each page) reads the session again: from the session cookie
+    (``Registry.resume_session``), else from a single sign-on identity (``st.user``,
+    ``Registry.sso_session``). A role changed since applies to this run's menu and actions;
+    a session ended since (log-out in another tab, idle or too old, the user disabled or
+    given a new password) leaves a visitor here, and ``ENDED`` says why once.
+    Without either (Streamlit's AppTest, which has no cookies) the actor this page's own
+    session holds is resumed as before."""
     from registry.ui import resources
 
+    reg = resources.registry()
+    had = st.session_state.get(ACTOR)
+    token = session_token()
     try:
-        now = resources.registry().resume(signed)
-    except NotAllowed:
+        if token:
+            now = reg.resume_session(token)
+        elif _sso_claims() is not None:
+            claims = _sso_claims() or {}
+            now, started = reg.sso_session(claims, str(claims.get("provider") or "default"))
+            if started:
+                st.session_state[AFTER_LOGIN] = True
+        elif had is not None:
+            now = reg.resume(had)
+        else:
+            return VISITOR
+    except NotAllowed as exc:
         log_out()
-        st.session_state[ENDED] = True
+        if had is not None or not token:
+            if isinstance(exc, SessionEnded):
+                key = "session_expired" if exc.expired else "ui_session_ended"
+                st.session_state[ENDED] = tr(key, lang=language())
+            else:  # a single sign-on identity not (yet) allowed in
+                st.session_state[ENDED] = exc.user_msg
         return VISITOR
-    if now != signed:
+    if now != had:
         st.session_state[ACTOR] = now
     return now
+
+
+def _sso_claims() -> dict[str, Any] | None:
+    """The claims of the single sign-on identity of this page, or None."""
+    try:
+        user = st.user
+        if not user.get("is_logged_in"):
+            return None
+        return dict(user.to_dict())
+    except Exception:  # noqa: BLE001 -- single sign-on not configured
+        return None
 
 
 def log_out() -> None:

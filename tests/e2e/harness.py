@@ -103,10 +103,17 @@ class App:
         return Registry(str(self.db))
 
 
-def start_app(db: Path, log: Path, settings: dict[str, str] | None = None) -> App:
-    """Start the app on ``db`` (with extra environment ``settings``) and wait until it
-    answers its health check."""
-    port = free_port()
+def start_app(
+    db: Path,
+    log: Path,
+    settings: dict[str, str] | None = None,
+    port: int | None = None,
+    args: tuple[str, ...] = (),
+) -> App:
+    """Start the app on ``db`` (with extra environment ``settings``, on ``port`` or a free
+    one, with extra ``streamlit run`` ``args``) and wait until it answers its health
+    check."""
+    port = port or free_port()
     env = {
         **os.environ,
         "IAP_REGISTRY_DB": str(db),
@@ -124,6 +131,7 @@ def start_app(db: Path, log: Path, settings: dict[str, str] | None = None) -> Ap
         "--server.address=127.0.0.1",
         "--browser.gatherUsageStats=false",
         "--server.fileWatcherType=none",
+        *args,
     ]
     out = log.open("wb")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -82,9 +82,8 @@ def test_import_bombs_through_the_app(
          "baseline_period": "2024-Q4", "target": "40", "target_period": "2026-Q4"},
         Actor("ana", "coordinator"),
     )  # fmt: skip
-    before = reg.store.dump()
-
     login(page, app, "ana")
+    before = reg.store.dump()  # after the log-in, which notes the user's last log-in
     page.get_by_role("link", name=tr("ui_page_monitoring", lang="es")).click()
     wait_idle(page)
     select(page, tr("ui_pick_entry", lang="es"), NAME)

@@ -11,7 +11,7 @@ from registry.i18n import date_text, timestamp_text, tr
 from registry.quality import missing_fields
 from registry.schema.codes import label
 from registry.schema.fields import FIELDS_BY_NAME
-from registry.ui import resources, state
+from registry.ui import resources, signin, state
 from registry.ui.components import plain
 from registry.ui.importer import import_panel
 
@@ -45,14 +45,13 @@ def page() -> None:
     actor = state.actor()
     st.title(tr("ui_page_mine", lang=lang), anchor=False)
     if actor.role == "visitor":
-        st.info(tr("ui_login_needed", lang=lang))
-        st.page_link("registry/ui/pages/account.py", label=tr("ui_page_login", lang=lang))
+        signin.ask_login(lang)
         return
     if st.session_state.get("_flash"):
         st.success(st.session_state.pop("_flash"))
     reg = resources.registry()
     frame = _mine(reg.list(None, viewer=actor), actor.username)
-    st.page_link("registry/ui/pages/entry.py", label=tr("ui_mine_new", lang=lang), icon=None)
+    st.page_link("views/entry.py", label=tr("ui_mine_new", lang=lang), icon=None)
     with st.expander(tr("ui_import_title", lang=lang), expanded=False):
         import_panel(lang)
     if frame.empty:
@@ -94,17 +93,17 @@ def page() -> None:
                 st.text(f"{tr('ui_mine_missing', lang=lang)}: {names}")
             links = st.columns([1.2, 1.2, 1.4, 4])
             links[0].page_link(
-                "registry/ui/pages/entry.py",
+                "views/entry.py",
                 label=tr("ui_edit", lang=lang),
                 query_params={"id": row.id},
             )
             links[1].page_link(
-                "registry/ui/pages/map.py",
+                "views/map.py",
                 label=tr("ui_mine_on_map", lang=lang),
                 query_params={"id": row.id},
             )
             links[2].page_link(
-                "registry/ui/pages/monitoring.py",
+                "views/monitoring.py",
                 label=tr("ui_mine_follow", lang=lang),  # not a menu name: links stay distinct
                 query_params={"id": row.id},
             )

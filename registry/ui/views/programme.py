@@ -72,7 +72,7 @@ def page() -> None:
             placeholder=tr("ui_choose", lang=lang),
         )
         c2.page_link(
-            "registry/ui/pages/monitoring.py",
+            "views/monitoring.py",
             label=tr("ui_open_monitoring", lang=lang),
             query_params={"id": chosen},
         )

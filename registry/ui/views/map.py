@@ -248,17 +248,17 @@ def _details(frame: Any, viewer: Any, lang: str) -> None:
         links = st.columns(3)
         if can(viewer, "update", record):
             links[0].page_link(
-                "registry/ui/pages/entry.py",
+                "views/entry.py",
                 label=tr("ui_edit", lang=lang),
                 query_params={"id": chosen},
             )
         links[1].page_link(
-            "registry/ui/pages/history.py",
+            "views/history.py",
             label=tr("ui_open_history", lang=lang),
             query_params={"id": chosen},
         )
         links[2].page_link(
-            "registry/ui/pages/monitoring.py",
+            "views/monitoring.py",
             label=tr("ui_open_monitoring", lang=lang),
             query_params={"id": chosen},
         )

@@ -20,7 +20,7 @@ from registry.i18n import timestamp_text, tr
 from registry.schema.codes import code_codes, label
 from registry.schema.fields import FIELDS, FieldSpec
 from registry.schema.model import text_limit
-from registry.ui import components, mapview, resources, state
+from registry.ui import components, mapview, resources, signin, state
 
 _AUTO = ("id", "region_code", "comuna_code", "geometry", "kind")
 _ERRORS = "_form_errors"
@@ -299,8 +299,7 @@ def page() -> None:
     actor = state.actor()
     st.title(tr("ui_page_entry", lang=lang), anchor=False)
     if actor.role == "visitor":
-        st.info(tr("ui_login_needed", lang=lang))
-        st.page_link("registry/ui/pages/account.py", label=tr("ui_page_login", lang=lang))
+        signin.ask_login(lang)
         return
     if st.session_state.get("_flash"):
         st.success(st.session_state.pop("_flash"))
