@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from registry.errors import LoginRefused, RegistryError
 
-__all__ = ["COOKIE", "NEXT_COOKIE", "ROUTES", "safe_next"]
+__all__ = ["COOKIE", "NEXT_COOKIE", "ROUTES", "safe_next", "with_lang"]
 
 COOKIE = "iap_session"
 NEXT_COOKIE = "iap_next"  # where a single sign-on goes back to (ten minutes)
@@ -53,6 +53,23 @@ def safe_next(value: str | None) -> str:
     if parts.scheme or parts.netloc or any(ord(c) < 32 for c in text):
         return "/"
     return text
+
+
+def with_lang(path: str, lang: str) -> str:
+    """``path`` with the page language in its query (a new page load starts from the URL:
+    without it, a user reading English would come back in Spanish).
+
+    Examples
+    --------
+    >>> with_lang("/mine", "en"), with_lang("/entry?id=x", "en"), with_lang("/?lang=es", "en")
+    ('/mine?lang=en', '/entry?id=x&lang=en', '/?lang=es')
+    """
+    parts = urllib.parse.urlsplit(path)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    if any(k == "lang" for k, _ in query):
+        return path
+    query.append(("lang", lang))
+    return urllib.parse.urlunsplit(("", "", parts.path, urllib.parse.urlencode(query), ""))
 
 
 def _same_origin(request: Request) -> bool:
@@ -126,7 +143,7 @@ async def login(request: Request) -> Response:
         return RedirectResponse(_account(next_path, lang, login="unavailable"), status_code=303)
     if token is None:
         return RedirectResponse(_account(next_path, lang, **extra), status_code=303)
-    response = RedirectResponse(next_path, status_code=303)
+    response = RedirectResponse(with_lang(next_path, lang), status_code=303)
     from registry.api.sessions import session_settings
 
     response.set_cookie(
@@ -169,7 +186,7 @@ async def sso(request: Request) -> Response:
     )
     response.set_cookie(
         NEXT_COOKIE,
-        safe_next(request.query_params.get("next")),
+        with_lang(safe_next(request.query_params.get("next")), lang),
         max_age=600,
         path="/",
         httponly=True,

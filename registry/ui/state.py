@@ -40,6 +40,7 @@ __all__ = [
     "query_from_filters",
     "seen_before",
     "session_token",
+    "sso_identity",
 ]
 
 # session keys
@@ -171,6 +172,11 @@ def actor() -> Actor:
     if now != had:
         st.session_state[ACTOR] = now
     return now
+
+
+def sso_identity() -> dict[str, Any] | None:
+    """The claims of this page's single sign-on identity (Streamlit's cookie), or None."""
+    return _sso_claims()
 
 
 def _sso_claims() -> dict[str, Any] | None:

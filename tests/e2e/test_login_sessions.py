@@ -148,6 +148,16 @@ def test_log_in_lands_on_the_page_the_link_named(page: Any, app: App) -> None:
     assert page.url.startswith(f"{app.url}/review")
     role = label("role", "manager", "en")
     page.get_by_text(tr("ui_logged_as", lang="en", user="maria", role=role)).wait_for()
+    # a log-in from the English page comes back in English
+    page.goto(f"{app.url}/account?lang=en")
+    page.get_by_role("button", name=tr("ui_logout", lang="en")).click()
+    page.goto(f"{app.url}/account?lang=en")
+    page.get_by_label(tr("ui_username", lang="en")).fill("ana")
+    page.get_by_label(tr("ui_password", lang="en")).fill(PASSWORD)
+    page.get_by_role("button", name=tr("ui_login", lang="en")).click()
+    coordinator = label("role", "coordinator", "en")
+    page.get_by_text(tr("ui_logged_as", lang="en", user="ana", role=coordinator)).wait_for()
+    page.get_by_role("heading", name=tr("ui_page_mine", lang="en")).wait_for()
 
 
 def _backdate(app: App, username: str, hours: float) -> None:

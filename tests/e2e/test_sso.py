@@ -149,6 +149,8 @@ def test_single_sign_on_maps_roles_lasts_and_logs_out(
         page.get_by_text(tr("sso_pending", lang="es", user="pedro@corfo.example")).wait_for()
         assert tr("ui_visitor", lang="es") in _sidebar(page)
         shot(page, "sso-pending", full_page=False)
+        page.goto(f"{sso_app.url}/account")  # the way out of the provider's identity
+        page.get_by_role("button", name=tr("ui_sso_leave", lang="es")).wait_for()
         reg = sso_app.registry()
         assert reg.store.get_user("pedro@corfo.example")["disabled"]
         reg.update_user("pedro@corfo.example", reg.actor("root"), disabled=False)

@@ -22,6 +22,9 @@ def _visitor(lang: str) -> None:
         return
     wanted = st.query_params.get("next") or st.session_state.get(state.LAST_PAGE) or "/mine"
     signin.login_form(lang, safe_next(wanted))
+    if state.sso_identity() is not None:  # signed in at the provider, not (yet) allowed here
+        if st.button(tr("ui_sso_leave", lang=lang)):
+            st.logout()
 
 
 def _account(lang: str) -> None:
