@@ -295,6 +295,12 @@ def _parser() -> argparse.ArgumentParser:
     u.add_argument("username")
     u.add_argument("--as", dest="as_user", metavar="USERNAME")
     usub.add_parser("list")
+    p = cmd("mail", "e-mail notifications waiting to be sent (administrators)")
+    msub = p.add_subparsers(dest="mail_command", required=True)
+    m = msub.add_parser("list", help="messages not sent yet, with their last error")
+    m.add_argument("--as", dest="as_user", metavar="USERNAME")
+    m = msub.add_parser("send", help="send the messages that are due now (IAP_REGISTRY_SMTP_*)")
+    m.add_argument("--as", dest="as_user", metavar="USERNAME")
     return parser
 
 
@@ -449,6 +455,8 @@ def _run(args: argparse.Namespace) -> int:
 
         serve(getattr(args, "db", None), args.host, args.port, args.proxy_headers)
         return 0
+    if c == "mail":
+        return _mail(reg, args)
     if c == "user":
         if args.user_command == "list":
             for user in reg.list_users():
@@ -467,6 +475,26 @@ def _run(args: argparse.Namespace) -> int:
         print(args.username)
         return 0
     raise UsageError(c)
+
+
+def _mail(reg: Registry, args: argparse.Namespace) -> int:
+    """``mail list`` and ``mail send`` (administrators): the outbox the app's sender works
+    through, for a registry changed from the command line while no app runs."""
+    from registry.notify import MailSender, smtp_settings
+
+    require(reg.actor(args.as_user), "manage_users")
+    if args.mail_command == "list":
+        for row in reg.store.mail_rows(unsent_only=True):
+            retry = "-" if row["next_try_at"] == "~" else timestamp_text(row["next_try_at"])
+            error = row["last_error"] or ""
+            print(f"{row['recipient']}\t{row['subject']}\t{row['attempts']}\t{retry}\t{error}")
+        return 0
+    settings = smtp_settings()
+    if settings is None:
+        raise UsageError(tr("mail_not_configured"))
+    sent, failed = MailSender(reg.store, settings).send_due()
+    print(tr("mail_sent", sent=sent, failed=failed))
+    return 0 if not failed else 1
 
 
 def _copy(args: argparse.Namespace) -> int:

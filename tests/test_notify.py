@@ -168,3 +168,32 @@ def test_two_senders_never_send_one_message_twice(reg: Registry, smtp: tuple[Inb
     reg.create(iap_values(name="Entrada de dos servidores", status="submitted"), reg.actor("ana"))
     first, second = reg.store.due_mail(), reg.store.due_mail()  # two app processes
     assert len(first) == 2 and second == []  # each message claimed by one of them
+
+
+def test_mail_list_and_send_on_the_command_line(
+    reg: Registry,
+    smtp: tuple[Inbox, int],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from registry.cli import main
+
+    inbox, port = smtp
+    db = reg.store.url
+    monkeypatch.setenv("IAP_REGISTRY_SMTP_PORT", str(free_port()))  # down
+    reg.create(iap_values(name="Entrada por la consola", status="submitted"), reg.actor("ana"))
+    assert main(["--db", db, "mail", "send", "--as", "root"]) == 1  # not sent, kept
+    assert main(["--db", db, "mail", "list", "--as", "root"]) == 0
+    out = capsys.readouterr().out
+    assert "maria@iap.example" in out and "Entrada por la consola" in out
+    assert "Connection" in out  # why it waits
+    assert main(["--db", db, "mail", "list", "--as", "ana"]) != 0  # administrators only
+    monkeypatch.setenv("IAP_REGISTRY_SMTP_PORT", str(port))
+    with reg.store._transaction() as conn:  # type: ignore[attr-defined]
+        from registry.store.tables import outbox
+
+        conn.execute(outbox.update().values(next_try_at="2000-01-01T00:00:00.000000Z"))
+    capsys.readouterr()
+    assert main(["--db", db, "mail", "send", "--as", "root"]) == 0
+    assert "2 mensaje(s) enviado(s)" in capsys.readouterr().out
+    assert len(inbox.messages) == 2

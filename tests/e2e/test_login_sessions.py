@@ -111,7 +111,7 @@ def test_a_login_lasts_across_reload_tabs_and_links_until_log_out(
         headers={"Origin": app.url},
         max_redirects=0,
     )
-    assert answer.status == 303 and answer.headers["location"] == "/"  # never elsewhere
+    assert answer.status == 303 and answer.headers["location"] == "/?lang=es"  # never elsewhere
 
     # the server's log (INFO) never holds the token
     assert cookie["value"] not in app.log.read_text(errors="replace")

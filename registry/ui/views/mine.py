@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from registry.i18n import date_text, timestamp_text, tr
@@ -35,9 +36,9 @@ def _field_label(name: str, lang: str) -> str:
 
 
 def _mine(frame: Any, username: str) -> Any:
-    owner = frame["owner"].fillna("") == username
-    editors = frame["editors"].apply(lambda e: isinstance(e, list | tuple) and username in e)
-    return frame[owner | editors]
+    owner = (frame["owner"].fillna("") == username).to_numpy(dtype=bool)
+    editors = [isinstance(e, list | tuple) and username in e for e in frame["editors"]]
+    return frame[owner | np.asarray(editors, dtype=bool)]
 
 
 def page() -> None:
