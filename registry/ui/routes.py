@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from registry.errors import LoginRefused, RegistryError
 
-__all__ = ["COOKIE", "NEXT_COOKIE", "ROUTES", "safe_next", "with_lang"]
+__all__ = ["COOKIE", "NEXT_COOKIE", "ROUTES", "safe_next", "same_origin", "with_lang"]
 
 COOKIE = "iap_session"
 NEXT_COOKIE = "iap_next"  # where a single sign-on goes back to (ten minutes)
@@ -72,12 +72,37 @@ def with_lang(path: str, lang: str) -> str:
     return urllib.parse.urlunsplit(("", "", parts.path, urllib.parse.urlencode(query), ""))
 
 
+def same_origin(origin: str, host: str) -> bool:
+    """Whether a request's ``Origin`` (or ``Referer``) names the host it was sent to
+    (``Host``): the same host name, and the same port unless the proxy left the port out.
+
+    Examples
+    --------
+    >>> same_origin("https://registro.example.cl", "registro.example.cl")
+    True
+    >>> same_origin("http://127.0.0.1:8501/account", "127.0.0.1:8501")
+    True
+    >>> same_origin("https://evil.example", "registro.example.cl")
+    False
+    >>> same_origin("http://127.0.0.1:9000", "127.0.0.1:8501")
+    False
+    """
+    theirs = urllib.parse.urlsplit(origin)
+    ours = urllib.parse.urlsplit("//" + host)
+    try:
+        if not theirs.hostname or theirs.hostname != ours.hostname:
+            return False
+        return ours.port is None or theirs.port == ours.port
+    except ValueError:  # a port that is not a number
+        return False
+
+
 def _same_origin(request: Request) -> bool:
     host = request.headers.get("host", "")
     for header in ("origin", "referer"):
         value = request.headers.get(header)
         if value:
-            return urllib.parse.urlsplit(value).netloc == host
+            return same_origin(value, host)
     return False
 
 
