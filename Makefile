@@ -14,11 +14,13 @@ PORT   ?= 8501
 # GDAL's Python bindings (python3-gdal, Debian's python3) read a GeoPackage's relationships.
 # GNU gettext's msgfmt checks the translation files as translators' tools will.
 # Node.js runs the OpenID Connect provider the single sign-on test starts (tests/oidc).
+# DejaVu Sans: the convergence chart names it and measures its labels with it.
 PG_CONTROL := /usr/share/postgresql/15/extension/postgis.control
 APT_NEEDS := $(if $(shell command -v ogrinfo),,gdal-bin) $(if $(shell command -v chromium),,chromium) \
 	$(if $(wildcard $(PG_CONTROL)),,postgresql-15-postgis-3) $(if $(shell command -v msgfmt),,gettext) \
 	$(if $(shell /usr/bin/python3 -c 'import osgeo' 2>/dev/null && echo y),,python3-gdal) \
-	$(if $(shell command -v npm),,nodejs npm)
+	$(if $(shell command -v npm),,nodejs npm) \
+	$(if $(wildcard /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf),,fonts-dejavu-core)
 sysdeps:
 	@if [ -n "$(strip $(APT_NEEDS))" ]; then \
 	  echo "Installing $(strip $(APT_NEEDS)) with apt-get..."; \

@@ -22,6 +22,7 @@ from registry.auth import RESTRICTED_FIELDS, Actor, redacted, require
 from registry.errors import NotFound, RegistryError, UsageError, ValidationFailed
 from registry.i18n import current_language, date_text, number, timestamp_text, tr
 from registry.io.export import FORMATS, neutralise_formulas
+from registry.layers.context import measure_text
 from registry.schema.codes import CODE_LISTS, label
 from registry.schema.display import field_label, field_text
 from registry.schema.fields import FIELDS_BY_NAME
@@ -193,6 +194,11 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--from", dest="start", type=int, required=True, metavar="YEAR")
     i.add_argument("--to", dest="end", type=int, required=True, metavar="YEAR")
     i.add_argument("--period", help="period, when the series has several per year (e.g. OND)")
+    i.add_argument(
+        "--group-biobio-nuble",
+        action="store_true",
+        help="Biobío and Ñuble as one region (08+16), as they were before 2018",
+    )
     i.add_argument("--json", action="store_true")
     p = cmd("boundaries", "administrative boundaries installed, by country")
     bsub = p.add_subparsers(dest="bnd_command", required=True)
@@ -535,6 +541,10 @@ def _print_context(ctx: dict[str, Any]) -> None:
         if fig["origin"] == "derived":
             line += f" [{tr('ctx_derived')}]"
         print(line)
+    if ctx.get("measure"):
+        print(
+            f"  {ctx['measure']['indicator']} " + measure_text(ctx["measure"], ctx["region_name"])
+        )
     for key in ("in_region", "in_comuna"):
         tally = ctx[key]
         if tally:
@@ -611,15 +621,23 @@ def _indicators(reg: Registry, args: argparse.Namespace) -> int:
             _print_json(series)
             return 0
         for s in series:
-            origin = tr(f"ind_origin_{s['origin']}")
+            origin = " + ".join(tr(f"ind_origin_{o}") for o in s["origins"] or [s["origin"]])
             print(f"{s['indicator']}  [{origin}]  {tr('ind_rows', n=s['rows'])}")
             periods = ", ".join(p or "-" for p in s["periods"])
             print(f"    {tr('ind_years')}: {s['years'] or '-'}  {tr('ind_periods')}: {periods}")
             print(f"    {tr('ind_regions')}: {', '.join(s['regions'])}")
             missing = "; ".join(f"{r}: {y}" for r, y in s["missing"].items()) or "-"
             print(f"    {tr('ind_missing')}: {missing}")
+            if s["estimated"]:
+                by_years: dict[str, list[str]] = {}
+                for region, years in s["estimated"].items():
+                    by_years.setdefault(years, []).append(region)
+                marks = "; ".join(f"{y} ({', '.join(r)})" for y, r in by_years.items())
+                print(f"    {tr('ind_estimated')}: {marks}")
             if s.get("formula"):
                 print(f"    = {s['formula']}")
+            if s.get("estimation_method"):
+                print(f"    ~ {s['estimation_method']}")
             print(f"    {tr('ind_unit')}: {' | '.join(s['units'])}")
             print(
                 f"    {tr('ind_source')}: {' '.join(s['sources'][:3])}{' …' if len(s['sources']) > 3 else ''}"
@@ -645,20 +663,35 @@ def _indicators(reg: Registry, args: argparse.Namespace) -> int:
             print(rows[cols].astype(object).where(rows[cols].notna(), "").to_string(index=False))
             print(f"\n{rows['unit'].iloc[0]}")
         return 0
-    view = reg.convergence(args.indicator, args.start, args.end, args.period)
+    view = reg.convergence(
+        args.indicator, args.start, args.end, args.period, group=args.group_biobio_nuble
+    )
     if args.json:
         _print_json(view)
         return 0
     nat = view["national"]
+
+    def flagged(row: dict[str, Any], key: str) -> str:
+        return _fmt(row[key]) + ("*" if row[f"{key}_estimated"] else " ")
+
     print(f"{view['indicator']} {view['from']}→{view['to']}  ({' | '.join(view['units'])})")
-    print(f"Chile (00): {_fmt(nat['initial'])} → {_fmt(nat['final'])} ({nat['change_pct']:+.2f} %)")
+    print(
+        f"Chile (00): {flagged(nat, 'initial')} → {flagged(nat, 'final')} "
+        f"({nat['change_pct']:+.2f} %)"
+    )
     for r in view["regions"]:
         print(
-            f"  {r['region_code']} {r['region_name'][:34]:34} {_fmt(r['initial']):>10} → "
-            f"{_fmt(r['final']):>10} {r['change_pct']:+7.2f} %  {r['quadrant']}"
+            f"  {r['region_code']:5} {r['region_name'][:34]:34} {flagged(r, 'initial'):>11} → "
+            f"{flagged(r, 'final'):>11} {r['change_pct']:+7.2f} %  {r['quadrant']}"
         )
+    falling = sum(r["change_pct"] < 0 for r in view["regions"])
+    print(tr("ind_falling", n=falling, total=len(view["regions"])))
     if view["missing"]:
         print(f"{tr('ind_missing')}: {', '.join(view['missing'])}")
+    if view["estimated"]:
+        print(f"* {tr('ind_origin_estimated')}: " + " | ".join(view["estimated"]))
+    if view["formula"]:
+        print(f"= {view['formula']}")
     print(tr("ind_rule"))
     return 0
 

@@ -552,6 +552,118 @@ def build_indicators(*sources: Path) -> list[dict[str, str]]:
     return rows
 
 
+# ``series_2010_2024/``: what is loaded, under which name (see geodata/README.md).
+# National price and exchange-rate series are one value per year for the whole country:
+# they go on row ``00``; the United States deflator too, its name and notes say so.
+SERIES_NAMES = {
+    "ocupados (employed persons, ENE)": "ene_employed_thousands",
+    "labour_force_thousands": "ene_labour_force_thousands",
+    "Official exchange rate, CLP per USD, period average (WDI PA.NUS.FCRF)": (
+        "exchange_rate_clp_per_usd"
+    ),
+    "GDP implicit price deflator (BEA), FRED A191RD3A086NBEA": "us_gdp_deflator_2017_100",
+    "GDP deflator, IMF WEO NGDP_D (BCCh national accounts, ref. 2018 chained)": (
+        "cl_gdp_deflator_2018_100"
+    ),
+    "CPI annual average, IMF WEO PCPI (INE IPC)": "cl_cpi_2018_100",
+    "gdp_musd_ppp2015": "gdp_real_oecd_musd_ppp2015",
+    "gdp_nominal_ref2018_regionalized_subtotal": "gdp_nominal_ref2018",
+    "gdp_real_chained_ref2018_regionalized_subtotal": "gdp_real_chained_ref2018",
+}
+# Spanish moving-quarter wording of INE.Stat (``2010 ene-mar``) -> our period code
+INE_QUARTERS = {
+    "dic-feb": "DEF", "ene-mar": "EFM", "feb-abr": "FMA", "mar-may": "MAM", "abr-jun": "AMJ",
+    "may-jul": "MJJ", "jun-ago": "JJA", "jul-sep": "JAS", "ago-oct": "ASO", "sep-nov": "SON",
+    "oct-dic": "OND", "nov-ene": "NDE",
+}  # fmt: skip
+# OECD's TL2 region CL08 is Biobío before Ñuble (16) was split from it in 2018
+OLD_BIOBIO = "08+16"
+
+
+def _series_row(r: dict[str, str], name: str, region: str, year: str, period: str) -> dict:
+    notes = r["notes"].strip()
+    calibration = r.get("calibration", "").strip()
+    if calibration:
+        notes = f"calibration: {calibration}; {notes}"
+    if name.startswith("us_"):
+        notes = f"United States series (not Chile), one value per year; {notes}"
+    if "PROJECTION" in notes:
+        notes = f"PROJECTION, not an actual value; {notes}"
+    return {
+        "region_code": region,
+        "year": year,
+        "period": period,
+        "indicator": name,
+        "value": r["value"].strip(),
+        "unit": r["unit"].strip(),
+        "source_url": r["source_url"].strip().split()[0],
+        "notes": f"{notes}; source as cited: {r['source_url'].strip()}"
+        if " " in r["source_url"].strip()
+        else notes,
+    }
+
+
+def build_series_2010_2024(folder: Path) -> list[dict[str, str]]:
+    """The 2010-2024 series (``series_2010_2024/README.md``), values copied as read.
+
+    Left out, each for a reason: rows the source marks DERIVED (annual employment, the
+    rebased US deflator: the registry derives them itself, ``registry.layers.derived``);
+    labour force on the old 2002-census calibration (the 2017-census one covers the same
+    quarters); WEO/WDI national GDP (the regional subtotals are the national rows here);
+    extra-regional and quarterly-table subtotals; OECD's per-head series and its
+    not-regionalised ``ZZ``; the US CPI, the WEO US deflator and the earlier BEA vintage
+    (cross-checks in the source).
+    """
+    rows: list[dict[str, str]] = []
+
+    def read(name: str) -> list[dict[str, str]]:
+        with (folder / name).open(encoding="utf-8") as fh:
+            return list(csv.DictReader(fh))
+
+    for r in read("ene_ocupados_regional_2010_2024.csv"):
+        if r["period"] == "annual":
+            continue  # DERIVED in the source
+        code = r["period"].split("(")[1][:3]
+        assert code in ("EFM", "AMJ", "JAS", "OND"), r["period"]
+        name = SERIES_NAMES[r["indicator"]]
+        rows.append(_series_row(r, name, r["region_code"], r["year"], code))
+    for r in read("ine_ene_labour_force_by_region_2010_2024_moving_quarters.csv"):
+        if not r["calibration"].startswith("2017-census"):
+            continue
+        year, months = r["moving_quarter"].split(" ")
+        assert r["period_code"].startswith(year), r
+        name = SERIES_NAMES[r["indicator"]]
+        rows.append(_series_row(r, name, r["region_code"], year, INE_QUARTERS[months]))
+    for file in ("fx_clp_usd_annual_2010_2024.csv", "us_price_indices_2010_2024.csv",
+                 "chile_prices_national_gdp_2010_2024.csv"):  # fmt: skip
+        for r in read(file):
+            name = SERIES_NAMES.get(r["indicator"])
+            if name is None:
+                continue
+            period = "annual_average" if "average" in r["indicator"] else ""
+            rows.append(_series_row(r, name, "00", r["year"], period))
+    for r in read("oecd_chile_tl2_regional_gdp_2008_2020.csv"):
+        name = SERIES_NAMES.get(r["indicator"])
+        if name is None or r["region_code"] == "ZZ" or not "2008" <= r["year"] <= "2020":
+            continue
+        region = OLD_BIOBIO if r["region_code"] == "08" else r["region_code"]
+        row = _series_row(r, name, region, r["year"], "")
+        if region == OLD_BIOBIO:
+            row["notes"] = f"Biobío as it was before 2018, Ñuble included; {row['notes']}"
+        rows.append(row)
+    for r in read("bcch_national_subtotals_ref2018.csv"):
+        name = SERIES_NAMES.get(r["indicator"])
+        if name is None:
+            continue
+        row = _series_row(r, name, "00", r["year"], "")
+        row["notes"] = (
+            "Chile: BCCh regionalised subtotal (sum of the 16 regions, without the "
+            f"extra-regional component), as read; {row['notes']}"
+        )
+        rows.append(row)
+    return rows
+
+
 def write(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
@@ -1156,7 +1268,15 @@ def main() -> None:
     write(
         OUT / "regional_indicators.csv",
         INDICATOR_COLUMNS,
-        build_indicators(shared / "regional_productivity.csv", shared / "regional_employment.csv"),
+        [
+            r
+            for r in build_indicators(
+                shared / "regional_productivity.csv", shared / "regional_employment.csv"
+            )
+            # the full 2010-2024 WDI series replaces its 2018 value (same WDI indicator)
+            if r["indicator"] != "exchange_rate_clp_per_usd"
+        ]
+        + build_series_2010_2024(shared / "series_2010_2024"),
     )
     write(
         OUT / "country_aggregates.csv",

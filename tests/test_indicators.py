@@ -37,6 +37,15 @@ SHARED_NAMES = {
     "employed_thousands",
     "exchange_rate_clp_per_usd",
 }
+#: names given to ../shared/data/series_2010_2024 (its files name series in words)
+SERIES_2010_NAMES = {
+    "ene_employed_thousands",
+    "ene_labour_force_thousands",
+    "us_gdp_deflator_2017_100",
+    "cl_gdp_deflator_2018_100",
+    "cl_cpi_2018_100",
+    "gdp_real_oecd_musd_ppp2015",
+}
 
 
 def raw_rows() -> list[dict[str, str]]:
@@ -55,7 +64,7 @@ def write_csv(path: Path, rows: list[dict[str, object]], sep: str = ",") -> Path
 def test_bundled_table_is_sourced_and_keeps_the_source_names() -> None:
     rows = raw_rows()
     assert list(rows[0].keys()) == list(COLUMNS)
-    assert {r["indicator"] for r in rows} == SHARED_NAMES
+    assert {r["indicator"] for r in rows} == SHARED_NAMES | SERIES_2010_NAMES
     assert all(r["source_url"].startswith(("http://", "https://")) for r in rows)
     assert all(r["value"].strip() for r in rows)  # no empty value standing in for a gap
 
@@ -63,21 +72,29 @@ def test_bundled_table_is_sourced_and_keeps_the_source_names() -> None:
 def test_every_bundled_series_is_listed_with_its_coverage(seeded: Registry) -> None:
     series = {s["indicator"]: s for s in seeded.indicator_series()}
     assert SHARED_NAMES <= set(series)
-    assert all(series[n]["origin"] == "bundled" for n in SHARED_NAMES)
+    assert all(series[n]["origin"] == "bundled" for n in SHARED_NAMES | SERIES_2010_NAMES)
     gdp = series["gdp_real_chained_ref2018"]
-    assert gdp["years"] == "2013-2023" and gdp["rows"] == 176 and gdp["missing"] == {"00": "all"}
+    # BCCh's 16 regions and Chile 2013-2023; the group 08+16 derived; 2010-2012 estimated
+    assert gdp["years"] == "2010-2023" and gdp["rows"] == 187 + 11 + 48
+    assert gdp["origins"] == ["bundled", "derived", "estimated"]
+    assert gdp["missing"] == {"08": "2010-2012", "16": "2010-2012"}
     va = series["va_per_employed_real"]
     assert va["years"] == "2013, 2017" and va["missing"] == {"16": "2013, 2017"}
     derived = series["gdp_real_ref2018_per_employed"]
     assert derived["origin"] == "derived"
     assert derived["derived_from"] == ["gdp_real_chained_ref2018", "employed_thousands_annual_avg"]
-    assert derived["years"] == "2021-2022"  # only where both inputs exist
+    assert derived["years"] == "2010-2023"  # only where both inputs exist
 
 
 def _annual_employment_by_hand() -> dict[tuple[str, int], float]:
     quarters: dict[tuple[str, int], dict[str, float]] = defaultdict(dict)
     for r in raw_rows():
-        if r["indicator"] == "employed_thousands" and r["period"] in ("EFM", "AMJ", "JAS", "OND"):
+        if r["indicator"] == "ene_employed_thousands" and r["period"] in (
+            "EFM",
+            "AMJ",
+            "JAS",
+            "OND",
+        ):
             quarters[(r["region_code"], int(r["year"]))][r["period"]] = float(r["value"])
     return {k: sum(v.values()) / 4 for k, v in quarters.items() if len(v) == 4}
 
@@ -85,26 +102,31 @@ def _annual_employment_by_hand() -> dict[tuple[str, int], float]:
 def test_derived_values_are_reproducible_from_their_inputs(seeded: Registry) -> None:
     table = seeded.indicators()
     annual = _annual_employment_by_hand()
-    assert {y for _, y in annual} == {2021, 2022}  # 2020 and 2023 lack quarters: no average
-    got = table[table["indicator"] == "employed_thousands_annual_avg"]
-    assert len(got) == len(annual) == 34
+    assert {y for _, y in annual} == set(range(2010, 2025))
+    got = table[
+        (table["indicator"] == "employed_thousands_annual_avg") & (table["region_code"] != "08+16")
+    ]
+    assert len(got) == len(annual) == 17 * 15
     for r in got.itertuples():
         assert r.value == pytest.approx(annual[(r.region_code, r.year)], rel=1e-12)
         assert r.origin == "derived" and r.period == "annual_average"
-        assert r.inputs.count("employed_thousands[") == 4
+        assert r.inputs.count("ene_employed_thousands[") == 4
 
     gdp = {
         (r["region_code"], int(r["year"])): float(r["value"])
         for r in raw_rows()
         if r["indicator"] == "gdp_real_chained_ref2018"
     }
-    prod = table[table["indicator"] == "gdp_real_ref2018_per_employed"]
+    prod = table[
+        (table["indicator"] == "gdp_real_ref2018_per_employed") & (table["year"] >= 2013)
+        & (table["region_code"] != "08+16")
+    ]  # fmt: skip
     expected = {k: gdp[k] / annual[k] for k in gdp.keys() & annual.keys()}
-    assert len(prod) == len(expected) == 32  # 16 regions x 2021-2022; no national GDP level
+    assert len(prod) == len(expected) == 17 * 11  # 16 regions and Chile x 2013-2023
     for r in prod.itertuples():
         assert r.value == pytest.approx(expected[(r.region_code, r.year)], rel=1e-12)
         assert f"gdp_real_chained_ref2018[{r.region_code},{r.year}]" in r.inputs
-        assert "bcentral.cl" in r.source_url or "si3.bcentral" in r.source_url or r.source_url
+        assert "bcentral.cl" in r.source_url and "relatos-estadisticos" in r.source_url
 
 
 def test_convergence_of_value_added_per_employed_2013_2017(seeded: Registry) -> None:
@@ -133,7 +155,7 @@ def test_convergence_of_value_added_per_employed_2013_2017(seeded: Registry) -> 
 
 def test_convergence_refuses_what_it_cannot_say(seeded: Registry) -> None:
     with pytest.raises(UsageError, match="valor nacional"):
-        seeded.convergence("gdp_real_ref2018_per_employed", 2021, 2022)
+        seeded.convergence("gdp_real_chained_ref2013", 2013, 2020)
     with pytest.raises(UsageError, match="no tiene datos para 2015"):
         seeded.convergence("va_per_employed_real", 2013, 2015)
     with pytest.raises(UsageError, match="varios periodos"):
@@ -257,31 +279,17 @@ def test_import_adds_replaces_and_removes_series(seeded: Registry, tmp_path: Pat
     assert len(series) == 32 and set(series["origin"]) == {"bundled"}
 
 
-def test_better_employment_data_extends_the_derived_series(
-    seeded: Registry, tmp_path: Path
-) -> None:
-    """An analyst loads a fuller employment series: productivity for 2023 appears by itself."""
-    rows = [r for r in raw_rows() if r["indicator"] == "employed_thousands"]
-    have = {(r["region_code"], r["year"], r["period"]) for r in rows}
-    for region in [f"{i:02d}" for i in range(17)]:
-        for period in ("JAS", "OND"):
-            if (region, "2023", period) not in have:
-                rows.append(
-                    {
-                        "region_code": region,
-                        "year": "2023",
-                        "period": period,
-                        "indicator": "employed_thousands",
-                        "value": "500",
-                        "unit": "thousand persons",
-                        "source_url": "https://www.ine.gob.cl/",
-                        "notes": "test values, not real data",
-                    }
-                )
-    seeded.import_indicators(write_csv(tmp_path / "emp.csv", rows), ADMIN)
+def test_newer_gdp_extends_the_derived_series(seeded: Registry, tmp_path: Path) -> None:
+    """An analyst loads regional GDP with a 2024 column: productivity for 2024 appears by
+    itself (employment has 2024), and only where both inputs are there."""
+    rows = [r for r in raw_rows() if r["indicator"] == "gdp_real_chained_ref2018"]
+    for region in [f"{i:02d}" for i in range(1, 16)]:  # Ñuble and Chile left out
+        rows.append({**rows[0], "region_code": region, "year": "2024", "value": "5000",
+                     "notes": "test values, not real data"})  # fmt: skip
+    seeded.import_indicators(write_csv(tmp_path / "gdp.csv", rows), ADMIN)
     table = seeded.indicators()
-    prod = table[table["indicator"] == "gdp_real_ref2018_per_employed"]
-    assert sorted(prod["year"].unique()) == [2021, 2022, 2023]
+    prod = table[(table["indicator"] == "gdp_real_ref2018_per_employed") & (table["year"] == 2024)]
+    assert sorted(prod["region_code"]) == [f"{i:02d}" for i in range(1, 16)]
 
 
 def test_only_managers_and_admins_import(seeded: Registry, tmp_path: Path) -> None:

@@ -54,13 +54,14 @@ def test_stats_equal_counts_of_the_exported_geojson(
     assert result["businesses"] == sum(shops) and result["businesses_reported_by"] == len(shops)
 
 
-def _employment_2022() -> dict[str, float]:
+def _employment_2024() -> dict[str, float]:
+    """INE's employed persons (ENE, calendar quarters): the mean of 2024's four."""
     quarters: dict[str, list[float]] = {}
     with (geodata_dir() / "regional_indicators.csv").open(encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
             if (
-                r["indicator"] == "employed_thousands"
-                and r["year"] == "2022"
+                r["indicator"] == "ene_employed_thousands"
+                and r["year"] == "2024"
                 and r["period"] in ("EFM", "AMJ", "JAS", "OND")
             ):
                 quarters.setdefault(r["region_code"], []).append(float(r["value"]))
@@ -70,7 +71,7 @@ def _employment_2022() -> dict[str, float]:
 def test_per_region_counts_normalised_by_employment(seeded: Registry, tmp_path: Path) -> None:
     props = exported(seeded, tmp_path)
     by_region = independent(props, "region_code")
-    employment = _employment_2022()
+    employment = _employment_2024()
     rows = {r["region_code"]: r for r in seeded.stats()["per_region"]}
     chile = {f"{i:02d}" for i in range(1, 17)}
     assert set(rows) >= chile  # every region of Chile, even with none
@@ -84,7 +85,7 @@ def test_per_region_counts_normalised_by_employment(seeded: Registry, tmp_path: 
     for code, row in ((c, r) for c, r in rows.items() if c in chile):
         n = by_region.get(code, 0)
         assert row["entries"] == n
-        assert row["employment_year"] == 2022
+        assert row["employment_year"] == 2024
         assert row["employed_thousands"] == pytest.approx(employment[code])
         assert row["entries_per_100k_employed"] == pytest.approx(
             n / (employment[code] * 1000) * 1e5
@@ -126,10 +127,42 @@ def test_regional_context_of_an_entry(seeded: Registry, tmp_path: Path) -> None:
         (table["indicator"] == "gdp_real_ref2018_per_employed") & (table["region_code"] == "02")
     ]
     latest = figures["gdp_real_ref2018_per_employed"]
-    assert latest["year"] == 2022 and latest["origin"] == "derived"
-    v21, v22 = (float(prod[prod["year"] == y]["value"].iloc[0]) for y in (2021, 2022))
-    assert latest["value"] == v22 and latest["change_pct"] == pytest.approx((v22 / v21 - 1) * 100)
-    assert latest["trend"] == ("down" if v22 < v21 else "up")
+    assert latest["year"] == 2023 and latest["origin"] == "derived"
+    v22, v23 = (float(prod[prod["year"] == y]["value"].iloc[0]) for y in (2022, 2023))
+    assert latest["value"] == v23 and latest["change_pct"] == pytest.approx((v23 / v22 - 1) * 100)
+    assert latest["trend"] == ("down" if v23 < v22 else "up")
+    national = table[
+        (table["indicator"] == "gdp_real_ref2018_per_employed")
+        & (table["region_code"] == "00")
+        & (table["year"] == 2023)
+    ]
+    assert latest["national_value"] == float(national["value"].iloc[0])
+
+    # the chosen measure (by default the article's, 2010 to its latest year), region and Chile
+    def article(region: str, year: int) -> float:
+        rows = table[
+            (table["indicator"] == "gdp_usd2018_per_employed")
+            & (table["region_code"] == region)
+            & (table["year"] == year)
+        ]
+        return float(rows["value"].iloc[0])
+
+    measure = ctx["measure"]
+    assert (measure["indicator"], measure["from"], measure["to"]) == (
+        "gdp_usd2018_per_employed", 2010, 2023,
+    )  # fmt: skip
+    assert measure["area"] == "02" and measure["initial_estimated"] is True
+    assert measure["initial"] == article("02", 2010) and measure["final"] == article("02", 2023)
+    assert measure["change_pct"] == pytest.approx(
+        (article("02", 2023) / article("02", 2010) - 1) * 100
+    )
+    assert measure["national"]["final"] == article("00", 2023)
+    # an entry in Ñuble, compared from 2010: Biobío + Ñuble, as the region was then
+    nuble = seeded.create(iap_values(geometry="POINT (-72.10 -36.61)"), ADMIN)
+    ctx = seeded.context(nuble["id"], measure=("gdp_real_ref2018_per_employed", 2010, 2023))
+    assert ctx["region_code"] == "16" and ctx["measure"]["area"] == "08+16"
+    ctx = seeded.context(nuble["id"], measure=("gdp_real_ref2018_per_employed", 2018, 2023))
+    assert ctx["measure"]["area"] == "16" and ctx["measure"]["initial_estimated"] is False
     va = figures["va_per_employed_real"]
     assert (va["year"], va["value"], va["national_value"]) == (2017, 49.9, 16.3)
     assert va["ratio_to_national"] == pytest.approx(49.9 / 16.3)

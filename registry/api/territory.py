@@ -22,9 +22,14 @@ from registry.geo.boundaries import default_boundaries
 from registry.geo.locate import reverse_geocode
 from registry.i18n import number, tr
 from registry.layers.context import regional_context
-from registry.layers.derived import DERIVED, convergence, with_derived
+from registry.layers.derived import BACKCAST, DERIVED, GROUP, convergence, with_derived
 from registry.layers.indicators import COLUMNS as INDICATOR_COLUMNS
-from registry.layers.indicators import bundled_indicators, coverage, read_indicator_file
+from registry.layers.indicators import (
+    REGION_CODES,
+    bundled_indicators,
+    coverage,
+    read_indicator_file,
+)
 from registry.paths import geodata_dir
 from registry.stats import BY_FIELDS, DEFAULT_BY, per_region, summary
 from registry.store import Filters
@@ -128,9 +133,11 @@ class TerritoryMixin(RegistryBase):
         out = []
         for item in coverage(table):
             spec = DERIVED.get(item["indicator"])
-            if item["origin"] == "derived" and spec is not None:
+            if spec is not None:
                 item["formula"] = spec.formula
                 item["derived_from"] = list(spec.inputs)
+            if item["indicator"] in BACKCAST and item["estimated"]:
+                item["estimation_method"] = BACKCAST[item["indicator"]]
             if item["origin"] == "imported":
                 item["replaces_bundled"] = item["indicator"] in bundled_names
             out.append(item)
@@ -281,20 +288,40 @@ class TerritoryMixin(RegistryBase):
         )
 
     def convergence(
-        self, indicator: str, start: int, end: int, period: str | None = None
+        self,
+        indicator: str,
+        start: int,
+        end: int,
+        period: str | None = None,
+        group: bool = False,
     ) -> dict[str, Any]:
         """The convergence view of ``indicator`` between two years (see
-        ``registry.layers.derived.convergence``), with region names."""
-        view = convergence(self.indicators(), indicator, start, end, period)
-        names = self.region_names()
+        ``registry.layers.derived.convergence``; ``group``: Biobío and Ñuble as one), with
+        region names."""
+        view = convergence(self.indicators(), indicator, start, end, period, group)
+        names = self.indicator_region_names()
         for row in view["regions"]:
             row["region_name"] = names.get(row["region_code"], row["region_code"])
         return view
 
-    def context(self, record_id: str, viewer: Actor | None = None) -> dict[str, Any]:
+    def indicator_region_names(self) -> dict[str, str]:
+        """Names of the areas the indicator tables use: Chile (``00``), its regions, and the
+        group ``08+16`` (Biobío + Ñuble, Biobío as it was before 2018)."""
+        names = self.region_names()
+        out = {c: names.get(c, c) for c in REGION_CODES}
+        out[GROUP] = tr("region_group_08_16")
+        return out
+
+    def context(
+        self,
+        record_id: str,
+        viewer: Actor | None = None,
+        measure: tuple[str, int, int] | None = None,
+    ) -> dict[str, Any]:
         """Regional context of an entry: region and comuna, the region's latest
-        productivity figures and trend, and the entries, initiatives, barrios and firms in
-        the same region and comuna."""
+        productivity figures and trend, the chosen productivity measure (``(indicator,
+        start, end)``, by default the article's from 2010) for the region and Chile, and the
+        entries, initiatives, barrios and firms in the same region and comuna."""
         record = self.get(record_id, viewer)
         region = record.get("region_code")
         # only the entry's region and comuna are counted: read just that region
@@ -305,6 +332,7 @@ class TerritoryMixin(RegistryBase):
             self.indicators(),
             self.region_names(),
             self.comuna_names(),
+            measure,
         )
 
     # -- statistics ----------------------------------------------------------------------
@@ -330,7 +358,10 @@ class TerritoryMixin(RegistryBase):
 
     def _employment(self) -> pd.DataFrame:
         table = self.indicators()
-        emp = table[table["indicator"] == "employed_thousands_annual_avg"]
+        emp = table[
+            (table["indicator"] == "employed_thousands_annual_avg")
+            & table["region_code"].isin(REGION_CODES)
+        ]
         full = [
             y
             for y, g in emp.groupby("year")

@@ -8,15 +8,19 @@ from typing import Any
 
 import pandas as pd
 
+from registry.errors import UsageError
 from registry.geo.boundaries import has_boundaries
-from registry.i18n import tr
+from registry.i18n import number, tr
+from registry.layers.derived import GROUP, MEASURES, growth
+from registry.layers.indicators import REGION_GROUPS
 from registry.schema.codes import label
 from registry.stats import firms
 
-__all__ = ["HEADLINE_SERIES", "regional_context"]
+__all__ = ["HEADLINE_SERIES", "measure_change", "measure_text", "regional_context"]
 
 #: Series shown in a region's context, in this order, when they have a value for it.
 HEADLINE_SERIES = (
+    "gdp_usd2018_per_employed",
     "gdp_real_ref2018_per_employed",
     "va_per_employed_real",
     "gdp_real_chained_ref2018",
@@ -24,7 +28,7 @@ HEADLINE_SERIES = (
     "employed_thousands_annual_avg",
 )
 #: Series whose level is comparable with the national one (rates, not totals).
-_COMPARABLE = {"gdp_real_ref2018_per_employed", "va_per_employed_real", "gdp_real_growth_pct"}
+_COMPARABLE = {*MEASURES, "va_per_employed_real", "gdp_real_growth_pct"}
 _YEARLY = ("", "annual_average")
 
 
@@ -42,6 +46,7 @@ def _figure(series: pd.DataFrame, region: str) -> dict[str, Any] | None:
         "value": float(last["value"]),
         "unit": str(last["unit"]),
         "origin": str(last.get("origin", "")),
+        "estimated": bool(last.get("estimated", False)),
         "source_url": str(last["source_url"]),
         "national_value": None,
         "ratio_to_national": None,
@@ -73,6 +78,79 @@ def _figure(series: pd.DataFrame, region: str) -> dict[str, Any] | None:
     return out
 
 
+def measure_change(
+    indicators: pd.DataFrame, region: str, measure: str, start: int, end: int
+) -> dict[str, Any] | None:
+    """``measure`` for ``region`` and Chile in ``start`` and ``end`` and its change.
+
+    Where the region has no value in ``start`` and belongs to a group that has (Biobío or
+    Ñuble before 2018), the group's figures are given (``area``). None when neither has
+    both years or Chile has none.
+    """
+    out = None
+    for group in (False, True):
+        try:
+            change = growth(indicators, measure, start, end, group=group)
+        except UsageError:
+            return None
+        area = GROUP if group and region in REGION_GROUPS[GROUP] else region
+        rows = change.set_index("region_code")
+        if area in rows.index and "00" in rows.index:
+            own, chile = rows.loc[area], rows.loc["00"]
+            out = {
+                "indicator": measure,
+                "unit": change.attrs["units"][0] if change.attrs["units"] else "",
+                "from": start,
+                "to": end,
+                "area": area,
+                **_figures(own),
+                "national": _figures(chile),
+            }
+            break
+        if region not in REGION_GROUPS[GROUP]:
+            break
+    return out
+
+
+def _figures(row: pd.Series) -> dict[str, Any]:
+    return {
+        **{k: float(row[k]) for k in ("initial", "final", "change_pct")},
+        **{k: bool(row[k]) for k in ("initial_estimated", "final_estimated")},
+    }
+
+
+def measure_text(m: dict[str, Any], region_name: str | None, lang: str | None = None) -> str:
+    """One line: the chosen measure's level in both years and change, for the entry's region
+    (or its group) and Chile; ``*`` marks an estimated value."""
+
+    def level(row: dict[str, Any], key: str) -> str:
+        return number(row[key], lang, 2) + ("*" if row[f"{key}_estimated"] else "")
+
+    def change(row: dict[str, Any]) -> str:
+        return ("+" if row["change_pct"] > 0 else "") + number(row["change_pct"], lang, 1) + " %"
+
+    area = (
+        tr("region_group_08_16", lang=lang) if m["area"] == "08+16" else (region_name or m["area"])
+    )
+    nat = m["national"]
+    text = tr(
+        "ctx_measure",
+        lang=lang,
+        start=m["from"],
+        end=m["to"],
+        area=area,
+        initial=level(m, "initial"),
+        final=level(m, "final"),
+        change=change(m),
+        n_initial=level(nat, "initial"),
+        n_final=level(nat, "final"),
+        n_change=change(nat),
+    )
+    if m["initial_estimated"] or m["final_estimated"]:
+        text += " " + tr("ctx_estimated_mark", lang=lang)
+    return text
+
+
 def _tally(rows: pd.DataFrame) -> dict[str, int]:
     return {
         "entries": len(rows),
@@ -88,6 +166,7 @@ def regional_context(
     indicators: pd.DataFrame,
     region_names: dict[str, str],
     comuna_names: dict[str, str],
+    measure: tuple[str, int, int] | None = None,
 ) -> dict[str, Any]:
     """Return the regional context of ``record``.
 
@@ -101,6 +180,10 @@ def regional_context(
         The indicator table, derived rows included.
     region_names, comuna_names : dict
         Names by code.
+    measure : tuple, optional
+        ``(indicator, start, end)``: the productivity measure and the years to compare
+        (``measure_change``); by default the first of ``MEASURES`` from 2010 to its
+        latest year.
 
     Returns
     -------
@@ -108,7 +191,9 @@ def regional_context(
         ``region_code, region_name, comuna_code, comuna_name``; ``productivity``: for each
         of ``HEADLINE_SERIES`` with a value for the region, its latest yearly figure with
         the national value of that year, the ratio to it, the previous figure, the change
-        and its ``trend`` (``up``/``down``/``flat``); ``in_region`` and ``in_comuna``:
+        and its ``trend`` (``up``/``down``/``flat``); ``measure``: the chosen measure's
+        level in both years and change, for the region and Chile (``measure_change``), or
+        None; ``in_region`` and ``in_comuna``:
         entries, initiatives, barrios and reported firms there (the entry included);
         ``note`` when there is no regional context (no region, or no boundaries installed
         for the entry's country) or no productivity series for the region (as outside
@@ -123,6 +208,7 @@ def regional_context(
         "comuna_code": comuna,
         "comuna_name": comuna_names.get(comuna) if comuna else None,
         "productivity": [],
+        "measure": None,
         "in_region": None,
         "in_comuna": None,
         "note": None,
@@ -137,6 +223,11 @@ def regional_context(
         figure = _figure(indicators[indicators["indicator"] == name], region)
         if figure is not None:
             out["productivity"].append(figure)
+    if measure is None:
+        years = indicators.loc[indicators["indicator"] == MEASURES[0], "year"].dropna()
+        measure = (MEASURES[0], 2010, int(years.max())) if len(years) else None
+    if measure is not None and out["productivity"]:
+        out["measure"] = measure_change(indicators, region, *measure)
     if not out["productivity"]:  # e.g. outside Chile: nothing is loaded, nothing invented
         out["note"] = tr("no_series_for_region", region=out["region_name"] or region)
     out["in_region"] = _tally(entries[entries["region_code"] == region])

@@ -35,6 +35,7 @@ __all__ = [
     "MOVING_QUARTERS",
     "PERIODS",
     "REGION_CODES",
+    "REGION_GROUPS",
     "bundled_indicators",
     "coverage",
     "read_indicator_file",
@@ -46,6 +47,9 @@ REQUIRED = ("region_code", "year", "period", "indicator", "value", "unit", "sour
 _IGNORED_COLUMNS = {"region_name"}  # present in the source files; names come from the DPA
 #: ``00`` is Chile as a whole; ``01``-``16`` are the regions (CUT codes).
 REGION_CODES = tuple(f"{i:02d}" for i in range(17))
+#: Groups of regions a series may be given for: ``08+16`` is Biobío as it was before Ñuble
+#: was split from it in 2018 (OECD's TL2 ``CL08``), for comparisons that start earlier.
+REGION_GROUPS = {"08+16": ("08", "16")}
 MOVING_QUARTERS = (
     "DEF",
     "EFM",
@@ -139,7 +143,7 @@ def validate_indicator_rows(
         region = _text(raw.get("region_code"))
         if region.isdigit() and len(region) == 1:
             region = "0" + region
-        if region not in REGION_CODES:
+        if region not in REGION_CODES and region not in REGION_GROUPS:
             problems.append(
                 Problem(row, "region_code", tr("ind_unknown_region", value=region[:40]))
             )
@@ -287,7 +291,9 @@ def coverage(table: pd.DataFrame) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        Per indicator: ``indicator, origin, unit(s), rows, years, periods, regions``
+        Per indicator: ``indicator, origin`` (of its stored rows, else ``derived`` or
+        ``estimated``), ``origins`` (all), ``estimated`` (``{region: years}`` of the values
+        estimated or projected), ``unit(s), rows, years, periods, regions``
         (codes present), ``national`` (bool), ``missing`` (``{region: [years]}`` for every
         region ``01``-``16`` lacking a year the series has (not for a ``scope = national``
         series, which has only ``00``), ``00`` included only when the
@@ -310,10 +316,22 @@ def coverage(table: pd.DataFrame) -> list[dict[str, Any]]:
         }
         if not has_national:
             missing["00"] = "all"
+        origins = set(grp["origin"]) if "origin" in grp else set()
+        flagged = (
+            grp[grp["estimated"].fillna(False).astype(bool)] if "estimated" in grp else grp[:0]
+        )
         out.append(
             {
                 "indicator": name,
-                "origin": str(grp["origin"].iloc[0]) if "origin" in grp else "",
+                # a series is what its stored rows are; derived or estimated when it has none
+                "origin": next(
+                    (o for o in ("imported", "bundled", "derived", "estimated") if o in origins), ""
+                ),
+                "origins": sorted(origins),
+                "estimated": {
+                    str(r): _ranges(sorted(int(y) for y in g["year"].dropna()))
+                    for r, g in flagged.groupby("region_code", sort=True)
+                },
                 "scope": "national" if national_only else "regional",
                 "units": sorted(set(grp["unit"])),
                 "rows": len(grp),
@@ -323,7 +341,7 @@ def coverage(table: pd.DataFrame) -> list[dict[str, Any]]:
                 "regions": sorted(set(grp["region_code"])),
                 "national": has_national,
                 "missing": missing,
-                "sources": sorted(set(grp["source_url"])),
+                "sources": sorted({u for s in grp["source_url"] for u in str(s).split()}),
             }
         )
     return out

@@ -18,6 +18,7 @@ from streamlit_folium import st_folium
 from registry.geo.boundaries import region_country
 from registry.i18n import has, number, tr
 from registry.i18n.units import unit_label
+from registry.layers.context import measure_text
 from registry.schema import display
 from registry.schema.codes import code_codes, label
 from registry.schema.fields import FIELDS
@@ -321,6 +322,7 @@ def detail_panel(record: dict[str, Any], context: dict[str, Any] | None, lang: s
                         tr("ui_indicator", lang=lang): indicator_label(f["indicator"], lang),
                         tr("ui_year", lang=lang): f["year"],
                         tr("ui_value", lang=lang): number(f["value"], lang, 2),
+                        "Chile": number(f.get("national_value"), lang, 2),
                         tr("ui_change_pct", lang=lang): number(f.get("change_pct"), lang, 1),
                         tr("ui_unit", lang=lang): unit_label(f.get("unit"), lang),
                     }
@@ -328,6 +330,11 @@ def detail_panel(record: dict[str, Any], context: dict[str, Any] | None, lang: s
                 ]
             )
             st.dataframe(table, hide_index=True, width="stretch")
+        chosen = context.get("measure")
+        if chosen:
+            st.markdown(f"**{plain(indicator_label(chosen['indicator'], lang))}**")
+            st.text(measure_text(chosen, context.get("region_name"), lang))
+            st.caption(plain(unit_label(chosen["unit"], lang)))
 
 
 def entry_picker(frame: Any, key: str, lang: str) -> str:

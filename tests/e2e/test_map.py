@@ -89,11 +89,11 @@ def test_productivity_choropleth_with_legend_and_source(page: Any, app: App) -> 
     )
     assert regions == 16
     # legend: the series' name and year as its title, the unit and the source beneath
-    title = tr("indicator_va_per_employed_real", lang="es")
+    title = tr("indicator_gdp_usd2018_per_employed", lang="es")  # the article's measure
     page.locator('[data-testid="stDataFrame"] th', has_text=title).first.wait_for(state="attached")
     note = page.get_by_text(tr("ui_source", lang="es") + ": http").first
     note.wait_for()
-    assert "millones de pesos por persona ocupada" in note.inner_text()  # the unit, in Spanish
+    assert "dólares constantes de 2018 por ocupado" in note.inner_text()  # the unit, in Spanish
     shot(page, "map-productivity")
 
 
@@ -157,15 +157,17 @@ def test_statistics_page(page: Any, app: App, watch: Watch) -> None:
     # six bar charts of the filtered set and the convergence scatter
     page.wait_for_function(
         '() => document.querySelectorAll(\'[data-testid="stVegaLiteChart"] canvas,'
-        ' [data-testid="stVegaLiteChart"] svg\').length >= 7'
+        ' [data-testid="stVegaLiteChart"] svg\').length >= 6'
+        " && document.querySelector('[data-testid=\"convergence-svg\"]')"
     )
-    # every chart and table has its data: 6 charts, the per-region table, the scatter
+    # every chart and table has its data: 6 charts, the per-region table; the scatter's own
     label = tr("ui_stats_download", lang="es")
     page.wait_for_function(
         "(label) => [...document.querySelectorAll('button')]"
-        ".filter(b => b.innerText.trim() === label).length >= 8",
+        ".filter(b => b.innerText.trim() === label).length >= 7",
         arg=label,
     )
+    page.locator(".st-key-dl_convergence button").wait_for()
     page.wait_for_timeout(1000)  # let the charts finish their transitions
     shot(page, "stats", full_page=False)
     assert not watch.errors, watch.errors

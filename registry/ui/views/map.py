@@ -20,6 +20,8 @@ from registry.auth import can
 from registry.errors import RegistryError
 from registry.i18n import date_text, number, tr
 from registry.i18n.units import unit_label
+from registry.layers.derived import MEASURES, needs_group
+from registry.layers.indicators import REGION_GROUPS
 from registry.schema.codes import label
 from registry.store import Filters
 from registry.ui import components, mapview, resources, state
@@ -31,15 +33,36 @@ _ANNUAL = ("", "annual_average")
 
 
 def _regional_series(table: Any) -> dict[str, list[int]]:
-    """Indicator -> years with an annual value for most regions."""
+    """Indicator -> years with an annual value for most regions; the productivity measures
+    first (the article's measure leading), then the other series by name."""
     annual = table[table["period"].fillna("").isin(_ANNUAL) & (table["region_code"] != "00")]
-    out: dict[str, list[int]] = {}
+    found: dict[str, list[int]] = {}
     for name, group in annual.groupby("indicator"):
         counts = group.groupby("year")["region_code"].nunique()
         years = sorted(int(y) for y, n in counts.items() if n >= 8)
         if len(years):
-            out[str(name)] = years
-    return out
+            found[str(name)] = years
+    first = [m for m in MEASURES if m in found]
+    return {n: found[n] for n in [*first, *sorted(set(found) - set(first))]}
+
+
+def _by_region(
+    values: dict[str, float], estimated: dict[str, bool]
+) -> tuple[dict[str, float], dict[str, bool], set[str]]:
+    """Values keyed by the map's regions: a group's value (``08+16``) is drawn on each of
+    its regions where they have none of their own. Returns the values, whether each is
+    estimated, and the regions drawn with their group's value."""
+    out = {k: v for k, v in values.items() if k not in REGION_GROUPS}
+    flags = {k: estimated.get(k, False) for k in out}
+    shared: set[str] = set()
+    for group, members in REGION_GROUPS.items():
+        if group in values:
+            for member in members:
+                if member not in out:
+                    out[member] = values[group]
+                    flags[member] = estimated.get(group, False)
+                    shared.add(member)
+    return out, flags, shared
 
 
 def _productivity_layer(
@@ -59,12 +82,11 @@ def _productivity_layer(
     )
     if mode == "none" or not series:
         return None, None
-    names = sorted(series)
-    default = names.index("va_per_employed_real") if "va_per_employed_real" in names else 0
+    names = list(series)
     name = c2.selectbox(
         tr("ui_indicator", lang=lang),
         names,
-        index=default,
+        index=0,
         format_func=lambda n: components.indicator_label(n, lang),
         key="prod_ind",
         placeholder=tr("ui_choose", lang=lang),
@@ -72,7 +94,8 @@ def _productivity_layer(
     years = series[name]
     rows = table[(table["indicator"] == name) & table["period"].fillna("").isin(_ANNUAL)]
     unit = " | ".join(sorted({unit_label(u, lang) for u in rows["unit"].astype(str)}))
-    sources = sorted(set(rows["source_url"].astype(str)))
+    sources = sorted({u for s in rows["source_url"].astype(str) for u in s.split()})
+    group_name = tr("region_group_08_16", lang=lang)
     if mode == "level":
         year = c3.selectbox(
             tr("ui_year", lang=lang),
@@ -81,10 +104,15 @@ def _productivity_layer(
             placeholder=tr("ui_choose", lang=lang),
         )
         now = rows[rows["year"] == year]
-        values = {str(r): float(v) for r, v in zip(now["region_code"], now["value"], strict=True)}
+        flags = now["estimated"] if "estimated" in now else [False] * len(now)
+        values, estimated, from_group = _by_region(
+            dict(zip(now["region_code"].astype(str), now["value"].astype(float), strict=True)),
+            dict(zip(now["region_code"].astype(str), map(bool, flags), strict=True)),
+        )
         texts = {k: f"{number(v, lang, 2)} {unit}" for k, v in values.items()}
         diverging = False
         title = f"{components.indicator_label(name, lang)}, {year}"
+        note = unit
     else:
         y0, y1 = c3.select_slider(
             tr("ui_year", lang=lang), years, value=(years[0], years[-1]), key="prod_years"
@@ -92,26 +120,52 @@ def _productivity_layer(
         if y0 == y1:
             return None, None
         try:
-            view = reg.convergence(name, int(y0), int(y1))
+            group = needs_group(table, name, int(y0))
+            view = reg.convergence(name, int(y0), int(y1), group=group)
         except RegistryError as exc:
             st.warning(components.plain(exc.user_msg))
             return None, None
-        values = {r["region_code"]: r["change_pct"] for r in view["regions"]}
+        values, estimated, from_group = _by_region(
+            {r["region_code"]: r["change_pct"] for r in view["regions"]},
+            {
+                r["region_code"]: r["initial_estimated"] or r["final_estimated"]
+                for r in view["regions"]
+            },
+        )
         texts = {k: ("+" if v > 0 else "") + f"{number(v, lang, 1)} %" for k, v in values.items()}
         diverging = True
         title = f"{components.indicator_label(name, lang)}, {y0}→{y1} (%)"
+        note = tr("ui_prod_change_of", lang=lang, unit=unit)
+    for member in from_group:
+        texts[member] = f"{group_name}: {texts[member]}"
+    texts = {k: v + (" *" if estimated.get(k) else "") for k, v in texts.items()}
     names = {k: v for k, v in reg.region_names().items() if k != "00"}
     url = resources.outline_urls()["region"]
     layer = mapview.ChoroplethLayer(url, names, values, texts, diverging)
     group = folium.FeatureGroup(name=tr("ui_layer_productivity", lang=lang))
     layer.add_to(group)
-    edges = [number(b, lang, 2) for b in layer.breaks]
+    edges = [
+        number(b, lang, 1 if diverging else 2) + (" %" if diverging else "") for b in layer.breaks
+    ]
     rows_legend = [
         {"label": (f"< {edges[0]}" if i == 0 else f"≥ {edges[i - 1]}"), "color": c}
         for i, c in enumerate(layer.palette[: len(edges) + 1])
     ]
-    note = f"{unit}. {tr('ui_source', lang=lang)}: {' '.join(sources[:3])}"
+    if any(estimated.values()):
+        note += ". " + tr("ui_prod_estimated", lang=lang)
+    note = f"{note}. {tr('ui_source', lang=lang)}: {' '.join(sources[:3])}"
     return group, (title, rows_legend, note)
+
+
+def _chosen_measure() -> tuple[str, int, int] | None:
+    """The productivity measure and years the map's layer compares, for an entry's regional
+    context; None (the article's measure from 2010) when the layer shows something else."""
+    name = st.session_state.get("prod_ind")
+    years = st.session_state.get("prod_years")
+    if st.session_state.get("prod_mode") == "change" and name in MEASURES and years:
+        y0, y1 = (int(y) for y in years)
+        return (name, y0, y1) if y0 != y1 else None
+    return None
 
 
 def _freshness(record: dict[str, Any], lang: str) -> None:
@@ -237,7 +291,7 @@ def _details(frame: Any, viewer: Any, lang: str) -> None:
     reg = resources.registry()
     try:
         record = reg.get(chosen, viewer=viewer)
-        context = reg.context(chosen, viewer=viewer)
+        context = reg.context(chosen, viewer=viewer, measure=_chosen_measure())
     except RegistryError as exc:
         st.warning(components.plain(exc.user_msg))
         return

@@ -3,6 +3,8 @@ convergence of regional productivity; every chart's data can be downloaded."""
 
 from __future__ import annotations
 
+import io
+from html import escape
 from typing import Any
 
 import altair as alt
@@ -10,10 +12,14 @@ import pandas as pd
 import streamlit as st
 
 from registry.errors import RegistryError
-from registry.i18n import number, tr
+from registry.i18n import has, number, tr
+from registry.i18n.units import unit_label
+from registry.io.export import neutralise_formulas
+from registry.layers.derived import MEASURES, QUADRANTS, needs_group
 from registry.schema.codes import label
 from registry.schema.fields import FIELDS_BY_NAME
 from registry.ui import components, resources, state
+from registry.ui.scatter import ScatterText, convergence_svg
 
 CHARTS = (
     "country",
@@ -167,75 +173,164 @@ def _external_counts(frame: Any, lang: str) -> None:
     )
 
 
+def _convergence_series(table: pd.DataFrame) -> list[str]:
+    """Series the scatter can show: the productivity measures first, then every other yearly
+    series with a national value in at least two years."""
+    yearly = table[table["period"].isin(("", "annual_average")) & (table["region_code"] == "00")]
+    years = yearly.groupby("indicator")["year"].nunique()
+    regional = set(table.loc[~table["region_code"].isin(("00",)), "indicator"])
+    others = sorted(n for n, k in years.items() if k >= 2 and n in regional and n not in MEASURES)
+    return [m for m in MEASURES if m in years.index] + others
+
+
+def _convergence_files(view: dict[str, Any], lang: str) -> tuple[bytes, bytes]:
+    """The chart's data as CSV (one row per region, the fields of ``indicators convergence
+    --json``) and as an Excel workbook with the data, Chile's row and the method."""
+    from openpyxl import Workbook
+
+    frame = pd.DataFrame(view["regions"])
+    frame["region_name"] = frame["region_name"].map(neutralise_formulas)
+    csv_bytes = frame.to_csv(index=False).encode("utf-8")
+    book = Workbook(write_only=True)
+    data = book.create_sheet("datos" if lang == "es" else "data")
+    data.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        data.append([v.item() if hasattr(v, "item") else v for v in row])
+    nat = view["national"]
+    data.append(
+        ["00", nat["initial"], nat["final"], nat["change_pct"], None,
+         nat["initial_estimated"], nat["final_estimated"], "Chile"]
+    )  # fmt: skip
+    method = book.create_sheet("método" if lang == "es" else "method")
+    rows = [
+        ("indicator", view["indicator"]),
+        ("from", view["from"]),
+        ("to", view["to"]),
+        ("units", " | ".join(view["units"])),
+        ("grouped_biobio_nuble", view["grouped"]),
+        ("formula", view["formula"] or ""),
+        *(("estimated", m) for m in view["estimated"]),
+        ("rule", view["rule"]),
+        ("missing", ", ".join(view["missing"])),
+        *(("source", u) for u in view["sources"]),
+    ]
+    for key, value in rows:
+        method.append([key, neutralise_formulas(value) if isinstance(value, str) else value])
+    out = io.BytesIO()
+    book.save(out)
+    return csv_bytes, out.getvalue()
+
+
+def _method_html(view: dict[str, Any], lang: str) -> str:
+    """Method and sources under the chart, every text escaped."""
+    e = escape
+    items = []
+    prose = f"method_{view['indicator']}"
+    if has(prose):
+        items.append(f"<li>{e(tr(prose, lang=lang))}</li>")
+    if view["formula"]:
+        items.append(
+            f"<li>{e(tr('ui_cv_formula', lang=lang))}: "
+            f'<code style="font-size:0.75rem">{e(view["formula"])}</code></li>'
+        )
+    if view["estimated"]:
+        items.append(
+            f"<li>{e(tr('ui_cv_estimated', lang=lang))}: {e(tr('method_backcast', lang=lang))}</li>"
+        )
+    if view["grouped"]:
+        items.append(f"<li>{e(tr('ui_cv_grouped', lang=lang))}</li>")
+    if view["missing"]:
+        items.append(f"<li>{e(tr('ind_missing', lang=lang))}: {e(', '.join(view['missing']))}</li>")
+    items.append(f"<li>{e(tr('ui_convergence_caption', lang=lang))}</li>")
+    links = " ".join(
+        f'<a href="{e(u)}" rel="noopener noreferrer" target="_blank">{e(u)}</a>'
+        for u in view["sources"]
+    )
+    items.append(f"<li>{e(tr('ui_source', lang=lang))}: {links}</li>")
+    return (
+        '<div data-testid="convergence-method" style="font-size:0.85rem;overflow-wrap:anywhere">'
+        f"<ul>{''.join(items)}</ul></div>"
+    )
+
+
 def _convergence(lang: str) -> None:
     reg = resources.registry()
+    table = resources.indicators(resources.version())
     st.subheader(tr("ui_convergence", lang=lang), anchor=False)
-    c1, c2, c3 = st.columns(3)
+    options = _convergence_series(table)
+    if not options:
+        return
+    c1, c2, c3, c4 = st.columns([3, 1, 1, 1.4], vertical_alignment="bottom")
     name = c1.selectbox(
         tr("ui_indicator", lang=lang),
-        ["va_per_employed_real"],
+        options,
         format_func=lambda n: components.indicator_label(n, lang),
         key="cv_ind",
         placeholder=tr("ui_choose", lang=lang),
     )
-    table = resources.indicators(resources.version())
-    years = sorted(int(y) for y in table[table["indicator"] == name]["year"].dropna().unique())
+    national = table[(table["indicator"] == name) & (table["region_code"] == "00")]
+    years = sorted(int(y) for y in national["year"].dropna().unique())
+    first = years.index(2010) if 2010 in years else 0
+    last = years.index(2023) if 2023 in years else len(years) - 1
     y0 = c2.selectbox(
-        tr("ui_year_from", lang=lang),
-        years,
-        index=0,
-        key="cv_from",
+        tr("ui_year_from", lang=lang), years, index=first, key=f"cv_from_{name}",
         placeholder=tr("ui_choose", lang=lang),
-    )
+    )  # fmt: skip
     y1 = c3.selectbox(
-        tr("ui_year_to", lang=lang),
-        years,
-        index=len(years) - 1,
-        key="cv_to",
+        tr("ui_year_to", lang=lang), years, index=last, key=f"cv_to_{name}",
         placeholder=tr("ui_choose", lang=lang),
+    )  # fmt: skip
+    group = c4.checkbox(
+        tr("ui_cv_group", lang=lang),
+        value=needs_group(table, name, int(y0)),
+        key=f"cv_group_{name}_{y0}",
     )
     try:
-        view = reg.convergence(name, int(y0), int(y1))
+        view = reg.convergence(name, int(y0), int(y1), group=group)
     except RegistryError as exc:
         st.warning(components.plain(exc.user_msg))
         return
-    frame = pd.DataFrame(view["regions"])
-    quadrants = [
-        tr(f"ui_quadrant_{q}", lang=lang)
-        for q in ("high_growing", "high_declining", "low_declining", "low_growing")
-    ]
-    frame["quadrant_label"] = [tr(f"ui_quadrant_{q}", lang=lang) for q in frame["quadrant"]]
-    national = view["national"]["initial"]
-    points = alt.Chart(frame).encode(
-        x=alt.X("initial:Q", title=f"{components.indicator_label(name, lang)}, {y0}"),
-        y=alt.Y("change_pct:Q", title=f"% {y0}→{y1}"),
-        color=alt.Color(
-            "quadrant_label:N",
-            title=tr("ui_quadrant", lang=lang),
-            scale=alt.Scale(domain=quadrants, range=["#2166ac", "#67a9cf", "#b2182b", "#ef8a62"]),
-        ),
-        tooltip=[
-            alt.Tooltip("region_name:N", title=tr("ui_f_region", lang=lang)),
-            alt.Tooltip("initial:Q", title=str(y0), format=",.2f"),
-            alt.Tooltip("final:Q", title=str(y1), format=",.2f"),
-            alt.Tooltip("change_pct:Q", title="%", format="+.1f"),
-            alt.Tooltip("quadrant_label:N", title=tr("ui_quadrant", lang=lang)),
-        ],
+    label = components.indicator_label(name, lang)
+    unit = " | ".join(unit_label(u, lang) for u in view["units"])
+    star = "*" if any(r["initial_estimated"] for r in view["regions"]) else ""
+    nat = view["national"]
+    change = ("+" if nat["change_pct"] > 0 else "") + number(nat["change_pct"], lang, 1)
+    text = ScatterText(
+        title=f"{label}, {y0}→{y1}",
+        x_title=f"{tr('ui_cv_level', lang=lang, year=y0)}{star}: {unit}",
+        y_title=tr("ui_cv_change", lang=lang, start=y0, end=y1),
+        quadrants={q: tr(f"ui_quadrant_{q}", lang=lang) for q in QUADRANTS},
+        national_x=f"Chile {y0}: {number(nat['initial'], lang, 2 if nat['initial'] < 100 else 0)}",
+        national_y=f"Chile: {change} %",
+        number=lambda v, d: number(v, lang, d),
     )
-    chart = (
-        points.mark_circle(size=90)
-        + points.mark_text(dx=7, align="left", fontSize=11).encode(text="region_name:N")
-        + alt.Chart(pd.DataFrame({"x": [national]})).mark_rule(strokeDash=[4, 3]).encode(x="x:Q")
-        + alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#999").encode(y="y:Q")
+    svg, _ = convergence_svg(view, text)
+    # st.html's sanitiser keeps HTML only (no SVG); the SVG is built from escaped text and
+    # numbers (registry.ui.scatter), so it goes in as raw HTML: opened on a line of its own,
+    # so Markdown takes it as one HTML block and reads nothing inside it (no emphasis, no math)
+    st.markdown(
+        '<figure style="margin:0" data-testid="convergence-figure">\n'
+        + svg.replace("$", "&#36;")
+        + "\n</figure>",
+        unsafe_allow_html=True,
     )
-    st.altair_chart(_localized(chart.properties(height=420), lang), width="stretch")
-    st.caption(tr("ui_convergence_caption", lang=lang))
-    st.download_button(
-        tr("ui_stats_download", lang=lang),
-        frame.to_csv(index=False).encode("utf-8"),
-        file_name=f"convergence_{name}_{y0}_{y1}.csv",
-        key="dl_convergence",
-    )
+    st.html(_method_html(view, lang))
+    csv_bytes, xlsx_bytes = _convergence_files(view, lang)
+    stem = f"convergence_{name}_{y0}_{y1}{'_08+16' if group else ''}"
+    d1, d2, d3 = st.columns(3)
+    d1.download_button(
+        tr("ui_cv_download_csv", lang=lang), csv_bytes, file_name=f"{stem}.csv",
+        mime="text/csv", key="dl_convergence",
+    )  # fmt: skip
+    d2.download_button(
+        tr("ui_cv_download_xlsx", lang=lang), xlsx_bytes, file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="dl_convergence_xlsx",
+    )  # fmt: skip
+    d3.download_button(
+        tr("ui_cv_download_svg", lang=lang), svg.encode("utf-8"), file_name=f"{stem}.svg",
+        mime="image/svg+xml", key="dl_convergence_svg",
+    )  # fmt: skip
 
 
 def page() -> None:
