@@ -570,6 +570,14 @@ SERIES_NAMES = {
     "gdp_nominal_ref2018_regionalized_subtotal": "gdp_nominal_ref2018",
     "gdp_real_chained_ref2018_regionalized_subtotal": "gdp_real_chained_ref2018",
 }
+# the units of BCCh's regional series as regional_productivity.csv words them
+REGIONAL_UNITS = {
+    "gdp_nominal_ref2018": "CLP billions (miles de millones), current prices",
+    "gdp_real_chained_ref2018": (
+        "CLP billions (miles de millones) of chained pesos, volume at previous-year prices, "
+        "reference 2018"
+    ),
+}
 # Spanish moving-quarter wording of INE.Stat (``2010 ene-mar``) -> our period code
 INE_QUARTERS = {
     "dic-feb": "DEF", "ene-mar": "EFM", "feb-abr": "FMA", "mar-may": "MAM", "abr-jun": "AMJ",
@@ -660,6 +668,7 @@ def build_series_2010_2024(folder: Path) -> list[dict[str, str]]:
             "Chile: BCCh regionalised subtotal (sum of the 16 regions, without the "
             f"extra-regional component), as read; {row['notes']}"
         )
+        row["unit"] = REGIONAL_UNITS[name]  # the same unit, worded as the regional rows
         rows.append(row)
     return rows
 
