@@ -57,6 +57,7 @@ reliability: sysdeps install
 # The benchmark suite (not part of `make test`; tests/test_bench.py runs it once at N = 1,000).
 bench: sysdeps install
 	$(PY) -m bench.run
+	$(PY) -m bench.api
 
 lint: install
 	$(PY) -m ruff check registry tests app.py bench scripts

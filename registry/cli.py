@@ -279,6 +279,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--proxy-headers", action="store_true", help="trust X-Forwarded-* from a reverse proxy"
     )
+    p.add_argument(
+        "--workers", type=int, default=1, help="processes (each reads its own snapshots)"
+    )
+    p.add_argument(
+        "--threads", type=int, default=None, help="request threads per process (default 4)"
+    )
     p = cmd(
         "copy",
         "copy a whole registry, history and users included, between a GeoPackage file and "
@@ -459,7 +465,14 @@ def _run(args: argparse.Namespace) -> int:
     if c == "serve-api":
         from registry.features.http import serve
 
-        serve(getattr(args, "db", None), args.host, args.port, args.proxy_headers)
+        serve(
+            getattr(args, "db", None),
+            args.host,
+            args.port,
+            args.proxy_headers,
+            workers=max(args.workers, 1),
+            threads=args.threads,
+        )
         return 0
     if c == "mail":
         return _mail(reg, args)

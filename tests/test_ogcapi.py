@@ -37,9 +37,10 @@ class Server:
     log: Path
 
 
-def _start(db: str, log: Path) -> Server:
+def _start(db: str, log: Path, *extra: str) -> Server:
     port = free_port()
     command = [sys.executable, "-m", "registry.cli", "--db", db, "serve-api", "--port", str(port)]
+    command += extra
     out = log.open("wb")
     process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -52,14 +53,13 @@ def _stop(server: Server) -> None:
     server.process.wait(10)
 
 
-@pytest.fixture(scope="module")
-def api(_seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The API over a copy of the seeded registry, with a draft that must never be served."""
+def served_copy(template: Path, folder: Path) -> Server:
+    """The API over a copy of the seeded registry ``template`` in ``folder``, with a draft
+    that must never be served and monitoring values of a published entry and the draft."""
     import shutil
 
-    folder = tmp_path_factory.mktemp("ogcapi")
     db = folder / "registry.gpkg"
-    shutil.copy(_seeded_template, db)
+    shutil.copy(template, db)
     reg = Registry(str(db))
     draft = reg.create(iap_values(name="Borrador oculto", status="draft"), ADMIN)
     # monitoring values (made up here, in the test) of a published entry and of the draft
@@ -68,7 +68,12 @@ def api(_seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         ind = reg.add_monitoring("indicator", entry_id, _INDICATOR, ADMIN)
         for period, value in (("2025-Q1", "25"), ("2025-Q2", "30.5")):
             reg.record_value(ind["id"], period, value, "Registro de socios", ADMIN)
-    server = _start(str(db), folder / "api.log")
+    return _start(str(db), folder / "api.log")
+
+
+@pytest.fixture(scope="module")
+def api(_seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = served_copy(_seeded_template, tmp_path_factory.mktemp("ogcapi"))
     yield server
     _stop(server)
 

@@ -7,10 +7,10 @@ links is the request's own (``X-Forwarded-*`` headers from a proxy are trusted w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -34,8 +34,7 @@ def _json(status: int, media: str, body: Any) -> Response:
 
 def create_app(registry: Registry, title: str = "iap-registry") -> Starlette:
     """The Starlette application serving ``registry`` read-only."""
-    service = FeatureService(registry, title)
-    lock = threading.Lock()  # the service's read cache is shared by the worker threads
+    service = FeatureService(registry, title)  # safe to share between the worker threads
 
     def base_of(request: Request) -> str:
         return (os.environ.get("IAP_REGISTRY_API_URL") or str(request.base_url)).rstrip("/")
@@ -43,8 +42,7 @@ def create_app(registry: Registry, title: str = "iap-registry") -> Starlette:
     def endpoint(call: Callable[[Request, str], Any]) -> Callable[[Request], Response]:
         def handle(request: Request) -> Response:
             try:
-                with lock:
-                    answer = call(request, base_of(request))
+                answer = call(request, base_of(request))
             except ApiError as exc:
                 return _json(exc.status, _JSON, exc.body())
             return _json(answer.status, answer.media_type, answer.body)
@@ -106,20 +104,54 @@ def create_app(registry: Registry, title: str = "iap-registry") -> Starlette:
     async def not_allowed(request: Request, exc: Exception) -> Response:
         return _json(405, _JSON, {"code": "MethodNotAllowed", "description": "read-only"})
 
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        limit = int(os.environ.get("IAP_REGISTRY_API_THREADS", "4"))
+        anyio.to_thread.current_default_thread_limiter().total_tokens = limit
+        yield
+
+    return Starlette(
+        routes=routes,
+        exception_handlers={404: not_found, 405: not_allowed},
+        lifespan=lifespan,
+    )
 
 
-def serve(db: str | None, host: str, port: int, proxy_headers: bool = False) -> None:
-    """Serve the registry at ``db`` on ``host:port`` until interrupted."""
+def app_from_env() -> Starlette:
+    """The application of each worker process of ``serve(workers > 1)``: the registry that
+    ``IAP_REGISTRY_API_DB`` names."""
+    return create_app(Registry(os.environ["IAP_REGISTRY_API_DB"]))
+
+
+def serve(
+    db: str | None,
+    host: str,
+    port: int,
+    proxy_headers: bool = False,
+    workers: int = 1,
+    threads: int | None = None,
+) -> None:
+    """Serve the registry at ``db`` on ``host:port`` until interrupted, in ``workers``
+    processes (each with its own snapshots) of ``threads`` request threads each."""
     import uvicorn
+
+    from registry.store import resolve_db
 
     registry = Registry(db)
     registry.data_version()  # fail now, with the store's message, if it cannot be read
-    uvicorn.run(
-        create_app(registry),
-        host=host,
-        port=port,
-        proxy_headers=proxy_headers,
-        forwarded_allow_ips="*" if proxy_headers else None,
-        log_level="info",
-    )
+    if threads is not None:
+        os.environ["IAP_REGISTRY_API_THREADS"] = str(threads)
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "proxy_headers": proxy_headers,
+        "forwarded_allow_ips": "*" if proxy_headers else None,
+        "log_level": "info",
+    }
+    if workers > 1:
+        os.environ["IAP_REGISTRY_API_DB"] = resolve_db(db)
+        uvicorn.run("registry.features.http:app_from_env", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(create_app(registry), **options)

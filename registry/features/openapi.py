@@ -92,6 +92,13 @@ def document(base: str, title: str) -> dict[str, Any]:
             "description": "features to skip (the next link gives the following page)",
             "schema": {"type": "integer", "minimum": 0, "default": 0},
         },
+        {
+            "name": "resulttype",
+            "in": "query",
+            "required": False,
+            "description": "hits: only numberMatched, no features (as GDAL asks for a count)",
+            "schema": {"type": "string", "enum": ["results", "hits"], "default": "results"},
+        },
         *_filter_parameters(),
         {
             "name": "initiative",

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -164,71 +166,154 @@ def _geometry(geom: Any) -> dict[str, Any] | None:
     return dict(shapely.geometry.mapping(rounded))
 
 
+def cache_budget() -> int:
+    """Bytes the filtered selections may keep (``IAP_REGISTRY_API_CACHE_MB``, default 64)."""
+    return int(float(os.environ.get("IAP_REGISTRY_API_CACHE_MB", "64")) * 1024 * 1024)
+
+
+class _Cache:
+    """A least-recently-used cache bounded in bytes, safe to share between threads.
+
+    Values are never mutated once stored. A missing value is built once: threads asking for
+    the same key while it is being built wait for it (not for other keys), and the cache's
+    own lock is never held while building.
+    """
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self._lock = threading.Lock()
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._building: dict[Hashable, threading.Lock] = {}
+        self.bytes = 0
+
+    def get(self, key: Hashable, build: Callable[[], Any], size: Callable[[Any], int]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key][0]
+            gate = self._building.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                if key in self._items:
+                    return self._items[key][0]
+            value = build()
+            nbytes = size(value)
+            with self._lock:
+                self._items[key] = (value, nbytes)
+                self.bytes += nbytes
+                while self.bytes > self.budget and len(self._items) > 1:
+                    _, (_, dropped) = self._items.popitem(last=False)
+                    self.bytes -= dropped
+                self._building.pop(key, None)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """One collection at one data version: its public frame (never mutated), each feature's
+    bounds for bbox tests, and each id's row position."""
+
+    version: int
+    frame: Any
+    bounds: np.ndarray
+    position: dict[str, int]
+
+    @classmethod
+    def of(cls, version: int, frame: Any) -> _Snapshot:
+        frame = frame.reset_index(drop=True)
+        bounds = shapely.bounds(frame.geometry.values)  # NaN for a missing geometry
+        position = {str(i): k for k, i in enumerate(frame["id"])}
+        return cls(version, frame, bounds, position)
+
+    def rows(self, ids: Any) -> np.ndarray:
+        """Row positions of ``ids`` (in their order), leaving out ids not in the snapshot."""
+        found = [self.position.get(str(i)) for i in ids]
+        return np.fromiter((k for k in found if k is not None), dtype=np.int64)
+
+
 class FeatureService:
-    """The OGC API of one registry. ``base`` in each call is the service's root URL."""
+    """The OGC API of one registry. ``base`` in each call is the service's root URL.
+
+    Safe to call from many threads at once: each collection is read once per data version
+    into an immutable snapshot, swapped whole when the data changes; a filtered request
+    keeps only the row positions it selects (in a cache bounded in bytes, keyed by the
+    sorted, de-duplicated codes); bbox and paging are vectorised on the snapshot.
+    """
 
     def __init__(self, registry: Registry, title: str = "iap-registry"):
         self.registry = registry
         self.title = title
-        self._frames: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._snapshots: dict[str, _Snapshot] = {}
+        self._snapshot_lock = threading.Lock()
+        self._snapshot_gates: dict[str, threading.Lock] = {}
+        self.selections = _Cache(cache_budget())
 
-    # -- reads, cached per data version ------------------------------------------------
-    def _entries(self, collection: Collection, filters: Filters) -> Any:
-        key = (self.registry.data_version(), collection.id, filters)
-        frame = self._frames.get(key)
-        if frame is None:
-            wanted = replace(filters, kind=(str(collection.kind),))
-            # entries known only to a country without boundaries here have no geometry:
-            # they are served too, with a null geometry (RFC 7946, 3.2)
-            frame = public_frame(self.registry.list(wanted, viewer=VISITOR))
-            self._frames[key] = frame
-            while len(self._frames) > 16:
-                self._frames.popitem(last=False)
-        return frame
+    # -- reads, one snapshot per collection and data version -------------------------
+    def _snapshot(self, collection: Collection) -> _Snapshot:
+        version = self.registry.data_version()
+        current = self._snapshots.get(collection.id)
+        if current is not None and current.version == version:
+            return current
+        with self._snapshot_lock:
+            gate = self._snapshot_gates.setdefault(collection.id, threading.Lock())
+        with gate:  # one reader builds it; the others wait for this collection only
+            current = self._snapshots.get(collection.id)
+            if current is not None and current.version == version:
+                return current
+            fresh = _Snapshot.of(version, self._read(collection))
+            self._snapshots[collection.id] = fresh  # swapped whole
+            return fresh
 
-    def _regions(self) -> Any:
-        key = (self.registry.data_version(), "regions")
-        frame = self._frames.get(key)
-        if frame is None:
-            frame = self.registry.boundaries("region").copy()
-            frame = frame[frame["region_code"] != "00"].reset_index(drop=True)
-            table = self.registry.indicators()
-            annual = table[table["period"].fillna("").isin(("", "annual_average"))]
-            annual = annual[annual["year"].notna()].sort_values("year")
-            latest = annual.groupby(["region_code", "indicator"]).last().reset_index()
-            for name, rows in latest.groupby("indicator"):
-                by_region = rows.set_index("region_code")
-                frame[str(name)] = frame["region_code"].map(by_region["value"])
-                frame[f"{name}_year"] = frame["region_code"].map(by_region["year"]).astype("Int64")
-            frame["id"] = frame["region_code"]
-            self._frames[key] = frame
-        return frame
-
-    def _admin1(self) -> Any:
-        key = (self.registry.data_version(), "admin1")
-        frame = self._frames.get(key)
-        if frame is None:
-            frame = self.registry.boundaries("admin1").copy()
-            frame["id"] = frame["region_code"]
-            self._frames[key] = frame
-        return frame
-
-    def _monitoring(self) -> Any:
-        key = (self.registry.data_version(), "monitoring")
-        frame = self._frames.get(key)
-        if frame is None:
-            frame = self.registry.monitoring_features(viewer=VISITOR)
-            self._frames[key] = frame
-        return frame
-
-    def _frame(self, collection: Collection, filters: Filters) -> Any:
+    def _read(self, collection: Collection) -> Any:
         if collection.source == "regions":
             return self._regions()
         if collection.source == "admin1":
-            return self._admin1()
+            frame = self.registry.boundaries("admin1").copy()
+            frame["id"] = frame["region_code"]
+            return frame
         if collection.source == "monitoring":
-            return self._monitoring()
-        return self._entries(collection, filters)
+            return self.registry.monitoring_features(viewer=VISITOR)
+        # entries known only to a country without boundaries here have no geometry: they
+        # are served too, with a null geometry (RFC 7946, 3.2)
+        wanted = Filters(kind=(str(collection.kind),))
+        return public_frame(self.registry.list(wanted, viewer=VISITOR))
+
+    def _regions(self) -> Any:
+        frame = self.registry.boundaries("region").copy()
+        frame = frame[frame["region_code"] != "00"].reset_index(drop=True)
+        table = self.registry.indicators()
+        annual = table[table["period"].fillna("").isin(("", "annual_average"))]
+        annual = annual[annual["year"].notna()].sort_values("year")
+        latest = annual.groupby(["region_code", "indicator"]).last().reset_index()
+        for name, rows in latest.groupby("indicator"):
+            by_region = rows.set_index("region_code")
+            frame[str(name)] = frame["region_code"].map(by_region["value"])
+            frame[f"{name}_year"] = frame["region_code"].map(by_region["year"]).astype("Int64")
+        frame["id"] = frame["region_code"]
+        return frame
+
+    def _selected(
+        self, collection: Collection, filters: Filters
+    ) -> tuple[_Snapshot, np.ndarray | None]:
+        """The collection's snapshot and the positions of the rows ``filters`` selects (None:
+        all of them)."""
+        snap = self._snapshot(collection)
+        if collection.source != "entries" or filters == Filters():
+            return snap, None
+        wanted = replace(filters, kind=(str(collection.kind),))
+
+        def build() -> np.ndarray:
+            return snap.rows(self.registry.list(wanted, viewer=VISITOR)["id"])
+
+        key = (snap.version, collection.id, filters)
+        return snap, self.selections.get(key, build, lambda rows: int(rows.nbytes) + 200)
+
+    def _frame(self, collection: Collection, filters: Filters) -> Any:
+        snap, rows = self._selected(collection, filters)
+        return snap.frame if rows is None else snap.frame.iloc[rows]
 
     # -- resources ------------------------------------------------------------------------
     def landing(self, base: str) -> Response:
@@ -295,7 +380,7 @@ class FeatureService:
         """One page of a collection's features (``bbox``, ``limit``, ``offset`` and the
         property filters of ``ENTRY_FILTERS``)."""
         collection = _collection(collection_id)
-        allowed = {"bbox", "limit", "offset", "f"}
+        allowed = {"bbox", "limit", "offset", "f", "resulttype"}
         if collection.source == "entries":
             allowed |= set(ENTRY_FILTERS)
         if collection.source == "monitoring":
@@ -306,16 +391,23 @@ class FeatureService:
         _format(params)
         limit = _int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         offset = _int(params, "offset", 0, 0, None)
+        hits = _resulttype(params)
         filters = _filters(params) if collection.source == "entries" else Filters()
-        frame = self._frame(collection, filters)
-        if collection.source == "monitoring":
-            frame = _monitoring_filter(frame, params)
+        snap, rows = self._selected(collection, filters)
+        if rows is None:
+            rows = np.arange(len(snap.frame))
         if "bbox" in params:
             x0, y0, x1, y1 = _bbox(params["bbox"])
+            b = snap.bounds[rows]
+            near = (b[:, 0] <= x1) & (b[:, 2] >= x0) & (b[:, 1] <= y1) & (b[:, 3] >= y0)
+            rows = rows[near]  # boxes overlap; now the shapes themselves
             box = shapely.box(x0, y0, x1, y1)
-            frame = frame[shapely.intersects(frame.geometry.values, box)]
-        matched = len(frame)
-        page = frame.iloc[offset : offset + limit]
+            rows = rows[shapely.intersects(snap.frame.geometry.values[rows], box)]
+        if collection.source == "monitoring":  # a snapshot's index is its row positions
+            rows = _monitoring_filter(snap.frame.iloc[rows], params).index.to_numpy()
+        matched = len(rows)
+        # only the page is taken out of the snapshot
+        page = snap.frame.iloc[rows[:0] if hits else rows[offset : offset + limit]]
         url = f"{base}/collections/{collection.id}/items"
         query = {k: v for k, v in params.items() if k not in ("offset", "f")}
         links = [
@@ -332,10 +424,7 @@ class FeatureService:
             GEOJSON,
             {
                 "type": "FeatureCollection",
-                "features": [
-                    _feature(row, page.geometry.name, self._links(collection, row, base))
-                    for _, row in page.iterrows()
-                ],
+                "features": _features(page, lambda row: self._links(collection, row, base)),
                 "numberMatched": matched,
                 "numberReturned": len(page),
                 "timeStamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -437,13 +526,22 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
     return x0, y0, x1, y1
 
 
+def _resulttype(params: Mapping[str, str]) -> bool:
+    """Whether only the count is asked for (``resulttype=hits``, as GDAL sends it)."""
+    value = params.get("resulttype", "results").lower()
+    if value not in ("results", "hits"):
+        raise ApiError(400, "InvalidParameterValue", "resulttype: results or hits")
+    return value == "hits"
+
+
 def _filters(params: Mapping[str, str]) -> Filters:
     values: dict[str, Any] = {}
     for param, (field, code_list) in ENTRY_FILTERS.items():
         text = params.get(param)
         if text is None:
             continue
-        chosen = tuple(v.strip() for v in text.split(",") if v.strip())
+        # sorted and de-duplicated: the same selection however it is written
+        chosen = tuple(sorted({v.strip() for v in text.split(",") if v.strip()}))
         allowed = set(code_codes(code_list)) if code_list else None
         bad = [v for v in chosen if (v not in allowed if allowed else not v.isdigit())]
         if bad or not chosen:
@@ -470,6 +568,47 @@ def _monitoring_filter(frame: Any, params: Mapping[str, str]) -> Any:
 
 def _with(url: str, query: Mapping[str, Any]) -> str:
     return f"{url}?{urlencode(query)}" if query else url
+
+
+def _geometries(values: Any) -> list[dict[str, Any] | None]:
+    """RFC 7946 geometries of a geometry array (as ``_geometry``), the array at once."""
+    present = ~(shapely.is_missing(values) | shapely.is_empty(values))
+    out: list[dict[str, Any] | None] = [None] * len(values)
+    if present.any():
+        shapes = shapely.orient_polygons(values[present], exterior_cw=False)
+        shapes = shapely.set_precision(shapes, 1e-6, mode="pointwise")
+        for k, shape in zip(np.flatnonzero(present), shapes, strict=True):
+            out[k] = dict(shapely.geometry.mapping(shape))
+    return out
+
+
+def _features(
+    page: Any, links: Callable[[Mapping[str, Any]], list[dict[str, str]]]
+) -> list[dict[str, Any]]:
+    """A page of features, built as a whole (``_feature`` for each row, faster): the
+    properties as one object array, missing values set to null at once."""
+    geometry = page.geometry.name
+    props = page.drop(columns=[geometry, "id"])
+    names = [str(c) for c in props.columns]
+    values = props.astype(object).to_numpy()
+    if values.size:
+        values[pd.isna(values)] = None
+    ids = [str(i) for i in page["id"]]
+    shapes = _geometries(np.asarray(page.geometry.values))
+    out = []
+    for fid, shape, row in zip(ids, shapes, values.tolist(), strict=True):
+        properties = dict(zip(names, row, strict=True))
+        feature: dict[str, Any] = {
+            "type": "Feature",
+            "id": fid,
+            "geometry": shape,
+            "properties": properties,
+        }
+        related = links({"id": fid, **properties})
+        if related:
+            feature["links"] = related
+        out.append(feature)
+    return out
 
 
 def _feature(

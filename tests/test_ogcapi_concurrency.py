@@ -1,0 +1,142 @@
+"""The OGC API under many clients: no lock around requests, answers equal to one client's,
+cache keys that ignore the order of codes, memory bounded in bytes, features built column
+by column exactly as row by row, and GDAL's ``resulttype=hits``."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from registry.api import Registry
+from registry.auth import VISITOR
+from registry.features.service import COLLECTIONS, FeatureService, _feature
+from registry.store import Filters
+from tests.conftest import ADMIN
+from tests.test_ogcapi import _INDICATOR, Server, _get, _start, _stop, served_copy
+
+
+@pytest.fixture(scope="module")
+def server(_seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = served_copy(_seeded_template, tmp_path_factory.mktemp("ogcapi-many"))
+    yield running
+    _stop(running)
+
+
+def _stable(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != "timeStamp"}
+
+
+def test_features_built_by_column_equal_those_built_by_row(seeded: Registry) -> None:
+    entry = seeded.list(Filters(kind=("iap",)), viewer=VISITOR).iloc[0]
+    indicator = seeded.add_monitoring("indicator", entry["id"], _INDICATOR, ADMIN)
+    seeded.record_value(indicator["id"], "2025-Q1", "25", "Registro de socios", ADMIN)
+    service = FeatureService(seeded)
+    for cid in COLLECTIONS:
+        answer = service.items(cid, {"limit": "10000"}, "http://x").body
+        frame = service._frame(COLLECTIONS[cid], Filters())
+        expected = []
+        for _, row in frame.iterrows():
+            links = service._links(COLLECTIONS[cid], row, "http://x")
+            expected.append(_feature(row, frame.geometry.name, links))
+        assert answer["features"] == expected, cid
+        assert answer["numberMatched"] == len(frame) > 0, cid
+
+
+def test_the_order_of_codes_does_not_multiply_the_cache(seeded: Registry) -> None:
+    """The same three sectors in every order (and repeated) are one selection."""
+    service = FeatureService(seeded)
+    sectors = ["tourism", "fruit", "wine"]
+    answers = []
+    for order in itertools.permutations(sectors):
+        for text in (",".join(order), ",".join([*order, order[0]])):
+            answers.append(_stable(service.items("initiatives", {"sector": text}, "b").body))
+    assert len(service.selections) == 1
+    first = answers[0]
+    assert all(a["features"] == first["features"] for a in answers)
+    published = seeded.list(Filters(kind=("iap",), sector=tuple(sectors)), viewer=VISITOR)
+    assert first["numberMatched"] == len(published) > 0
+
+
+def test_the_cache_stays_within_its_byte_budget(
+    seeded: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IAP_REGISTRY_API_CACHE_MB", "0.0005")  # 524 bytes
+    service = FeatureService(seeded)
+    assert service.selections.budget == 524
+    regions = [f"{i:02d}" for i in range(1, 17)]
+    for region in regions:
+        body = service.items("initiatives", {"region": region}, "b").body
+        expected = seeded.list(Filters(kind=("iap",), region=(region,)), viewer=VISITOR)
+        assert body["numberMatched"] == len(expected)
+        assert service.selections.bytes <= 524 or len(service.selections) == 1
+
+
+QUERIES = [
+    "initiatives/items?limit=7",
+    "initiatives/items?limit=5&offset=5",
+    "initiatives/items?sector=tourism,wine",
+    "initiatives/items?sector=wine,tourism",
+    "barrios/items?bbox=-71.7,-33.7,-70.4,-33.2",
+    "barrios/items?region=13&limit=3",
+    "initiatives/items?bbox=-75,-40,-68,-30&country=CL",
+    "regions/items?limit=16",
+    "admin1/items?limit=50&offset=100",
+    "indicator-values/items",
+]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_many_clients_at_once_get_what_one_client_gets(
+    server: Server, workers: int, tmp_path: Path
+) -> None:
+    """8 clients at once, against one process (4 threads) and two worker processes, get
+    exactly what one client alone gets from one process."""
+    queries = QUERIES
+    alone = {q: _stable(_get(f"{server.url}/collections/{q}")[1]) for q in queries}
+    running = (
+        server
+        if workers == 1
+        else _start(str(server.registry.store.url), tmp_path / "api.log", "--workers", "2")
+    )
+    base = f"{running.url}/collections"
+    assert all(a.get("numberMatched", 0) > 0 for a in alone.values()), alone
+    seen: list[tuple[str, dict[str, Any]]] = []
+    errors: list[BaseException] = []
+
+    def client(seed: int) -> None:
+        order = random.Random(seed).choices(queries, k=20)
+        try:
+            for q in order:
+                with urllib.request.urlopen(f"{base}/{q}", timeout=60) as r:
+                    seen.append((q, _stable(json.loads(r.read()))))
+        except BaseException as exc:  # noqa: BLE001 -- reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if running is not server:
+        _stop(running)
+    assert not errors, errors
+    assert len(seen) == 160
+    for q, body in seen:  # the same, but for the server's own address in links
+        assert json.loads(json.dumps(body).replace(running.url, server.url)) == alone[q], q
+
+
+def test_resulttype_hits_answers_the_count_only(server: Server) -> None:
+    status, body, _ = _get(f"{server.url}/collections/initiatives/items?resulttype=hits")
+    full = _get(f"{server.url}/collections/initiatives/items?limit=10000")[1]
+    assert status == 200 and body["features"] == [] and body["numberReturned"] == 0
+    assert body["numberMatched"] == full["numberMatched"] == len(full["features"])
+    status, body, _ = _get(f"{server.url}/collections/initiatives/items?resulttype=some")
+    assert status == 400 and "resulttype" in body["description"]
