@@ -140,3 +140,28 @@ def test_resulttype_hits_answers_the_count_only(server: Server) -> None:
     assert body["numberMatched"] == full["numberMatched"] == len(full["features"])
     status, body, _ = _get(f"{server.url}/collections/initiatives/items?resulttype=some")
     assert status == 400 and "resulttype" in body["description"]
+
+
+@pytest.mark.parametrize(
+    ("name", "alias", "value"),
+    [
+        ("initiative_type", "type", "cluster"),
+        ("strategic_focus", "focus", "innovation"),
+        ("funding_source", "funding", "public_national"),
+        ("region_code", "region", "16"),
+        ("comuna_code", "comuna", "10201"),
+    ],
+)
+def test_filters_are_named_as_the_properties_they_filter(
+    server: Server, name: str, alias: str, value: str
+) -> None:
+    """``region_code=13`` filters as the older ``region=13`` does; both at once are refused."""
+    base = f"{server.url}/collections/initiatives/items?limit=10000"
+    status, by_name, _ = _get(f"{base}&{name}={value}")
+    by_alias = _get(f"{base}&{alias}={value}")[1]
+    assert status == 200 and by_name["numberMatched"] == by_alias["numberMatched"] > 0
+    assert [f["id"] for f in by_name["features"]] == [f["id"] for f in by_alias["features"]]
+    if name in ("initiative_type", "region_code", "comuna_code"):  # single-valued
+        assert all(f["properties"][name] == value for f in by_name["features"])
+    status, body, _ = _get(f"{base}&{name}={value}&{alias}={value}")
+    assert status == 400 and alias in body["description"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.features.service import COLLECTIONS, ENTRY_FILTERS, MAX_LIMIT
+from registry.features.service import COLLECTIONS, ENTRY_FILTERS, MAX_LIMIT, PROPERTY_NAMES
 from registry.schema.codes import code_codes
 
 __all__ = ["document"]
@@ -43,20 +43,23 @@ _COLLECTION_ID = {
 def _filter_parameters() -> list[dict[str, Any]]:
     out = []
     for param, (_, code_list) in ENTRY_FILTERS.items():
+        name = PROPERTY_NAMES.get(param, param)
         if code_list:
             codes = ", ".join(code_codes(code_list))
             description = f"entries with any of these codes (comma-separated): {codes}"
         else:
-            description = f"entries in any of these {param} codes (comma-separated digits)"
-        out.append(
-            {
-                "name": param,
-                "in": "query",
-                "required": False,
-                "description": description + " (initiatives and barrios only)",
-                "schema": {"type": "string"},
-            }
-        )
+            description = f"entries in any of these {name} codes (comma-separated)"
+        names = [(name, "")] + ([(param, f"; an alias of {name}")] if name != param else [])
+        for shown, alias in names:
+            out.append(
+                {
+                    "name": shown,
+                    "in": "query",
+                    "required": False,
+                    "description": description + " (initiatives and barrios only)" + alias,
+                    "schema": {"type": "string"},
+                }
+            )
     return out
 
 

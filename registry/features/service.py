@@ -37,6 +37,7 @@ __all__ = [
     "ENTRY_FILTERS",
     "MONITORING_FILTERS",
     "MAX_LIMIT",
+    "PROPERTY_NAMES",
     "ApiError",
     "FeatureService",
 ]
@@ -115,6 +116,15 @@ COLLECTIONS = {
             "monitoring",
         ),
     )
+}
+# filter parameters named as the property they filter; the shorter names of the app's URLs
+# (the keys) stay accepted as aliases
+PROPERTY_NAMES = {
+    "type": "initiative_type",
+    "focus": "strategic_focus",
+    "funding": "funding_source",
+    "region": "region_code",
+    "comuna": "comuna_code",
 }
 # query parameters of the indicator-values collection
 MONITORING_FILTERS = ("initiative", "indicator")
@@ -382,7 +392,7 @@ class FeatureService:
         collection = _collection(collection_id)
         allowed = {"bbox", "limit", "offset", "f", "resulttype"}
         if collection.source == "entries":
-            allowed |= set(ENTRY_FILTERS)
+            allowed |= set(ENTRY_FILTERS) | set(PROPERTY_NAMES.values())
         if collection.source == "monitoring":
             allowed |= set(MONITORING_FILTERS)
         unknown = sorted(set(params) - allowed)
@@ -537,9 +547,13 @@ def _resulttype(params: Mapping[str, str]) -> bool:
 def _filters(params: Mapping[str, str]) -> Filters:
     values: dict[str, Any] = {}
     for param, (field, code_list) in ENTRY_FILTERS.items():
-        text = params.get(param)
+        name = PROPERTY_NAMES.get(param, param)
+        if name != param and name in params and param in params:
+            raise ApiError(400, "InvalidParameterValue", f"{name} and its alias {param} both given")
+        text = params.get(name, params.get(param))
         if text is None:
             continue
+        param = name  # errors name the property
         # sorted and de-duplicated: the same selection however it is written
         chosen = tuple(sorted({v.strip() for v in text.split(",") if v.strip()}))
         allowed = set(code_codes(code_list)) if code_list else None
