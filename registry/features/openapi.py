@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.features.service import COLLECTIONS, ENTRY_FILTERS, MAX_LIMIT, PROPERTY_NAMES
+from registry.features.service import (
+    COLLECTIONS,
+    CRS84,
+    ENTRY_FILTERS,
+    MAX_LIMIT,
+    PROPERTY_NAMES,
+)
 from registry.schema.codes import code_codes
 
 __all__ = ["document"]
 
 _JSON = "application/json"
 _GEOJSON = "application/geo+json"
+_SCHEMA = "application/schema+json"
+_IN_BODY = ("filter", "filter-lang")  # what a POST to /items carries in its body
 
 
 def _content(media: str, schema: str) -> dict[str, Any]:
@@ -29,8 +37,9 @@ _F = {
     "name": "f",
     "in": "query",
     "required": False,
-    "description": "the format: GeoJSON (the only one served)",
-    "schema": {"type": "string", "enum": ["json", "geojson"]},
+    "description": "the format: JSON (GeoJSON for features) or HTML; without f, browsers "
+    "that accept text/html get HTML",
+    "schema": {"type": "string", "enum": ["json", "geojson", "html"]},
 }
 _COLLECTION_ID = {
     "name": "collectionId",
@@ -104,6 +113,56 @@ def document(base: str, title: str) -> dict[str, Any]:
         },
         *_filter_parameters(),
         {
+            "name": "filter",
+            "in": "query",
+            "required": False,
+            "description": "a CQL2 expression on the collection's queryables "
+            "(/collections/{collectionId}/queryables), in the encoding filter-lang names: "
+            "comparisons, IS NULL, AND/OR/NOT, LIKE, BETWEEN, IN, CASEI, ACCENTI and the "
+            "S_ spatial functions with a geometry literal or BBOX in CRS84",
+            "schema": {"type": "string"},
+        },
+        {
+            "name": "filter-lang",
+            "in": "query",
+            "required": False,
+            "description": "the encoding of filter",
+            "schema": {
+                "type": "string",
+                "enum": ["cql2-text", "cql2-json"],
+                "default": "cql2-text",
+            },
+        },
+        {
+            "name": "filter-crs",
+            "in": "query",
+            "required": False,
+            "description": "the CRS of the filter's geometries (only CRS84)",
+            "schema": {"type": "string", "enum": [CRS84], "default": CRS84},
+        },
+        {
+            "name": "sortby",
+            "in": "query",
+            "required": False,
+            "description": "comma-separated sortables (/collections/{collectionId}/sortables), "
+            "each ascending or, prefixed with -, descending; missing values last",
+            "schema": {"type": "string"},
+        },
+        {
+            "name": "properties",
+            "in": "query",
+            "required": False,
+            "description": "comma-separated properties to return (the others are left out)",
+            "schema": {"type": "string"},
+        },
+        {
+            "name": "skipGeometry",
+            "in": "query",
+            "required": False,
+            "description": "true: every feature's geometry is null (smaller answers)",
+            "schema": {"type": "boolean", "default": False},
+        },
+        {
             "name": "initiative",
             "in": "query",
             "required": False,
@@ -126,7 +185,7 @@ def document(base: str, title: str) -> dict[str, Any]:
         "info": {
             "title": title,
             "version": "1.0.0",
-            "description": "OGC API - Features (Core, GeoJSON): published productive-"
+            "description": "OGC API - Features (Core, GeoJSON, Part 3 CQL2 filters): published productive-"
             "articulation initiatives and barrios comerciales, their monitoring indicator "
             "values, and Chile's regions with their indicators. Read-only.",
         },
@@ -183,6 +242,28 @@ def document(base: str, title: str) -> dict[str, Any]:
                     },
                 }
             },
+            "/collections/{collectionId}/queryables": {
+                "get": {
+                    "summary": "what a filter may name in a collection (JSON Schema)",
+                    "operationId": "getQueryables",
+                    "parameters": [_COLLECTION_ID, _F],
+                    "responses": {
+                        "200": _ok(_SCHEMA, "queryables", "the queryables"),
+                        "404": _ERRORS["404"],
+                    },
+                }
+            },
+            "/collections/{collectionId}/sortables": {
+                "get": {
+                    "summary": "what sortby may name in a collection (JSON Schema)",
+                    "operationId": "getSortables",
+                    "parameters": [_COLLECTION_ID, _F],
+                    "responses": {
+                        "200": _ok(_SCHEMA, "queryables", "the sortables"),
+                        "404": _ERRORS["404"],
+                    },
+                }
+            },
             "/collections/{collectionId}/items": {
                 "get": {
                     "summary": "the features of a collection, a page at a time",
@@ -192,7 +273,21 @@ def document(base: str, title: str) -> dict[str, Any]:
                         "200": _ok(_GEOJSON, "featureCollectionGeoJSON", "one page"),
                         **_ERRORS,
                     },
-                }
+                },
+                "post": {
+                    "summary": "the features a CQL2 JSON filter in the body selects "
+                    "(the same as GET with filter-lang=cql2-json; as OWSLib sends it)",
+                    "operationId": "queryFeatures",
+                    "parameters": [p for p in items_parameters if p["name"] not in _IN_BODY],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "responses": {
+                        "200": _ok(_GEOJSON, "featureCollectionGeoJSON", "one page"),
+                        **_ERRORS,
+                    },
+                },
             },
             "/collections/{collectionId}/items/{featureId}": {
                 "get": {
@@ -271,6 +366,18 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {
             "links": _LINKS,
             "collections": {"type": "array", "items": {"$ref": "#/components/schemas/collection"}},
+        },
+    },
+    "queryables": {
+        "type": "object",
+        "required": ["type", "properties"],
+        "properties": {
+            "$schema": {"type": "string"},
+            "$id": {"type": "string"},
+            "type": {"type": "string", "enum": ["object"]},
+            "title": {"type": "string"},
+            "properties": {"type": "object"},
+            "additionalProperties": {"type": "boolean"},
         },
     },
     "featureGeoJSON": {

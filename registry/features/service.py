@@ -27,6 +27,7 @@ import shapely
 
 from registry.api import Registry
 from registry.auth import VISITOR
+from registry.features import cql2
 from registry.io.export import public_frame
 from registry.schema.codes import code_codes
 from registry.store import FILTER_PARAMS, Filters
@@ -46,12 +47,34 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    *cql2.CONFORMANCE,
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 GEOJSON = "application/geo+json"
 JSON = "application/json"
+SCHEMA = "application/schema+json"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+SORTABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
+# parameters of /items beside the property filters
+ITEMS_PARAMS = frozenset(
+    {
+        "bbox",
+        "limit",
+        "offset",
+        "f",
+        "resulttype",
+        "filter",
+        "filter-lang",
+        "filter-crs",
+        "sortby",
+        "properties",
+        "skipGeometry",
+    }
+)
 
 # query parameter -> (Filters field, code list or None for region/comuna codes): the app's URL
 # parameters, but the kind (each kind is a collection of its own)
@@ -202,18 +225,21 @@ class _Cache:
                 self._items.move_to_end(key)
                 return self._items[key][0]
             gate = self._building.setdefault(key, threading.Lock())
-        with gate:
+        try:
+            with gate:
+                with self._lock:
+                    if key in self._items:
+                        return self._items[key][0]
+                value = build()
+                nbytes = size(value)
+                with self._lock:
+                    self._items[key] = (value, nbytes)
+                    self.bytes += nbytes
+                    while self.bytes > self.budget and len(self._items) > 1:
+                        _, (_, dropped) = self._items.popitem(last=False)
+                        self.bytes -= dropped
+        finally:  # also when building fails: a later request builds it again
             with self._lock:
-                if key in self._items:
-                    return self._items[key][0]
-            value = build()
-            nbytes = size(value)
-            with self._lock:
-                self._items[key] = (value, nbytes)
-                self.bytes += nbytes
-                while self.bytes > self.budget and len(self._items) > 1:
-                    _, (_, dropped) = self._items.popitem(last=False)
-                    self.bytes -= dropped
                 self._building.pop(key, None)
         return value
 
@@ -230,13 +256,14 @@ class _Snapshot:
     frame: Any
     bounds: np.ndarray
     position: dict[str, int]
+    queryables: dict[str, cql2.Queryable]
 
     @classmethod
     def of(cls, version: int, frame: Any) -> _Snapshot:
         frame = frame.reset_index(drop=True)
         bounds = shapely.bounds(frame.geometry.values)  # NaN for a missing geometry
         position = {str(i): k for k, i in enumerate(frame["id"])}
-        return cls(version, frame, bounds, position)
+        return cls(version, frame, bounds, position, cql2.queryables(frame))
 
     def rows(self, ids: Any) -> np.ndarray:
         """Row positions of ``ids`` (in their order), leaving out ids not in the snapshot."""
@@ -321,6 +348,38 @@ class FeatureService:
         key = (snap.version, collection.id, filters)
         return snap, self.selections.get(key, build, lambda rows: int(rows.nbytes) + 200)
 
+    def _matching(
+        self, collection: Collection, snap: _Snapshot, expression: tuple[str, str, Any]
+    ) -> np.ndarray:
+        """Which rows of the snapshot a CQL2 expression selects (a mask), kept in the
+        selection cache: a client paging through a filter evaluates it once."""
+        text, lang, node = expression
+
+        def build() -> np.ndarray:
+            return cql2.evaluate(node, snap.frame, snap.queryables)
+
+        key = (snap.version, collection.id, "filter", lang, text)
+        return self.selections.get(key, build, lambda mask: int(mask.nbytes) + len(text) + 200)
+
+    def _ranks(
+        self, collection: Collection, snap: _Snapshot, order: tuple[tuple[str, bool], ...]
+    ) -> np.ndarray:
+        """Each snapshot row's rank in the ``sortby`` order (missing values last), kept in
+        the selection cache."""
+
+        def build() -> np.ndarray:
+            names = [name for name, _ in order]
+            ascending = [up for _, up in order]
+            ordered = snap.frame[names].sort_values(
+                names, ascending=ascending, na_position="last", kind="stable"
+            )
+            ranks = np.empty(len(snap.frame), dtype=np.int64)
+            ranks[ordered.index.to_numpy()] = np.arange(len(snap.frame))
+            return ranks
+
+        key = (snap.version, collection.id, "sortby", order)
+        return self.selections.get(key, build, lambda ranks: int(ranks.nbytes) + 200)
+
     def _frame(self, collection: Collection, filters: Filters) -> Any:
         snap, rows = self._selected(collection, filters)
         return snap.frame if rows is None else snap.frame.iloc[rows]
@@ -370,6 +429,8 @@ class FeatureService:
             "links": [
                 _link(url, "self", JSON),
                 _link(f"{url}/items", "items", GEOJSON, "the features"),
+                _link(f"{url}/queryables", QUERYABLES_REL, SCHEMA, "what a filter may name"),
+                _link(f"{url}/sortables", SORTABLES_REL, SCHEMA, "what sortby may name"),
             ],
         }
 
@@ -386,11 +447,32 @@ class FeatureService:
     def collection(self, collection_id: str, base: str) -> Response:
         return Response(200, JSON, self._collection_body(_collection(collection_id), base))
 
-    def items(self, collection_id: str, params: Mapping[str, str], base: str) -> Response:
-        """One page of a collection's features (``bbox``, ``limit``, ``offset`` and the
-        property filters of ``ENTRY_FILTERS``)."""
+    def queryables(self, collection_id: str, base: str, sortables: bool = False) -> Response:
+        """The JSON Schema of what a ``filter`` (or, with ``sortables``, ``sortby``) may
+        name in a collection: its public properties and, for filters, its geometry."""
         collection = _collection(collection_id)
-        allowed = {"bbox", "limit", "offset", "f", "resulttype"}
+        known = self._snapshot(collection).queryables
+        what = "sortables" if sortables else "queryables"
+        shown = {k: q for k, q in known.items() if not (sortables and q.type == "geometry")}
+        return Response(
+            200,
+            SCHEMA,
+            {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$id": f"{base}/collections/{collection.id}/{what}",
+                "type": "object",
+                "title": collection.title,
+                "properties": {name: q.schema() for name, q in shown.items()},
+                "additionalProperties": False,
+            },
+        )
+
+    def items(self, collection_id: str, params: Mapping[str, str], base: str) -> Response:
+        """One page of a collection's features (``bbox``, ``limit``, ``offset``, the
+        property filters of ``ENTRY_FILTERS``, a CQL2 ``filter``, ``sortby``,
+        ``properties`` and ``skipGeometry``)."""
+        collection = _collection(collection_id)
+        allowed = set(ITEMS_PARAMS)
         if collection.source == "entries":
             allowed |= set(ENTRY_FILTERS) | set(PROPERTY_NAMES.values())
         if collection.source == "monitoring":
@@ -402,7 +484,15 @@ class FeatureService:
         limit = _int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         offset = _int(params, "offset", 0, 0, None)
         hits = _resulttype(params)
-        filters = _filters(params) if collection.source == "entries" else Filters()
+        expression = _expression(params)  # parsed before anything is read
+        known = self._snapshot(collection).queryables
+        order = _sortby(params.get("sortby"), known)
+        shown = _properties(params.get("properties"), known)
+        skip_geometry = _boolean(params, "skipGeometry")
+        if collection.source == "entries":
+            filters = _filters(params, self._snapshot(COLLECTIONS["admin1"]).position)
+        else:
+            filters = Filters()
         snap, rows = self._selected(collection, filters)
         if rows is None:
             rows = np.arange(len(snap.frame))
@@ -415,9 +505,21 @@ class FeatureService:
             rows = rows[shapely.intersects(snap.frame.geometry.values[rows], box)]
         if collection.source == "monitoring":  # a snapshot's index is its row positions
             rows = _monitoring_filter(snap.frame.iloc[rows], params).index.to_numpy()
+        if expression is not None:
+            try:
+                mask = self._matching(collection, snap, expression)
+            except cql2.CqlError as exc:  # an unknown property, a type mismatch...
+                raise ApiError(400, "InvalidParameterValue", str(exc)) from None
+            rows = rows[mask[rows]]
+        if order and not hits:
+            rows = rows[np.argsort(self._ranks(collection, snap, order)[rows], kind="stable")]
         matched = len(rows)
         # only the page is taken out of the snapshot
         page = snap.frame.iloc[rows[:0] if hits else rows[offset : offset + limit]]
+        related: Callable[[Mapping[str, Any]], list[dict[str, str]]] | None = None
+        if collection.source in ("entries", "monitoring"):  # the others have no links
+            related = lambda row: self._links(collection, row, base)  # noqa: E731
+
         url = f"{base}/collections/{collection.id}/items"
         query = {k: v for k, v in params.items() if k not in ("offset", "f")}
         links = [
@@ -434,7 +536,7 @@ class FeatureService:
             GEOJSON,
             {
                 "type": "FeatureCollection",
-                "features": _features(page, lambda row: self._links(collection, row, base)),
+                "features": _features(page, related, skip_geometry, shown),
                 "numberMatched": matched,
                 "numberReturned": len(page),
                 "timeStamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -502,8 +604,8 @@ def _collection(collection_id: str) -> Collection:
 
 
 def _format(params: Mapping[str, str]) -> None:
-    if params.get("f", "json") not in ("json", "geojson"):
-        raise ApiError(400, "InvalidParameterValue", "f: only json (GeoJSON) is served")
+    if params.get("f", "json") not in ("json", "geojson", "html"):
+        raise ApiError(400, "InvalidParameterValue", "f: json, geojson or html")
 
 
 def _int(params: Mapping[str, str], name: str, default: int, lo: int, hi: int | None) -> int:
@@ -544,7 +646,9 @@ def _resulttype(params: Mapping[str, str]) -> bool:
     return value == "hits"
 
 
-def _filters(params: Mapping[str, str]) -> Filters:
+def _filters(params: Mapping[str, str], regions: Mapping[str, int]) -> Filters:
+    """The property filters of ``params``. ``regions``: the known first-level codes (Chile's
+    CUT codes and other countries' ISO 3166-2 codes, as ``region_code`` holds them)."""
     values: dict[str, Any] = {}
     for param, (field, code_list) in ENTRY_FILTERS.items():
         name = PROPERTY_NAMES.get(param, param)
@@ -556,12 +660,71 @@ def _filters(params: Mapping[str, str]) -> Filters:
         param = name  # errors name the property
         # sorted and de-duplicated: the same selection however it is written
         chosen = tuple(sorted({v.strip() for v in text.split(",") if v.strip()}))
-        allowed = set(code_codes(code_list)) if code_list else None
-        bad = [v for v in chosen if (v not in allowed if allowed else not v.isdigit())]
+        if code_list:
+            bad = [v for v in chosen if v not in set(code_codes(code_list))]
+        elif field == "region":
+            bad = [v for v in chosen if v not in regions]
+        else:  # comuna codes: Chile's five-digit CUT codes
+            bad = [v for v in chosen if not (v.isdigit() and len(v) == 5)]
         if bad or not chosen:
             raise ApiError(400, "InvalidParameterValue", f"{param}: unknown code(s) {bad}")
         values[field] = chosen
     return Filters(**values)
+
+
+def _expression(params: Mapping[str, str]) -> tuple[str, str, Any] | None:
+    """The CQL2 ``filter`` of ``params``, parsed: (text, language, tree), or None."""
+    lang = params.get("filter-lang", "cql2-text")
+    if lang not in ("cql2-text", "cql2-json"):
+        raise ApiError(400, "InvalidParameterValue", "filter-lang: cql2-text or cql2-json")
+    crs = params.get("filter-crs", CRS84)
+    if crs not in (CRS84, "http://www.opengis.net/def/crs/OGC/1.3/CRS84"):
+        raise ApiError(400, "InvalidParameterValue", f"filter-crs: only {CRS84}")
+    text = params.get("filter")
+    if text is None:
+        if "filter-lang" in params or "filter-crs" in params:
+            raise ApiError(400, "InvalidParameterValue", "filter-lang/filter-crs without filter")
+        return None
+    try:
+        return text, lang, cql2.parse(text, lang)
+    except cql2.CqlError as exc:
+        raise ApiError(400, "InvalidParameterValue", str(exc)) from None
+
+
+def _sortby(text: str | None, known: Mapping[str, cql2.Queryable]) -> tuple[tuple[str, bool], ...]:
+    """``sortby=name,-n_firms``: (property, ascending) pairs, each a sortable property."""
+    if text is None:
+        return ()
+    out: list[tuple[str, bool]] = []
+    for part in text.split(","):
+        part = part.strip()
+        up = not part.startswith("-")
+        name = part.lstrip("+-").strip()
+        queryable = known.get(name)
+        if queryable is None or queryable.type == "geometry":
+            raise ApiError(400, "InvalidParameterValue", f"sortby: {name!r} is not sortable")
+        if name in (n for n, _ in out):
+            raise ApiError(400, "InvalidParameterValue", f"sortby: {name!r} twice")
+        out.append((name, up))
+    return tuple(out)
+
+
+def _properties(text: str | None, known: Mapping[str, cql2.Queryable]) -> set[str] | None:
+    """``properties=name,sector``: the properties to return (None: all)."""
+    if text is None:
+        return None
+    names = {v.strip() for v in text.split(",") if v.strip()}
+    unknown = sorted(n for n in names if n not in known or known[n].type == "geometry")
+    if unknown:
+        raise ApiError(400, "InvalidParameterValue", f"properties: unknown {unknown}")
+    return names
+
+
+def _boolean(params: Mapping[str, str], name: str) -> bool:
+    value = params.get(name, "false").lower()
+    if value not in ("true", "false"):
+        raise ApiError(400, "InvalidParameterValue", f"{name}: true or false")
+    return value == "true"
 
 
 def _monitoring_filter(frame: Any, params: Mapping[str, str]) -> Any:
@@ -597,10 +760,15 @@ def _geometries(values: Any) -> list[dict[str, Any] | None]:
 
 
 def _features(
-    page: Any, links: Callable[[Mapping[str, Any]], list[dict[str, str]]]
+    page: Any,
+    links: Callable[[Mapping[str, Any]], list[dict[str, str]]] | None,
+    skip_geometry: bool = False,
+    shown: set[str] | None = None,
 ) -> list[dict[str, Any]]:
     """A page of features, built as a whole (``_feature`` for each row, faster): the
-    properties as one object array, missing values set to null at once."""
+    properties as one object array, missing values set to null at once. ``links`` gives a
+    feature's related links from all its properties; ``skip_geometry`` makes every geometry
+    null; ``shown`` keeps only those properties."""
     geometry = page.geometry.name
     props = page.drop(columns=[geometry, "id"])
     names = [str(c) for c in props.columns]
@@ -608,7 +776,11 @@ def _features(
     if values.size:
         values[pd.isna(values)] = None
     ids = [str(i) for i in page["id"]]
-    shapes = _geometries(np.asarray(page.geometry.values))
+    if skip_geometry:
+        shapes: list[dict[str, Any] | None] = [None] * len(page)
+    else:
+        shapes = _geometries(np.asarray(page.geometry.values))
+    keep = [k for k, name in enumerate(names) if shown is None or name in shown]
     out = []
     for fid, shape, row in zip(ids, shapes, values.tolist(), strict=True):
         properties = dict(zip(names, row, strict=True))
@@ -616,9 +788,9 @@ def _features(
             "type": "Feature",
             "id": fid,
             "geometry": shape,
-            "properties": properties,
+            "properties": properties if shown is None else {names[k]: row[k] for k in keep},
         }
-        related = links({"id": fid, **properties})
+        related = links({"id": fid, **properties}) if links is not None else None
         if related:
             feature["links"] = related
         out.append(feature)
