@@ -55,7 +55,11 @@ reliability: sysdeps install
 	$(PY) scripts/reliability.py
 
 # The benchmark suite (not part of `make test`; tests/test_bench.py runs it once at N = 1,000).
+# bench.api drives our OGC API and pygeoapi (in .bench/pygeoapi) with wrk, on PostGIS.
 bench: sysdeps install
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+	scripts/postgis-test-server
 	$(PY) -m bench.run
 	$(PY) -m bench.api
 

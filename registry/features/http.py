@@ -98,7 +98,8 @@ def create_app(registry: Registry, title: str = "iap-registry") -> Starlette:
     def endpoint(call: Callable[[Request, str], Any], kind: str) -> Callable[[Request], Any]:
         def handle(request: Request) -> Response:
             base = base_of(request)
-            etag = _etag(registry.data_version(), request, base)
+            version = registry.data_version()
+            etag = _etag(version, request, base)
             headers = {"ETag": etag, "Cache-Control": _CACHE_CONTROL, "Vary": "Accept"}
             if request.method == "POST":  # a query in the body: not a cacheable resource
                 headers = {"Cache-Control": "no-store"}
@@ -107,7 +108,8 @@ def create_app(registry: Registry, title: str = "iap-registry") -> Starlette:
                 as_html = _wants_html(request)
                 if request.method == "GET" and _fresh(request, etag):  # the client's copy
                     return Response(status_code=304, headers=headers)
-                answer = call(request, base)
+                with service.pinned(version):  # what the ETag names is what is read
+                    answer = call(request, base)
             except ApiError as exc:
                 if as_html:
                     page = html.error(exc.status, exc.body())
@@ -206,6 +208,7 @@ def create_app(registry: Registry, title: str = "iap-registry") -> Starlette:
 
         limit = int(os.environ.get("IAP_REGISTRY_API_THREADS", "4"))
         anyio.to_thread.current_default_thread_limiter().total_tokens = limit
+        await anyio.to_thread.run_sync(service.warm)  # before the first request is taken
         yield
 
     # gzip for clients that ask for it (GDAL, QGIS and browsers do), at a level that costs

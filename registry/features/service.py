@@ -10,19 +10,21 @@ counter-clockwise exterior rings.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import os
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from registry.api import Registry
@@ -31,6 +33,7 @@ from registry.features import cql2
 from registry.io.export import public_frame
 from registry.schema.codes import code_codes
 from registry.store import FILTER_PARAMS, Filters
+from registry.store.tables import LIST_SEP
 
 __all__ = [
     "COLLECTIONS",
@@ -249,26 +252,47 @@ class _Cache:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    """One collection at one data version: its public frame (never mutated), each feature's
-    bounds for bbox tests, and each id's row position."""
+    """One collection at one data version, never mutated: its public frame, each id's row
+    position, its queryables and extent, an R-tree of its geometries, and its properties as
+    an Arrow table that pages are taken from."""
 
     version: int
     frame: Any
-    bounds: np.ndarray
     position: dict[str, int]
     queryables: dict[str, cql2.Queryable]
+    extent: list[float]  # of the features that have a geometry (the world when none has)
+    tree: shapely.STRtree  # bbox queries: candidates found in the R-tree, then tested
+    table: pa.Table  # the properties (and id), pages taken out of it without pandas
+    geometries: np.ndarray  # the shapely geometries (None where missing)
+    points: np.ndarray  # which are points
 
     @classmethod
     def of(cls, version: int, frame: Any) -> _Snapshot:
         frame = frame.reset_index(drop=True)
         bounds = shapely.bounds(frame.geometry.values)  # NaN for a missing geometry
         position = {str(i): k for k, i in enumerate(frame["id"])}
-        return cls(version, frame, bounds, position, cql2.queryables(frame))
-
-    def rows(self, ids: Any) -> np.ndarray:
-        """Row positions of ``ids`` (in their order), leaving out ids not in the snapshot."""
-        found = [self.position.get(str(i)) for i in ids]
-        return np.fromiter((k for k in found if k is not None), dtype=np.int64)
+        located = bounds[~np.isnan(bounds).any(axis=1)]
+        extent = [-180.0, -90.0, 180.0, 90.0]
+        if len(located):
+            lows, highs = located.min(axis=0), located.max(axis=0)
+            extent = [round(float(v), 6) for v in (lows[0], lows[1], highs[2], highs[3])]
+        geometries = np.asarray(frame.geometry.values)
+        tree = shapely.STRtree(geometries)
+        # NaN becomes null, as in JSON; Arrow-backed text columns are shared, not copied
+        table = pa.Table.from_pandas(
+            frame.drop(columns=[frame.geometry.name]), preserve_index=False
+        )
+        return cls(
+            version,
+            frame,
+            position,
+            cql2.queryables(frame),
+            extent,
+            tree,
+            table,
+            geometries,
+            shapely.get_type_id(geometries) == shapely.GeometryType.POINT,
+        )
 
 
 class FeatureService:
@@ -286,11 +310,24 @@ class FeatureService:
         self._snapshots: dict[str, _Snapshot] = {}
         self._snapshot_lock = threading.Lock()
         self._snapshot_gates: dict[str, threading.Lock] = {}
+        self._local = threading.local()
         self.selections = _Cache(cache_budget())
 
     # -- reads, one snapshot per collection and data version -------------------------
+    @contextlib.contextmanager
+    def pinned(self, version: int) -> Iterator[None]:
+        """Answer this thread's calls from data ``version`` (the one a request's ETag names),
+        without asking the store for it again: every read of one request sees one version."""
+        self._local.version = version
+        try:
+            yield
+        finally:
+            self._local.version = None
+
     def _snapshot(self, collection: Collection) -> _Snapshot:
-        version = self.registry.data_version()
+        version = getattr(self._local, "version", None)
+        if version is None:
+            version = self.registry.data_version()
         current = self._snapshots.get(collection.id)
         if current is not None and current.version == version:
             return current
@@ -340,10 +377,9 @@ class FeatureService:
         snap = self._snapshot(collection)
         if collection.source != "entries" or filters == Filters():
             return snap, None
-        wanted = replace(filters, kind=(str(collection.kind),))
 
         def build() -> np.ndarray:
-            return snap.rows(self.registry.list(wanted, viewer=VISITOR)["id"])
+            return np.flatnonzero(_selection(snap.frame, filters))
 
         key = (snap.version, collection.id, filters)
         return snap, self.selections.get(key, build, lambda rows: int(rows.nbytes) + 200)
@@ -410,14 +446,14 @@ class FeatureService:
     def conformance(self) -> Response:
         return Response(200, JSON, {"conformsTo": CONFORMANCE})
 
+    def warm(self) -> None:
+        """Read every collection's snapshot now (a server does it before it takes requests,
+        so the first clients, GDAL and QGIS asking ``/collections``, do not wait for it)."""
+        for collection in COLLECTIONS.values():
+            self._snapshot(collection)
+
     def _collection_body(self, collection: Collection, base: str) -> dict[str, Any]:
-        frame = self._frame(collection, Filters())
-        located = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
-        if len(located):  # features without a geometry have no extent
-            x0, y0, x1, y1 = (float(v) for v in located.total_bounds)
-            bbox = [round(x0, 6), round(y0, 6), round(x1, 6), round(y1, 6)]
-        else:
-            bbox = [-180.0, -90.0, 180.0, 90.0]
+        bbox = self._snapshot(collection).extent  # features without a geometry have none
         url = f"{base}/collections/{collection.id}"
         return {
             "id": collection.id,
@@ -489,20 +525,27 @@ class FeatureService:
         order = _sortby(params.get("sortby"), known)
         shown = _properties(params.get("properties"), known)
         skip_geometry = _boolean(params, "skipGeometry")
+        filters = Filters()
         if collection.source == "entries":
-            filters = _filters(params, self._snapshot(COLLECTIONS["admin1"]).position)
-        else:
-            filters = Filters()
+            wants_region = any(p in params for p in ("region", "region_code"))
+            regions = self._snapshot(COLLECTIONS["admin1"]).position if wants_region else {}
+            filters = _filters(params, regions)
+        box = shapely.box(*_bbox(params["bbox"])) if "bbox" in params else None
         snap, rows = self._selected(collection, filters)
+        if box is not None:  # the R-tree's candidates, each shape tested against the box
+            near = snap.tree.query(box)  # envelopes overlap: exact for points
+            shapes = near[~snap.points[near]]
+            inside = np.concatenate(
+                [near[snap.points[near]], shapes[shapely.intersects(snap.geometries[shapes], box)]]
+            )
+            if rows is None:
+                rows = np.sort(inside)
+            else:
+                keep = np.zeros(len(snap.frame), dtype=bool)
+                keep[inside] = True
+                rows = rows[keep[rows]]
         if rows is None:
             rows = np.arange(len(snap.frame))
-        if "bbox" in params:
-            x0, y0, x1, y1 = _bbox(params["bbox"])
-            b = snap.bounds[rows]
-            near = (b[:, 0] <= x1) & (b[:, 2] >= x0) & (b[:, 1] <= y1) & (b[:, 3] >= y0)
-            rows = rows[near]  # boxes overlap; now the shapes themselves
-            box = shapely.box(x0, y0, x1, y1)
-            rows = rows[shapely.intersects(snap.frame.geometry.values[rows], box)]
         if collection.source == "monitoring":  # a snapshot's index is its row positions
             rows = _monitoring_filter(snap.frame.iloc[rows], params).index.to_numpy()
         if expression is not None:
@@ -515,7 +558,7 @@ class FeatureService:
             rows = rows[np.argsort(self._ranks(collection, snap, order)[rows], kind="stable")]
         matched = len(rows)
         # only the page is taken out of the snapshot
-        page = snap.frame.iloc[rows[:0] if hits else rows[offset : offset + limit]]
+        page = rows[:0] if hits else rows[offset : offset + limit]
         related: Callable[[Mapping[str, Any]], list[dict[str, str]]] | None = None
         if collection.source in ("entries", "monitoring"):  # the others have no links
             related = lambda row: self._links(collection, row, base)  # noqa: E731
@@ -536,7 +579,7 @@ class FeatureService:
             GEOJSON,
             {
                 "type": "FeatureCollection",
-                "features": _features(page, related, skip_geometry, shown),
+                "features": _features(snap, page, related, skip_geometry, shown),
                 "numberMatched": matched,
                 "numberReturned": len(page),
                 "timeStamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -576,8 +619,8 @@ class FeatureService:
         values = f"{base}/collections/indicator-values/items"
         if collection.source == "entries":
             return [
-                _link(
-                    _with(values, {"initiative": row["id"]}),
+                _link(  # ids are the store's UUIDs: nothing in them to escape
+                    f"{values}?initiative={row['id']}",
                     "related",
                     GEOJSON,
                     "monitoring indicator values of this entry",
@@ -672,6 +715,45 @@ def _filters(params: Mapping[str, str], regions: Mapping[str, int]) -> Filters:
     return Filters(**values)
 
 
+# Filters field -> the column it compares (the store's own meaning: registry.store.sql)
+_SIMPLE = {
+    "country": "country",
+    "region": "region_code",
+    "comuna": "comuna_code",
+    "initiative_type": "initiative_type",
+    "sector": "sector",
+    "program": "program",
+    "stage": "stage",
+    "status": "status",
+}
+# Filters field -> (its primary column, the column listing the others, joined by "|")
+_PRIMARY_OR_OTHERS = {
+    "focus": ("strategic_focus", "strategic_focus_other"),
+    "funding": ("funding_source", "funding_source_other"),
+}
+
+
+def _selection(frame: Any, filters: Filters) -> np.ndarray:
+    """Which rows of a snapshot ``filters`` select, as the store selects them (each field
+    matches any of its codes; focus and funding match the primary code or any of the
+    others), computed on the snapshot instead of asking the store again."""
+    keep = np.ones(len(frame), dtype=bool)
+    for name, column in _SIMPLE.items():
+        values = getattr(filters, name)
+        if values:
+            keep = keep & np.asarray(frame[column].isin(values), dtype=bool)
+    for name, (primary, others) in _PRIMARY_OR_OTHERS.items():
+        values = getattr(filters, name)
+        if values:
+            listed = LIST_SEP + frame[others].fillna("").astype("str") + LIST_SEP
+            hit = np.array(frame[primary].isin(values), dtype=bool)
+            for value in values:
+                code = f"{LIST_SEP}{value}{LIST_SEP}"
+                hit = hit | np.asarray(listed.str.contains(code, regex=False), dtype=bool)
+            keep = keep & hit
+    return keep
+
+
 def _expression(params: Mapping[str, str]) -> tuple[str, str, Any] | None:
     """The CQL2 ``filter`` of ``params``, parsed: (text, language, tree), or None."""
     lang = params.get("filter-lang", "cql2-text")
@@ -760,37 +842,34 @@ def _geometries(values: Any) -> list[dict[str, Any] | None]:
 
 
 def _features(
-    page: Any,
+    snap: _Snapshot,
+    positions: np.ndarray,
     links: Callable[[Mapping[str, Any]], list[dict[str, str]]] | None,
     skip_geometry: bool = False,
     shown: set[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """A page of features, built as a whole (``_feature`` for each row, faster): the
-    properties as one object array, missing values set to null at once. ``links`` gives a
-    feature's related links from all its properties; ``skip_geometry`` makes every geometry
-    null; ``shown`` keeps only those properties."""
-    geometry = page.geometry.name
-    props = page.drop(columns=[geometry, "id"])
-    names = [str(c) for c in props.columns]
-    values = props.astype(object).to_numpy()
-    if values.size:
-        values[pd.isna(values)] = None
-    ids = [str(i) for i in page["id"]]
+    """The features at ``positions`` of a snapshot, built as a whole (as ``_feature`` builds
+    one, faster): the properties taken from the snapshot's Arrow table (nulls as None), the
+    geometries converted as an array. ``links`` gives a feature's related links from all its
+    properties; ``skip_geometry`` makes every geometry null; ``shown`` keeps only those
+    properties."""
+    records = snap.table.take(pa.array(positions, type=pa.int64())).to_pylist()
     if skip_geometry:
-        shapes: list[dict[str, Any] | None] = [None] * len(page)
+        shapes: list[dict[str, Any] | None] = [None] * len(records)
     else:
-        shapes = _geometries(np.asarray(page.geometry.values))
-    keep = [k for k, name in enumerate(names) if shown is None or name in shown]
+        shapes = _geometries(snap.geometries[positions])
     out = []
-    for fid, shape, row in zip(ids, shapes, values.tolist(), strict=True):
-        properties = dict(zip(names, row, strict=True))
+    for record, shape in zip(records, shapes, strict=True):
+        fid = str(record.pop("id"))
         feature: dict[str, Any] = {
             "type": "Feature",
             "id": fid,
             "geometry": shape,
-            "properties": properties if shown is None else {names[k]: row[k] for k in keep},
+            "properties": record
+            if shown is None
+            else {k: v for k, v in record.items() if k in shown},
         }
-        related = links({"id": fid, **properties}) if links is not None else None
+        related = links({"id": fid, **record}) if links is not None else None
         if related:
             feature["links"] = related
         out.append(feature)
