@@ -227,3 +227,58 @@ def test_selections_on_the_snapshot_equal_postgis(seeded: Registry, postgis_sche
     target = Registry(postgis_schema)
     copy_registry(seeded.store, target.store)
     assert _same_selections(target, 60) > 15
+
+
+def test_large_pages_are_built_and_serialised_in_slices_identically(
+    seeded: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large page is built and written in slices with a pause between two (small
+    requests go first there); the document is the same as built at once."""
+    import registry.features.service as service_module
+    from registry.features import priority
+    from registry.features.http import _json
+
+    service = FeatureService(seeded)
+    whole = service.items("barrios", {"limit": "10000"}, "http://x").body
+    features = whole["features"]
+    # the seeded registry is small: "large" above 2 features, slices of 3
+    monkeypatch.setattr(priority, "SLICE", 3)
+    monkeypatch.setattr(service_module, "LARGE", 2)
+    pauses: list[str] = []
+    monkeypatch.setattr(service.priority, "pause", lambda: pauses.append("built"))
+    sliced = service.items("barrios", {"limit": "10000"}, "http://x").body
+    response = _json(200, "application/geo+json", whole, None, lambda: pauses.append("written"))
+    between = -(-len(features) // 3) - 1  # pauses between slices of 3
+    assert len(features) > 6 and pauses == ["built"] * between + ["written"] * between
+    assert sliced["features"] == features
+    assert json.loads(bytes(response.body)) == json.loads(json.dumps(whole))
+
+
+def test_a_large_page_waits_for_small_requests_but_not_forever() -> None:
+    import time
+
+    from registry.features.priority import Priority
+
+    gate = Priority(max_wait=0.2)
+    started = time.perf_counter()
+    gate.pause()  # nothing small is running: no wait
+    assert time.perf_counter() - started < 0.05
+    with gate.small():
+        started = time.perf_counter()
+        gate.pause()  # a small request runs: wait, at most max_wait
+        assert 0.15 < time.perf_counter() - started < 1
+    done = threading.Event()
+
+    def small_request() -> None:
+        with gate.small():
+            done.wait(5)
+
+    worker = threading.Thread(target=small_request)
+    worker.start()
+    while not gate.running:
+        time.sleep(0.001)
+    threading.Timer(0.05, done.set).start()
+    started = time.perf_counter()
+    gate.pause()  # returns as soon as the small request ends (before max_wait)
+    assert time.perf_counter() - started < 0.15
+    worker.join()

@@ -27,6 +27,8 @@ from tests.test_ogcapi import Server, _ogr, _stop, served_copy
 
 CANARY = "canary-7f3a@example.org"
 HOSTILE = 'Clúster O\'Higgins <img src=x onerror="window.__xss=1"> {{7*7}}'
+STREET = "LINESTRING (-73.2459 -39.8142, -73.244 -39.815)"  # barrio_values' geometry
+TEMUCO = "POLYGON ((-72.6 -38.74, -72.59 -38.74, -72.59 -38.73, -72.6 -38.73, -72.6 -38.74))"
 RESTRICTED = sorted(set(public_fields(include_restricted=True)) - set(public_fields()))
 
 
@@ -46,7 +48,10 @@ def api(_seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     )
     reg.create(iap_values(name="Red de prueba", participatory_governance=True), ADMIN)
     reg.create(iap_values(name="Cadena de prueba", stage="consolidation", n_firms=3), ADMIN)
+    # a street (barrio_values' line in Valdivia) and an area in Temuco, for the S_ functions
     reg.create(barrio_values(name="Barrio Ñuñoa Antiguo", convocatoria_year=2019), ADMIN)
+    reg.create(barrio_values(name="Barrio área de prueba", geometry=TEMUCO), ADMIN)
+    reg.create(iap_values(name="Polo con fechas", start_year=2015, end_year=2020), ADMIN)
     yield server
     _stop(server)
 
@@ -172,6 +177,74 @@ CORPUS: list[tuple[str, str, dict[str, Any] | None, Callable[[dict[str, Any]], A
             ],
         },
         lambda r: r["geometry"].within(shapely.box(-71, -34, -70, -33)),
+    ),
+    (
+        "barrios",
+        "S_INTERSECTS(geometry, POLYGON((-70.7 -33.5, -70.6 -33.5, -70.6 -33.4, -70.7 -33.4, "
+        "-70.7 -33.5)))",
+        None,
+        lambda r: shapely.box(-70.7, -33.5, -70.6, -33.4).intersects(r["geometry"]),
+    ),
+    (
+        "barrios",
+        "S_DISJOINT(geometry, BBOX(-71, -34, -70, -33))",
+        None,
+        lambda r: shapely.box(-71, -34, -70, -33).disjoint(r["geometry"]),
+    ),
+    (
+        "barrios",
+        "S_CROSSES(geometry, LINESTRING(-73.245 -39.816, -73.245 -39.813))",
+        None,
+        lambda r: r["geometry"].crosses(
+            shapely.from_wkt("LINESTRING(-73.245 -39.816, -73.245 -39.813)")
+        ),
+    ),
+    (
+        "barrios",
+        "S_TOUCHES(geometry, POINT(-73.2459 -39.8142))",
+        None,
+        lambda r: r["geometry"].touches(shapely.Point(-73.2459, -39.8142)),
+    ),
+    (
+        "barrios",
+        f"S_CONTAINS(geometry, {STREET.replace(' (', '(')}) AND S_EQUALS(geometry, {STREET})",
+        {
+            "op": "and",
+            "args": [
+                {
+                    "op": "s_contains",
+                    "args": [
+                        {"property": "geometry"},
+                        json.loads(json.dumps(shapely.geometry.mapping(shapely.from_wkt(STREET)))),
+                    ],
+                },
+                {
+                    "op": "s_equals",
+                    "args": [
+                        {"property": "geometry"},
+                        json.loads(json.dumps(shapely.geometry.mapping(shapely.from_wkt(STREET)))),
+                    ],
+                },
+            ],
+        },
+        lambda r: r["geometry"].equals(shapely.from_wkt(STREET)),
+    ),
+    (
+        "barrios",
+        "S_OVERLAPS(geometry, POLYGON((-72.595 -38.745, -72.585 -38.745, -72.585 -38.735, "
+        "-72.595 -38.735, -72.595 -38.745)))",
+        None,
+        lambda r: r["geometry"].overlaps(shapely.box(-72.595, -38.745, -72.585, -38.735)),
+    ),
+    (
+        "initiatives",
+        "end_year > start_year",  # property-property
+        None,
+        lambda r: (
+            None
+            if r["end_year"] is None or r["start_year"] is None
+            else r["end_year"] > r["start_year"]
+        ),
     ),
     (
         "initiatives",

@@ -429,7 +429,7 @@ class _Evaluator:
         valid = a.values.notna().to_numpy(dtype=bool)
         other = b.values if isinstance(b, _Column) else b
         if isinstance(b, _Column):
-            valid &= b.values.notna().to_numpy(dtype=bool)
+            valid = valid & b.values.notna().to_numpy(dtype=bool)  # (a read-only view)
         result = np.zeros(self.n, dtype=bool)
         if valid.any():
             left = a.values[valid]

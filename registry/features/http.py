@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from registry.api import Registry
 from registry.features import cql2, html, openapi
+from registry.features.priority import LARGE, sliced
 from registry.features.service import ApiError, FeatureService
 from registry.features.service import Response as Answer
 
@@ -35,9 +36,35 @@ _JSON = "application/json"
 _CACHE_CONTROL = "public, no-cache"
 
 
-def _json(status: int, media: str, body: Any, headers: dict[str, str] | None = None) -> Response:
-    text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+def _dumps(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _json(
+    status: int,
+    media: str,
+    body: Any,
+    headers: dict[str, str] | None = None,
+    pause: Callable[[], None] | None = None,
+) -> Response:
+    """A JSON answer; with ``pause``, its features are serialised in slices (calling it
+    between two), so that one large page does not hold the interpreter for long."""
+    features = body.get("features") if isinstance(body, dict) else None
+    if pause is None or not isinstance(features, list):
+        text = _dumps(body)
+    else:
+        head = _dumps({k: v for k, v in body.items() if k != "features"})
+        parts = [_dumps(features[part])[1:-1] for part in sliced(len(features), pause)]
+        text = head[:-1] + ',"features":[' + ",".join(p for p in parts if p) + "]}"
     return Response(text, status_code=status, media_type=media, headers=headers)
+
+
+def _large(request: Request) -> bool:
+    """Whether a request may ask for a large page (``limit`` above ``LARGE``)."""
+    try:
+        return int(request.query_params.get("limit", "0")) > LARGE
+    except ValueError:
+        return False
 
 
 def _html(status: int, page: str, headers: dict[str, str] | None = None) -> Response:
@@ -108,17 +135,21 @@ def create_app(registry: Registry, title: str = "iap-registry") -> Starlette:
                 as_html = _wants_html(request)
                 if request.method == "GET" and _fresh(request, etag):  # the client's copy
                     return Response(status_code=304, headers=headers)
-                with service.pinned(version):  # what the ETag names is what is read
+                large = _large(request)
+                # a small request is counted while it runs: large pages wait for it
+                small = contextlib.nullcontext() if large else service.priority.small()
+                with small, service.pinned(version):  # what the ETag names is what is read
                     answer = call(request, base)
+                    if as_html:
+                        page = html.page(kind, answer.body, str(request.url), base)
+                        return _html(answer.status, page, headers)
+                    pause = service.priority.pause if large else None
+                    return _json(answer.status, answer.media_type, answer.body, headers, pause)
             except ApiError as exc:
                 if as_html:
                     page = html.error(exc.status, exc.body())
                     return _html(exc.status, page)
                 return _json(exc.status, _JSON, exc.body())
-            if as_html:
-                page = html.page(kind, answer.body, str(request.url), base)
-                return _html(answer.status, page, headers)
-            return _json(answer.status, answer.media_type, answer.body, headers)
 
         async def receive(request: Request) -> Response:
             if request.method == "POST":  # CQL2 JSON in the body (as OWSLib sends it)

@@ -30,6 +30,7 @@ import shapely
 from registry.api import Registry
 from registry.auth import VISITOR
 from registry.features import cql2
+from registry.features.priority import LARGE, Priority, sliced
 from registry.io.export import public_frame
 from registry.schema.codes import code_codes
 from registry.store import FILTER_PARAMS, Filters
@@ -311,6 +312,7 @@ class FeatureService:
         self._snapshot_lock = threading.Lock()
         self._snapshot_gates: dict[str, threading.Lock] = {}
         self._local = threading.local()
+        self.priority = Priority()  # small requests before slices of large pages
         self.selections = _Cache(cache_budget())
 
     # -- reads, one snapshot per collection and data version -------------------------
@@ -559,6 +561,7 @@ class FeatureService:
         matched = len(rows)
         # only the page is taken out of the snapshot
         page = rows[:0] if hits else rows[offset : offset + limit]
+        pause = self.priority.pause if len(page) > LARGE else None
         related: Callable[[Mapping[str, Any]], list[dict[str, str]]] | None = None
         if collection.source in ("entries", "monitoring"):  # the others have no links
             related = lambda row: self._links(collection, row, base)  # noqa: E731
@@ -579,7 +582,7 @@ class FeatureService:
             GEOJSON,
             {
                 "type": "FeatureCollection",
-                "features": _features(snap, page, related, skip_geometry, shown),
+                "features": _features(snap, page, related, skip_geometry, shown, pause),
                 "numberMatched": matched,
                 "numberReturned": len(page),
                 "timeStamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -847,12 +850,26 @@ def _features(
     links: Callable[[Mapping[str, Any]], list[dict[str, str]]] | None,
     skip_geometry: bool = False,
     shown: set[str] | None = None,
+    pause: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
     """The features at ``positions`` of a snapshot, built as a whole (as ``_feature`` builds
     one, faster): the properties taken from the snapshot's Arrow table (nulls as None), the
     geometries converted as an array. ``links`` gives a feature's related links from all its
     properties; ``skip_geometry`` makes every geometry null; ``shown`` keeps only those
-    properties."""
+    properties. With ``pause``, a large page is built in slices, calling it between two."""
+    out: list[dict[str, Any]] = []
+    for part in sliced(len(positions), pause):
+        out += _feature_slice(snap, positions[part], links, skip_geometry, shown)
+    return out
+
+
+def _feature_slice(
+    snap: _Snapshot,
+    positions: np.ndarray,
+    links: Callable[[Mapping[str, Any]], list[dict[str, str]]] | None,
+    skip_geometry: bool,
+    shown: set[str] | None,
+) -> list[dict[str, Any]]:
     records = snap.table.take(pa.array(positions, type=pa.int64())).to_pylist()
     if skip_geometry:
         shapes: list[dict[str, Any] | None] = [None] * len(records)
