@@ -530,3 +530,27 @@ def test_etag_304_and_gzip(api: Server) -> None:
     changed = httpx.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
     assert "Barrio renombrado" in {f["properties"]["name"] for f in changed.json()["features"]}
+
+
+def test_an_upgrade_invalidates_the_clients_copies(
+    seeded: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same data served by another version of the software is a new answer: a browser
+    must not keep showing the old version's pages."""
+    import anyio
+
+    import registry.features.http as http_module
+
+    url = "/collections/barrios/items?f=html"
+
+    async def run() -> None:
+        transport = httpx.ASGITransport(app=http_module.create_app(seeded))
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            first = (await client.get(url)).headers["etag"]
+            again = await client.get(url, headers={"If-None-Match": first})
+            assert again.status_code == 304
+            monkeypatch.setattr(http_module, "__version__", "99.0.0")
+            upgraded = await client.get(url, headers={"If-None-Match": first})
+            assert upgraded.status_code == 200 and upgraded.headers["etag"] != first
+
+    anyio.run(run)

@@ -542,10 +542,10 @@ def evaluate(node: ast.Node, frame: Any, known: Mapping[str, Queryable]) -> np.n
     """
     try:
         result = _Evaluator(frame, known).predicate(node)
+    except CqlError:
+        raise
     except RecursionError:
         raise CqlError("filter: nested too deep") from None
     except (TypeError, ValueError) as exc:
-        if isinstance(exc, CqlError):
-            raise
         raise CqlError(f"filter: cannot evaluate ({str(exc)[:200]})") from None
     return np.asarray(result.fillna(False), dtype=bool)

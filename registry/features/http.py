@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from registry import __version__
 from registry.api import Registry
 from registry.features import cql2, html, openapi
 from registry.features.priority import LARGE, sliced
@@ -75,9 +76,10 @@ def _html(status: int, page: str, headers: dict[str, str] | None = None) -> Resp
 
 
 def _etag(version: int, request: Request, base: str) -> str:
-    """A weak validator of one answer: the data version and what was asked (the URL, the
-    root its links use and the formats accepted)."""
-    asked = "\n".join((str(request.url), base, request.headers.get("accept", "")))
+    """A weak validator of one answer: the data version, the software's (an upgrade may
+    change the answers) and what was asked (the URL, the root its links use and the
+    formats accepted)."""
+    asked = "\n".join((__version__, str(request.url), base, request.headers.get("accept", "")))
     digest = hashlib.sha256(asked.encode()).hexdigest()[:20]
     return f'W/"{version}-{digest}"'
 
