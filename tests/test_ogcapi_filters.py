@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -553,4 +554,18 @@ def test_an_upgrade_invalidates_the_clients_copies(
             upgraded = await client.get(url, headers={"If-None-Match": first})
             assert upgraded.status_code == 200 and upgraded.headers["etag"] != first
 
-    anyio.run(run)
+    # in a thread of its own: other tests (Streamlit's AppTest) leave an event loop in this one
+    failures: list[BaseException] = []
+
+    def in_thread() -> None:
+        try:
+            anyio.run(run)
+        except BaseException as exc:  # re-raised below, in the test's thread
+            failures.append(exc)
+
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive()
+    if failures:
+        raise failures[0]
