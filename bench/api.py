@@ -48,7 +48,7 @@ from registry.schema.fields import public_fields
 from tests.e2e.harness import free_port, wait_up
 
 PG_URL = os.environ.get(
-    "IAP_REGISTRY_TEST_PG", "postgresql://iap_test:iap_test@127.0.0.1:5432/iap_test"
+    "IAP_REGISTRY_TEST_PG", "postgresql://iap_test:iap_test@127.0.0.1:54329/iap_test"
 )
 PYGEOAPI = "pygeoapi==0.21.0"
 PYGEOAPI_NEEDS = [

@@ -45,7 +45,7 @@ def registry(gpkg_store: GeoPackageStore) -> Registry:
 # The PostgreSQL + PostGIS server of the tests: `make test` starts it
 # (scripts/postgis-test-server); each test gets a schema of its own in this database.
 PG_URL = os.environ.get(
-    "IAP_REGISTRY_TEST_PG", "postgresql://iap_test:iap_test@127.0.0.1:5432/iap_test"
+    "IAP_REGISTRY_TEST_PG", "postgresql://iap_test:iap_test@127.0.0.1:54329/iap_test"
 )
 
 

@@ -101,7 +101,7 @@ def test_f04_editing_someone_elses_entry_loads_nothing_restricted(
 
 def test_f15_a_legacy_username_is_shown_as_text(users: Registry, fake_map: FakeMap) -> None:
     from registry.auth import hash_password
-    from registry.store.sql import utc_now
+    from registry.store.clock import utc_now
     from registry.store.tables import users as users_table
 
     odd = "[u](javascript:alert(1))"

@@ -17,14 +17,14 @@ import numpy as np
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, get_group_symbol
 
+from registry.i18n.language import current_language
+
 __all__ = ["date_text", "number", "registry_timezone", "timestamp_text"]
 
 LOCALES = {"es": "es_CL", "en": "en"}
 
 
 def _locale(lang: str | None) -> str:
-    from registry.i18n import current_language
-
     return LOCALES.get(lang or current_language(), "es_CL")
 
 

@@ -38,8 +38,9 @@ from sqlalchemy.pool import NullPool
 from registry.errors import StorageError
 from registry.geo.locate import admin1_codes
 from registry.i18n import tr
+from registry.store.clock import utc_now
 from registry.store.gpkg_binary import decode_many, encode, register_functions
-from registry.store.sql import SqlStore, insert_many, utc_now
+from registry.store.sql import SqlStore, insert_many
 from registry.store.tables import (
     ADMIN1_FILL_WHERE,
     GEOM_COLUMN,

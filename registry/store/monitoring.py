@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from registry.errors import Conflict, NotFound, StorageError
 from registry.i18n import tr
+from registry.store.clock import utc_now
 from registry.store.tables import history, monitoring
 
 __all__ = ["MonitoringStore"]
@@ -136,8 +137,6 @@ class MonitoringStore:
         same transaction (an indicator's values deleted with it, the indicators of a
         deleted goal unlinked). Returns the ``kind`` records written, as stored.
         """
-        from registry.store.sql import utc_now  # the shared clock (sql imports this module)
-
         at = utc_now()
         log: builtins.list[dict[str, Any]] = []
         try:

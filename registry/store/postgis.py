@@ -27,7 +27,8 @@ from sqlalchemy.schema import CreateTable
 from registry.errors import StorageError
 from registry.geo.locate import admin1_codes
 from registry.i18n import tr
-from registry.store.sql import SqlStore, utc_now
+from registry.store.clock import utc_now
+from registry.store.sql import SqlStore
 from registry.store.tables import (
     ADMIN1_FILL_WHERE,
     GEOM_COLUMN,

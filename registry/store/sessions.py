@@ -14,15 +14,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
+from registry.store.clock import utc_now
 from registry.store.tables import outbox, sessions, users
 
 __all__ = ["SessionStore"]
-
-
-def _now() -> str:
-    from registry.store.sql import utc_now
-
-    return utc_now()
 
 
 class SessionStore:
@@ -39,7 +34,7 @@ class SessionStore:
     ) -> None:
         """Record a new session of ``username`` (its token's hash), and forget sessions
         past their absolute end; the user's last log-in becomes now."""
-        now = _now()
+        now = utc_now()
         with self._transaction() as conn:
             conn.execute(sessions.delete().where(sessions.c.expires_at < now))
             conn.execute(
@@ -73,7 +68,7 @@ class SessionStore:
             conn.execute(
                 sessions.update()
                 .where(sessions.c.token_hash == token_hash, sessions.c.ended_at.is_(None))
-                .values(last_seen=_now())
+                .values(last_seen=utc_now())
             )
 
     def end_sessions(self, token_hash: str | None = None, username: str | None = None) -> int:
@@ -85,7 +80,7 @@ class SessionStore:
         if username is not None:
             where.append(sessions.c.username == username)
         with self._transaction() as conn:
-            ended = conn.execute(sessions.update().where(*where).values(ended_at=_now()))
+            ended = conn.execute(sessions.update().where(*where).values(ended_at=utc_now()))
         return int(ended.rowcount or 0)
 
     def user_by_identity(self, identity: str) -> dict[str, Any] | None:
@@ -100,7 +95,7 @@ class SessionStore:
         sent now, in one transaction."""
         if not messages:
             return
-        now = _now()
+        now = utc_now()
         with self._transaction() as conn:
             conn.execute(
                 outbox.insert(),
@@ -111,7 +106,7 @@ class SessionStore:
         """Claim the messages not yet sent whose next try is due, oldest first: each is
         held until ``hold`` (a time; default five minutes on) by a conditional update, so
         that two senders (two app processes) never both send one."""
-        now = _now()
+        now = utc_now()
         if hold is None:
             import datetime as dt
 
@@ -146,7 +141,7 @@ class SessionStore:
         ``next_try_at``; None gives up)."""
         values: dict[str, Any] = {"attempts": outbox.c.attempts + 1}
         if sent:
-            values |= {"sent_at": _now(), "last_error": None}
+            values |= {"sent_at": utc_now(), "last_error": None}
         else:
             values |= {"last_error": (error or "")[:500], "next_try_at": next_try_at or "~"}
         with self._transaction() as conn:

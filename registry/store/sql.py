@@ -38,6 +38,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from registry.errors import Conflict, NotFound, UsageError
 from registry.i18n import tr
 from registry.store.base import BatchResult, Filters
+from registry.store.clock import utc_now
 from registry.store.monitoring import MonitoringStore
 from registry.store.sessions import SessionStore
 from registry.store.tables import (
@@ -61,15 +62,10 @@ from registry.store.tables import (
     users,
 )
 
-__all__ = ["SqlStore", "insert_many", "utc_now"]
+__all__ = ["SqlStore", "insert_many"]
 
 # what a copy moves
 _COPIED = (initiatives, history, users, meta, indicator_values, admin_units, *monitoring.values())
-
-
-def utc_now() -> str:
-    """Return the current UTC time as ISO 8601 with microseconds and ``Z``."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _like_escape(text: str) -> str:
