@@ -7,7 +7,6 @@ Firm counts add only what entries report, and say how many entries reported one.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import pandas as pd
@@ -44,12 +43,6 @@ DEFAULT_BY = (
 )
 
 
-def _value(v: Any) -> str | None:
-    if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v == "":
-        return None
-    return str(v)
-
-
 def counts(
     frame: pd.DataFrame,
     by: str,
@@ -83,18 +76,36 @@ def counts(
     if by not in BY_FIELDS:
         raise ValueError(by)
     total = len(frame)
-    tally = Counter(_value(v) for v in frame[by]) if total else Counter()
     code_list = BY_FIELDS[by]
+    known = {c.code for c in CODE_LISTS[code_list]} if code_list is not None else set()
     out: list[dict[str, Any]] = []
-    for value, n in tally.items():
+    for value, n in _tally(frame[by]).items():
         if value is None:
             text = tr("no_value", lang=lang)
-        elif code_list is not None and value in {c.code for c in CODE_LISTS[code_list]}:
-            text = label(code_list, value, lang)
+        elif value in known:
+            text = label(code_list or "", value, lang)
         else:
             text = (names or {}).get(value, value)
         out.append({"value": value, "label": text, "count": int(n), "share": n / total})
     out.sort(key=lambda r: (-r["count"], r["value"] is None, r["value"] or ""))
+    return out
+
+
+def _key(value: Any) -> str | None:
+    """A counted value as text; missing and empty values are None."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return None if value == "" else str(value)
+
+
+def _tally(column: pd.Series) -> dict[str | None, int]:
+    """Count the values of ``column`` (missing and empty ones under None): one grouped
+    count over the column, then the few distinct values named as text (so ``5`` and
+    ``"5"`` are one value, as in a file)."""
+    out: dict[str | None, int] = {}
+    for value, n in column.value_counts(dropna=False).items():
+        key = _key(value)
+        out[key] = out.get(key, 0) + int(n)
     return out
 
 
@@ -143,22 +154,48 @@ def per_region(
     emp = dict(zip(employment["region_code"], employment["value"], strict=True))
     indicator = str(employment["indicator"].iloc[0]) if len(employment) else None
     year = int(employment["year"].iloc[0]) if len(employment) else None
-    regions = sorted(
-        {r for r in (_value(v) for v in frame["region_code"]) if r} | (set(emp) - {"00"})
-    )
+    # one grouped pass over the entries: count, kinds and reported firms per region (the
+    # few groups then merged under their codes as text)
+    tallies: dict[str, dict[str, int]] = {}
+    if len(frame):
+        grouped = pd.DataFrame(
+            {
+                "region": frame["region_code"].to_numpy(dtype=object),
+                "iap": (frame["kind"] == "iap").to_numpy(dtype=bool, na_value=False),
+                "barrio": (frame["kind"] == "barrio_comercial").to_numpy(
+                    dtype=bool, na_value=False
+                ),
+                "firms": pd.to_numeric(frame["n_firms"], errors="coerce").to_numpy(),
+            }
+        ).groupby("region", dropna=True, sort=False)
+        sums = grouped.agg(
+            entries=("iap", "size"),
+            iap=("iap", "sum"),
+            barrio=("barrio", "sum"),
+            firms=("firms", "sum"),
+        )
+        for value, row in sums.iterrows():
+            code = _key(value)
+            if code is None:
+                continue
+            into = tallies.setdefault(code, {"entries": 0, "iap": 0, "barrio": 0, "firms": 0})
+            for name in into:
+                into[name] += int(row[name])
+    regions = sorted(set(tallies) | (set(emp) - {"00"}))
+    empty = {"entries": 0, "iap": 0, "barrio": 0, "firms": 0}
     out = []
     for code in regions:
-        rows = frame[frame["region_code"] == code]
-        n = len(rows)
+        row = tallies.get(code, empty)
+        n = row["entries"]
         employed = emp.get(code)
         out.append(
             {
                 "region_code": code,
                 "region_name": (names or {}).get(code, code),
                 "entries": n,
-                "initiatives": int((rows["kind"] == "iap").sum()),
-                "barrios": int((rows["kind"] == "barrio_comercial").sum()),
-                "firms": firms(rows)["firms"],
+                "initiatives": row["iap"],
+                "barrios": row["barrio"],
+                "firms": row["firms"],
                 "employed_thousands": employed,
                 "entries_per_100k_employed": (
                     None if employed is None else n / (employed * 1000.0) * 100_000.0

@@ -344,3 +344,56 @@ def test_registry_from_before_indicators_is_migrated(seeded: Registry, tmp_path:
     first = old.list().iloc[0]
     updated = old.update(first["id"], {"editors": ["ana"]}, int(first["version"]), ADMIN)
     assert updated["editors"] == ["ana"]
+
+
+def test_the_bundled_file_is_validated_once_per_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pandas as pd
+
+    from registry.layers import indicators
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("IAP_REGISTRY_CACHE", str(cache))
+    geodata = tmp_path / "geodata"
+    geodata.mkdir()
+    copy = geodata / BUNDLED.name
+    copy.write_bytes(BUNDLED.read_bytes())
+    validated = indicators.read_indicator_file(copy)
+
+    indicators._bundled.cache_clear()
+    first = indicators.bundled_indicators(geodata)
+    stored = list(cache.glob("indicators-*.parquet"))
+    assert len(stored) == 1
+    indicators._bundled.cache_clear()
+    calls: list[str] = []
+    original = indicators.read_indicator_file
+    monkeypatch.setattr(
+        indicators, "read_indicator_file", lambda p: calls.append(str(p)) or original(p)
+    )
+    again = indicators.bundled_indicators(geodata)  # another process, as it were
+    assert calls == []  # read back, not validated again
+    pd.testing.assert_frame_equal(first, validated)
+    pd.testing.assert_frame_equal(again, validated)
+
+    # a changed file is validated again: a broken value is refused, never served stale
+    text = copy.read_text(encoding="utf-8").splitlines()
+    header, cells = csv.reader(text[:2])
+    cells[header.index("value")] = "no es un número"
+    text[1] = ",".join(f'"{c}"' for c in cells)
+    copy.write_text("\n".join(text) + "\n", encoding="utf-8")
+    indicators._bundled.cache_clear()
+    with pytest.raises(ValidationFailed) as info:
+        indicators.bundled_indicators(geodata)
+    assert [(p.row, p.field) for p in info.value.problems] == [(2, "value")]
+    assert calls == [str(copy)]
+
+    # a damaged cache file is validated again and replaced
+    copy.write_bytes(BUNDLED.read_bytes())
+    stored[0].write_bytes(b"PAR1 not a parquet file")
+    indicators._bundled.cache_clear()
+    pd.testing.assert_frame_equal(indicators.bundled_indicators(geodata), validated)
+    assert len(calls) == 2
+    indicators._bundled.cache_clear()
+    indicators.bundled_indicators(geodata)
+    assert len(calls) == 2

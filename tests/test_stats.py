@@ -8,12 +8,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from registry.api import Registry
 from registry.cli import main
 from registry.paths import geodata_dir
-from registry.stats import DEFAULT_BY
+from registry.stats import DEFAULT_BY, counts, per_region
 from registry.store import Filters
 from tests.conftest import ADMIN, iap_values
 
@@ -196,3 +199,50 @@ def test_context_where_no_boundaries_are_installed_says_why_it_is_empty(seeded: 
     ctx = seeded.context(created["id"])
     assert ctx["productivity"] == [] and ctx["in_region"] is None
     assert "Santa Lucía" in ctx["note"] and "límites" in ctx["note"]
+
+
+# -- the grouped counts against a row-by-row reference -------------------------------------
+_CELLS = st.sampled_from(
+    ["iap", "barrio_comercial", "13", "05", "retail_commerce", "tourism", "nope", "", None]
+) | st.just(float("nan"))
+
+
+def _reference_value(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v == "":
+        return None
+    return str(v)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(_CELLS, _CELLS, st.none() | st.integers(0, 500) | st.just(float("nan"))),
+        max_size=40,
+    ),
+    strings=st.booleans(),
+)
+def test_grouped_counts_equal_a_count_row_by_row(
+    rows: list[tuple[Any, Any, Any]], strings: bool
+) -> None:
+    frame = pd.DataFrame(rows, columns=["kind", "region_code", "n_firms"])
+    if strings:  # as the stores' readers give text: pandas' string type
+        frame[["kind", "region_code"]] = frame[["kind", "region_code"]].astype("str")
+        frame = frame.replace({"None": None, "nan": None})
+    frame["n_businesses"] = None
+    for field in ("kind", "region_code"):
+        got = {r["value"]: r["count"] for r in counts(frame, field)}
+        assert got == dict(Counter(_reference_value(v) for v in frame[field]))
+        assert sum(r["share"] for r in counts(frame, field)) == pytest.approx(1.0 if rows else 0)
+    employment = pd.DataFrame(
+        {"region_code": ["05", "13"], "value": [900.0, 3800.0], "indicator": "e", "year": 2024}
+    )
+    by_region = {r["region_code"]: r for r in per_region(frame, employment)}
+    codes = {_reference_value(v) for v in frame["region_code"]} - {None}
+    assert set(by_region) == codes | {"05", "13"}
+    for code, row in by_region.items():
+        mine = [r for r in frame.itertuples() if _reference_value(r.region_code) == code]
+        firms = [pd.to_numeric(r.n_firms) for r in mine]
+        assert row["entries"] == len(mine)
+        assert row["initiatives"] == sum(r.kind == "iap" for r in mine)
+        assert row["barrios"] == sum(r.kind == "barrio_comercial" for r in mine)
+        assert row["firms"] == int(sum(f for f in firms if f == f and f is not None))

@@ -140,17 +140,22 @@ class RegistryBase:
         include_deleted: bool = False,
         viewer: Actor | None = None,
         columns: Sequence[str] | None = None,
+        geometry: bool = True,
     ) -> gpd.GeoDataFrame:
         """Return the entries matching ``filters`` as a GeoDataFrame in EPSG:4326.
 
         ``viewer`` restricts the result to what that user may see (``VISITOR``: published
         entries only); None means no restriction (the local operator of the command line).
-        ``columns`` reads only those fields (and the geometry), which is faster. Restricted
+        ``columns`` reads only those fields (and the geometry), which is faster; without
+        ``geometry`` the result is a plain DataFrame of those fields. Restricted
         fields are empty (None) in the rows whose restricted fields ``viewer`` may not read.
         """
         viewer = self._viewer(viewer)
         frame = self._ready().list(
-            _for_viewer(filters, viewer), include_deleted=include_deleted, columns=columns
+            _for_viewer(filters, viewer),
+            include_deleted=include_deleted,
+            columns=columns,
+            geometry=geometry,
         )
         if viewer is None or viewer.role in ("manager", "admin") or frame.empty:
             return frame

@@ -349,7 +349,8 @@ class TerritoryMixin(RegistryBase):
         unknown = [f for f in by if f not in BY_FIELDS]
         if unknown:
             raise UsageError(tr("stats_bad_by", value=unknown[0], allowed=", ".join(BY_FIELDS)))
-        frame = self.list(filters, viewer=viewer)
+        needed = {*by, "region_code", "kind", "n_firms", "n_businesses"}
+        frame = self.list(filters, viewer=viewer, columns=sorted(needed), geometry=False)
         regions = self.region_names()
         names = {"region_code": regions, "comuna_code": self.comuna_names()}
         out = summary(frame, by, names, lang)

@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from registry.paths import cache_dir
+
 __all__ = [
     "ADMIN1_SOURCE",
     "BOUNDARY_SOURCE",
@@ -198,18 +200,6 @@ def admin1(simplified: bool = False) -> gpd.GeoDataFrame:
         crs="EPSG:4326",
     ).sort_values(["country", "region_code"])
     return gpd.GeoDataFrame(pd.concat([cl, other], ignore_index=True), crs="EPSG:4326")
-
-
-def cache_dir() -> Path:
-    """Return the directory for derived, rebuildable files (``IAP_REGISTRY_CACHE``).
-
-    Defaults to ``$XDG_CACHE_HOME/iap-registry`` (``~/.cache/iap-registry``).
-    """
-    env = os.environ.get("IAP_REGISTRY_CACHE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "iap-registry"
 
 
 def _source_version() -> str:

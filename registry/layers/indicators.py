@@ -17,17 +17,21 @@ store and take the place of a bundled series of the same name. Derived series
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from registry.errors import Problem, ValidationFailed
 from registry.i18n import tr
+from registry.paths import cache_dir
 
 __all__ = [
     "CALENDAR_QUARTERS",
@@ -253,13 +257,42 @@ def read_indicator_file(path: str | Path, reserved: frozenset[str] = frozenset()
     return validate_indicator_rows(rows, first_row=2, reserved=reserved)
 
 
+def _validated_key(data: bytes) -> str:
+    """What a validated table depends on: the file's bytes, the rules (this module's
+    source) and the pandas that stores it."""
+    digest = hashlib.sha256(data)
+    digest.update(Path(__file__).read_bytes())
+    digest.update(pd.__version__.encode())
+    return digest.hexdigest()[:32]
+
+
 @lru_cache(maxsize=4)
 def _bundled(path: str, _mtime: float) -> pd.DataFrame:
-    return read_indicator_file(path)
+    """The bundled file validated, once per content: a table validated before (by any
+    process) is read back from the cache directory as Parquet; a cache that cannot be read
+    or written is only slower, never wrong."""
+    data = Path(path).read_bytes()
+    cached = cache_dir() / f"indicators-{_validated_key(data)}.parquet"
+    try:
+        return _typed(pd.read_parquet(cached))
+    except (OSError, ValueError, pa.ArrowException):
+        pass
+    table = read_indicator_file(path)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
+        table.to_parquet(partial, index=False)
+        os.replace(partial, cached)  # readers see the whole file or none
+    except OSError:
+        pass
+    return table
 
 
 def bundled_indicators(geodata: Path) -> pd.DataFrame:
-    """Return the bundled indicator table from ``geodata/regional_indicators.csv`` (cached)."""
+    """Return the bundled indicator table from ``geodata/regional_indicators.csv``.
+
+    Validated once per content of the file (kept in ``cache_dir()``), read once per
+    process."""
     path = geodata / BUNDLED_FILE
     return _bundled(str(path), path.stat().st_mtime).copy()
 

@@ -15,8 +15,10 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Annotated, Any
 
+import numpy as np
 import shapely
 from pydantic import (
     BaseModel,
@@ -157,13 +159,23 @@ def to_period(value: Any) -> str:
     return match[1] if match[2] is None else f"{match[1]}-Q{match[2]}"
 
 
+def _text_cap() -> int | None:
+    setting = os.environ.get("IAP_REGISTRY_MAX_TEXT_CHARS", "").strip()
+    return int(setting) if setting.isdigit() and int(setting) > 0 else None
+
+
+# the setting as read once for a whole batch (validate_records), else read per call
+_BATCH_CAP: ContextVar[tuple[int | None] | None] = ContextVar("iap_text_cap", default=None)
+
+
 def text_limit(spec: FieldSpec) -> int | None:
     """The longest text ``spec`` takes: its own limit, lowered (never raised) by the
     ``IAP_REGISTRY_MAX_TEXT_CHARS`` setting."""
-    setting = os.environ.get("IAP_REGISTRY_MAX_TEXT_CHARS", "").strip()
-    cap = int(setting) if setting.isdigit() and int(setting) > 0 else None
-    limits = [v for v in (spec.max_len, cap) if v is not None]
-    return min(limits) if limits else None
+    batch = _BATCH_CAP.get()
+    cap = batch[0] if batch is not None else _text_cap()
+    if cap is None:
+        return spec.max_len
+    return cap if spec.max_len is None else min(spec.max_len, cap)
 
 
 def _to_text(spec: FieldSpec, value: Any) -> str:
@@ -201,11 +213,12 @@ def coerce_geometry(value: Any) -> BaseGeometry:
     if geom.geom_type not in _BARRIO_GEOMS:
         raise _err("geom_type", gtype=geom.geom_type)
     coords = shapely.get_coordinates(geom)
-    if not all(math.isfinite(c) for c in coords.ravel()):
+    if not np.isfinite(coords).all():
         raise _err("coord_not_finite")
-    bad = [(x, y) for x, y in coords if not (-180 <= x <= 180 and -90 <= y <= 90)]
-    if bad:
-        raise _err("coord_range", lon=bad[0][0], lat=bad[0][1])
+    outside = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
+    if outside.any():
+        x, y = coords[outside][0]
+        raise _err("coord_range", lon=float(x), lat=float(y))
     if shapely.has_z(geom):
         geom = shapely.force_2d(geom)
     if not geom.is_valid:
@@ -404,10 +417,14 @@ def validate_records(
     """Validate many entries; return the valid models (None where invalid) and every problem."""
     models: list[BaseModel | None] = []
     problems: list[Problem] = []
-    for i, values in enumerate(rows, start=first_row):
-        try:
-            models.append(Initiative.model_validate(dict(values)))
-        except ValidationError as exc:
-            problems.extend(_problems(exc, i))
-            models.append(None)
+    token = _BATCH_CAP.set((_text_cap(),))
+    try:
+        for i, values in enumerate(rows, start=first_row):
+            try:
+                models.append(Initiative.model_validate(dict(values)))
+            except ValidationError as exc:
+                problems.extend(_problems(exc, i))
+                models.append(None)
+    finally:
+        _BATCH_CAP.reset(token)
     return models, problems

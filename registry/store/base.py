@@ -91,6 +91,7 @@ class Store(Protocol):
         filters: Filters | None = None,
         include_deleted: bool = False,
         columns: Sequence[str] | None = None,
+        geometry: bool = True,
     ) -> gpd.GeoDataFrame: ...
     def create(self, model: Any, actor: str, owner: str | None = None) -> dict[str, Any]: ...
     def update(

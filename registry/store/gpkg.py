@@ -444,6 +444,8 @@ class GeoPackageStore(SqlStore):
             pyogrio.errors.DataSourceError,
         ) as exc:
             raise StorageError(tr("db_damaged", path=self.path, reason=str(exc)[:200])) from exc
+        if not isinstance(frame, gpd.GeoDataFrame):  # no geometry asked for
+            return frame
         if frame.crs is None:
             frame = frame.set_crs(4326)
         return frame

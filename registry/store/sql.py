@@ -131,13 +131,18 @@ def _where(filters: Filters | None, include_deleted: bool) -> list[ColumnElement
 
 
 def _list_query(
-    filters: Filters | None, include_deleted: bool, names: Sequence[str] | None = None
+    filters: Filters | None,
+    include_deleted: bool,
+    names: Sequence[str] | None = None,
+    geometry: bool = True,
 ) -> Select[Any]:
     readable = [c for c in initiatives.c if c.name not in ("fid", "search_text")]
+    if not geometry:
+        readable = [c for c in readable if c.name != GEOM_COLUMN]
     if names is None:
         columns = readable
     else:
-        wanted = {GEOM_COLUMN, *names}
+        wanted = {GEOM_COLUMN, *names} if geometry else set(names)
         unknown = wanted - {c.name for c in readable}
         if unknown:
             raise ValueError(f"unknown columns: {sorted(unknown)}")
@@ -242,10 +247,12 @@ class SqlStore(SessionStore, MonitoringStore):
         filters: Filters | None = None,
         include_deleted: bool = False,
         columns: Sequence[str] | None = None,
+        geometry: bool = True,
     ) -> gpd.GeoDataFrame:
         """Return the matching entries as a GeoDataFrame (EPSG:4326), ordered by name;
-        only ``columns`` (and the geometry) when given."""
-        return self._frame(_list_query(filters, include_deleted, columns))
+        only ``columns`` (and the geometry) when given; without ``geometry``, a plain
+        DataFrame of the attributes (nothing decoded that is not used)."""
+        return self._frame(_list_query(filters, include_deleted, columns, geometry))
 
     def _frame(self, query: Select[Any]) -> gpd.GeoDataFrame:
         """Run ``query`` (the geometry column among its columns) into a GeoDataFrame.
@@ -255,6 +262,8 @@ class SqlStore(SessionStore, MonitoringStore):
             result = conn.execute(query)
             names = list(result.keys())
             rows = [tuple(r) for r in result.fetchall()]
+        if GEOM_COLUMN not in names:
+            return pd.DataFrame.from_records(rows, columns=names)  # type: ignore[return-value]
         at = names.index(GEOM_COLUMN)
         # geometries are taken from the rows as they are (pandas would turn a missing one
         # among text values into NaN)

@@ -1,0 +1,138 @@
+"""PostGIS lists read as Arrow (``registry.store.pg_arrow``): the same frames as the
+GeoPackage store gives for the same registry, values bound rather than written into the
+statement, safe under threads, and a plain error when the server cannot be reached."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from registry.api import Registry
+from registry.errors import StorageError
+from registry.store import Filters
+from registry.store.copy import copy_registry
+from registry.store.pg_arrow import ArrowReader
+from registry.store.postgis import PostGISStore
+from tests.conftest import ADMIN, iap_values
+
+pytestmark = pytest.mark.postgis
+
+
+def _assert_same(gpkg: gpd.GeoDataFrame, pg: gpd.GeoDataFrame) -> None:
+    assert list(gpkg.columns) == list(pg.columns)
+    assert gpkg.crs == pg.crs
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(gpkg.drop(columns="geometry")), pd.DataFrame(pg.drop(columns="geometry"))
+    )
+    same = gpd.GeoSeries(gpkg.geometry).geom_equals_exact(pg.geometry, 0)
+    missing = gpkg.geometry.isna() & pg.geometry.isna()
+    assert (same | missing).all()
+
+
+@pytest.fixture
+def both(seeded: Registry, postgis_store: PostGISStore) -> tuple[Registry, Registry]:
+    """The bundled registry, plus entries with hostile text and missing values, in both
+    stores."""
+    for name in ("Cl'úster ; DROP TABLE initiatives; --", "100% \\ _ «comillas»"):
+        seeded.create(iap_values(name=name, n_firms=None, website=None), ADMIN)
+    copy_registry(seeded.store, postgis_store)
+    return seeded, Registry(store=postgis_store)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        None,
+        Filters(region=("13",)),
+        Filters(sector=("tourism", "food_beverages"), status=("published",)),
+        Filters(q="barrio"),
+        Filters(q="100% \\"),
+        Filters(q="Cl'úster ; DROP TABLE initiatives; --"),
+        Filters(start_year_min=2015, start_year_max=2022),
+        Filters(focus=("innovation", "quality"), funding=("public_national",)),
+    ],
+)
+def test_a_postgis_list_is_the_frame_the_geopackage_store_gives(
+    both: tuple[Registry, Registry], filters: Filters | None
+) -> None:
+    gpkg, pg = both
+    expected = gpkg.store.list(filters)
+    got = pg.store.list(filters)
+    assert len(expected) > 0  # each filter selects something
+    _assert_same(expected, got)
+    assert len(pg.store.list(None)) == len(gpkg.store.list(None)) >= 60
+
+
+def test_a_postgis_list_of_some_columns_and_of_deleted_entries(
+    both: tuple[Registry, Registry],
+) -> None:
+    gpkg, pg = both
+    columns = ["id", "name", "n_firms", "start_year", "deleted", "region_code"]
+    _assert_same(gpkg.store.list(None, columns=columns), pg.store.list(None, columns=columns))
+    rid = pg.store.list(None)["id"].iloc[0]
+    version = int(pg.store.get(rid)["version"])
+    pg.delete(rid, version, ADMIN)
+    frame = pg.store.list(None, include_deleted=True)
+    assert bool(frame.loc[frame["id"] == rid, "deleted"].iloc[0]) is True
+    assert rid not in set(pg.store.list(None)["id"])
+
+
+def test_a_list_without_geometry_is_the_same_table_on_both_stores(
+    both: tuple[Registry, Registry],
+) -> None:
+    gpkg, pg = both
+    columns = ["sector", "region_code", "n_firms", "kind"]
+    expected = gpkg.store.list(Filters(region=("13",)), columns=columns, geometry=False)
+    got = pg.store.list(Filters(region=("13",)), columns=columns, geometry=False)
+    assert not isinstance(got, gpd.GeoDataFrame) and set(got.columns) == set(columns)
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(pd.DataFrame(expected), got)
+
+
+def test_an_empty_list_has_the_columns_and_no_rows(both: tuple[Registry, Registry]) -> None:
+    gpkg, pg = both
+    nothing = Filters(q="no-such-word-anywhere")
+    expected, got = gpkg.store.list(nothing), pg.store.list(nothing)
+    assert len(got) == 0 and list(got.columns) == list(expected.columns)
+    assert got.crs == "EPSG:4326"
+
+
+def test_reads_from_many_threads_at_once_agree(both: tuple[Registry, Registry]) -> None:
+    _, pg = both
+    reference = pg.store.list(Filters(region=("13",)))
+    errors: list[BaseException] = []
+    sizes: list[int] = []
+
+    def reader() -> None:
+        try:
+            for _ in range(10):
+                frame = pg.store.list(Filters(region=("13",)))
+                assert frame["id"].tolist() == reference["id"].tolist()
+                sizes.append(len(frame))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert sizes == [len(reference)] * 80 and len(reference) > 0
+
+
+def test_an_unreachable_server_is_a_plain_error_without_the_password() -> None:
+    reader = ArrowReader(
+        "postgresql://iap:secreto@127.0.0.1:1/registro", "postgresql://iap:***@127.0.0.1:1/registro"
+    )
+    from registry.store.sql import _list_query
+
+    with pytest.raises(StorageError) as info:
+        reader.frame(_list_query(None, False))
+    message: Any = info.value.user_msg
+    assert "postgresql://iap:***@127.0.0.1:1/registro" in message
+    assert "secreto" not in message
