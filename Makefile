@@ -15,12 +15,14 @@ PORT   ?= 8501
 # GNU gettext's msgfmt checks the translation files as translators' tools will.
 # Node.js runs the OpenID Connect provider the single sign-on test starts (tests/oidc).
 # DejaVu Sans: the convergence chart names it and measures its labels with it.
+# nginx and systemd-analyze: the deployment test runs deploy/ as a whole (tests/e2e).
 PG_CONTROL := /usr/share/postgresql/15/extension/postgis.control
 APT_NEEDS := $(if $(shell command -v ogrinfo),,gdal-bin) $(if $(shell command -v chromium),,chromium) \
 	$(if $(wildcard $(PG_CONTROL)),,postgresql-15-postgis-3) $(if $(shell command -v msgfmt),,gettext) \
 	$(if $(shell /usr/bin/python3 -c 'import osgeo' 2>/dev/null && echo y),,python3-gdal) \
 	$(if $(shell command -v npm),,nodejs npm) \
-	$(if $(wildcard /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf),,fonts-dejavu-core)
+	$(if $(wildcard /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf),,fonts-dejavu-core) \
+	$(if $(wildcard /usr/sbin/nginx),,nginx-light) $(if $(shell command -v systemd-analyze),,systemd)
 sysdeps:
 	@if [ -n "$(strip $(APT_NEEDS))" ]; then \
 	  echo "Installing $(strip $(APT_NEEDS)) with apt-get..."; \
@@ -55,12 +57,14 @@ reliability: sysdeps install
 	$(PY) scripts/reliability.py
 
 # The benchmark suite (not part of `make test`; tests/test_bench.py runs it once at N = 1,000).
-# bench.api drives our OGC API and pygeoapi (in .bench/pygeoapi) with wrk, on PostGIS.
+# bench.api drives our OGC API and pygeoapi (in .bench/pygeoapi) with wrk, on PostGIS;
+# bench.stores runs the same operations on GeoPackage and PostGIS and prints their ratios.
 bench: sysdeps install
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 	scripts/postgis-test-server
 	$(PY) -m bench.run
+	$(PY) -m bench.stores
 	$(PY) -m bench.api
 
 lint: install

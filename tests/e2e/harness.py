@@ -20,6 +20,7 @@ from typing import Any
 from registry.api import Registry
 from registry.auth import Actor
 from registry.i18n import tr
+from registry.schema.codes import label
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "contraseña segura"
@@ -384,6 +385,21 @@ def open_entry_form(page: Any, app: App, username: str) -> None:
     page.get_by_role("link", name=tr("ui_page_entry", lang="es")).click()
     wait_map(page)
     wait_idle(page)
+
+
+def click_map_centre(page: Any) -> None:
+    """Click the middle of the page's map (the entry form places the entry there)."""
+    box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
+    click_map(page, box["width"] / 2, box["height"] / 2)
+    wait_idle(page)
+
+
+def fill_entry(page: Any, name: str, initiative_type: str, sector: str) -> None:
+    """Fill the entry form's required fields (an exactly placed IAP) with codes' labels."""
+    page.get_by_label("Nombre *").fill(name)
+    select(page, "Tipo de iniciativa *", label("initiative_type", initiative_type, "es"))
+    select(page, "Precisión de la ubicación *", label("location_precision", "exact", "es"))
+    select(page, "Sector *", label("sector", sector, "es"))
 
 
 def find_place(page: Any, text: str) -> str:

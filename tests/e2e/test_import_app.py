@@ -92,13 +92,16 @@ def test_excel_import_refuses_bad_rows_then_imports_the_mended_file(
     shot(page, "import-done")
 
 
-def _download(page: Any, label: str, folder: Path) -> Path:
+def _download(page: Any, label: str, fmt: str, folder: Path) -> Path:
     page.get_by_text(label, exact=True).click()
     wait_idle(page)
     page.get_by_role("button", name=tr("ui_export_prepare", lang="es")).click()
     wait_idle(page)
+    # the button of this format's file: under load the previous format's button can still
+    # be on the page, and its file is gone once the page reruns (a cancelled download)
+    prefix = tr("ui_export_download", lang="es", name="")
     button = page.get_by_role(
-        "button", name=re.compile("^" + tr("ui_export_download", lang="es", name=""))
+        "button", name=re.compile("^" + re.escape(prefix) + r"iap-registry[.-]" + fmt)
     )
     button.wait_for(timeout=30_000)
     with page.expect_download() as info:
@@ -113,8 +116,8 @@ def test_map_excel_export_holds_the_csv_rows(page: Any, app: App, tmp_path: Path
     wait_map(page)
     wait_idle(page)
     page.get_by_text(tr("ui_export", lang="es")).click()
-    xlsx = _download(page, "Excel (xlsx)", tmp_path)
-    packed = _download(page, "csv", tmp_path)
+    xlsx = _download(page, "Excel (xlsx)", "xlsx", tmp_path)
+    packed = _download(page, "csv", "csv", tmp_path)
     with zipfile.ZipFile(packed) as zf:
         name = next(n for n in zf.namelist() if n.endswith(".csv") and "dictionary" not in n)
         rows = list(csv.reader(io.StringIO(zf.read(name).decode("utf-8-sig"))))

@@ -16,11 +16,11 @@ from registry.store import Filters
 from tests.e2e.harness import (
     App,
     Watch,
-    click_map,
+    click_map_centre,
+    fill_entry,
     find_place,
     offline_page,
     open_entry_form,
-    select,
     wait_idle,
     wait_map,
 )
@@ -39,17 +39,12 @@ def test_a_cluster_in_medellin_gets_antioquia_and_is_drawn_over_land(
     assert picked.startswith("Medellín"), picked
     wait_idle(page)
     page.wait_for_timeout(800)  # the map flies there
-    box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
-    click_map(page, box["width"] / 2, box["height"] / 2)
-    wait_idle(page)
+    click_map_centre(page)
     page.get_by_text("Antioquia (CO-ANT), Colombia").first.wait_for()
     # the country followed the place clicked (the form below the message is redrawn last)
     wait_idle(page)
     expect(page.get_by_label("País", exact=True)).to_have_value(label("country", "CO", "es"))
-    page.get_by_label("Nombre *").fill(NAME)
-    select(page, "Tipo de iniciativa *", label("initiative_type", "cluster", "es"))
-    select(page, "Precisión de la ubicación *", label("location_precision", "exact", "es"))
-    select(page, "Sector *", label("sector", "food_beverages", "es"))
+    fill_entry(page, NAME, "cluster", "food_beverages")
     page.get_by_role("button", name=tr("ui_submit", lang="es")).click()
     page.get_by_text(tr("ui_saved_submitted", lang="es", version=1)).wait_for()
     wait_idle(page)

@@ -11,13 +11,13 @@ from registry.store import Filters
 from tests.e2e.harness import (
     App,
     Watch,
-    click_map,
+    click_map_centre,
+    fill_entry,
     find_place,
     login,
     map_frame,
     offline_page,
     open_entry_form,
-    select,
     shot,
     wait_idle,
     wait_map,
@@ -53,14 +53,9 @@ def test_coordinator_finds_valdivia_submits_and_follows_it_to_published(
     assert zoom == 11 and abs(lat + 39.8) < 0.4 and abs(lng + 73.2) < 0.4, (lat, lng, zoom)
     assert page.get_by_text("POINT (").count() == 0  # nothing placed by the search
     # a click places the entry; its comuna is found
-    box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
-    click_map(page, box["width"] / 2, box["height"] / 2)
-    wait_idle(page)
+    click_map_centre(page)
     page.get_by_text("Valdivia (14101)").first.wait_for()
-    page.get_by_label("Nombre *").fill(NAME)
-    select(page, "Tipo de iniciativa *", label("initiative_type", "business_network", "es"))
-    select(page, "Precisión de la ubicación *", label("location_precision", "exact", "es"))
-    select(page, "Sector *", label("sector", "tourism", "es"))
+    fill_entry(page, NAME, "business_network", "tourism")
     # submitted with a double click: one version, and the message says it went to review
     page.get_by_role("button", name=tr("ui_submit", lang="es")).dblclick()
     page.get_by_text(tr("ui_saved_submitted", lang="es", version=1)).wait_for()
