@@ -58,13 +58,15 @@ reliability: sysdeps install
 
 # The benchmark suite (not part of `make test`; tests/test_bench.py runs it once at N = 1,000).
 # bench.api drives our OGC API and pygeoapi (in .bench/pygeoapi) with wrk, on PostGIS;
-# bench.stores runs the same operations on GeoPackage and PostGIS and prints their ratios.
+# bench.stores runs the same operations on GeoPackage and PostGIS and prints their ratios;
+# bench.million measures the GeoPackage store at 1,000,000 entries.
 bench: sysdeps install
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 	scripts/postgis-test-server
 	$(PY) -m bench.run
 	$(PY) -m bench.stores
+	$(PY) -m bench.million
 	$(PY) -m bench.api
 
 lint: install

@@ -85,3 +85,36 @@ def test_the_core_modules_import_each_other_in_one_direction():
     assert {"registry.store.sql", "registry.store.monitoring", "registry.i18n"} <= set(graph)
     assert "registry.store.sql" in graph["registry.store.postgis"]
     assert _cycles(graph) == []
+
+
+def test_the_registry_holds_its_parts_and_answers_their_public_calls(tmp_path) -> None:
+    import inspect
+
+    from registry.api import Registry
+    from registry.api.base import RegistryBase
+    from registry.api.entries import Entries
+    from registry.api.monitoring import MonitoringPart
+    from registry.api.sessions import AccountSessions
+    from registry.api.territory import Territory
+
+    reg = Registry(str(tmp_path / "registry.gpkg"))
+    parts = {
+        "entries": Entries,
+        "monitoring": MonitoringPart,
+        "territory": Territory,
+        "accounts": AccountSessions,
+    }
+    assert Registry.__mro__[1:] == (RegistryBase, object)  # no mixins
+    for name, kind in parts.items():
+        part = getattr(reg, name)
+        assert type(part) is kind and not isinstance(part, RegistryBase)
+        public = [
+            n for n, f in inspect.getmembers(kind, inspect.isfunction) if not n.startswith("_")
+        ]
+        assert public, name
+        for method in public:
+            on_registry = getattr(Registry, method)
+            assert inspect.signature(on_registry) == inspect.signature(getattr(kind, method))
+            assert on_registry.__doc__ == getattr(kind, method).__doc__
+    # an entry's monitoring is the monitoring part called
+    assert inspect.signature(reg.monitoring).parameters.keys() == {"initiative_id", "viewer"}

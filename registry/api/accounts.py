@@ -23,7 +23,7 @@ from registry.errors import LoginRefused, NotFound, SessionEnded, UsageError
 from registry.i18n import tr
 from registry.schema.codes import code_codes
 
-__all__ = ["AccountsMixin"]
+__all__ = ["Accounts"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -43,8 +43,11 @@ def _minutes_left(until: str) -> int:
     return max(1, -(-int(left.total_seconds()) // 60))
 
 
-class AccountsMixin(RegistryBase):
+class Accounts:
     """Users (argon2id hashes, never returned), log-in with lock-out, roles."""
+
+    def __init__(self, registry: RegistryBase):
+        self._reg = registry  # the store, the acting user and the reads
 
     # -- users ---------------------------------------------------------------------------
     def add_user(self, username: str, role: str, password: str | None, actor: Actor) -> None:
@@ -54,8 +57,8 @@ class AccountsMixin(RegistryBase):
         the first user of a registry must be an administrator (else nobody could manage
         users).
         """
-        store = self._ready()
-        actor = self._acting(actor)
+        store = self._reg._ready()
+        actor = self._reg._acting(actor)
         require(actor, "manage_users")
         if not valid_username(username):
             raise UsageError(tr("bad_username", value=username[:80]))
@@ -72,7 +75,7 @@ class AccountsMixin(RegistryBase):
         store.add_user(username, role, hashed)
 
     def _user(self, username: str) -> dict[str, Any]:
-        user = self._ready().get_user(username)
+        user = self._reg._ready().get_user(username)
         if user is None:
             raise NotFound(tr("unknown_user", user=username))
         return user
@@ -83,8 +86,8 @@ class AccountsMixin(RegistryBase):
         """Change a user's password (admins, or the user themself); the user's sessions end
         (their new log-in starts a new one), but the one whose token hash is
         ``keep_session`` (the user's own, when they change it themself)."""
-        store = self._ready()
-        actor = self._acting(actor)
+        store = self._reg._ready()
+        actor = self._reg._acting(actor)
         if actor.username != username:
             require(actor, "manage_users")
         user = self._user(username)
@@ -102,17 +105,17 @@ class AccountsMixin(RegistryBase):
     ) -> None:
         """Set ``actor``'s own e-mail address for notifications, whether they want them,
         and their language (``UsageError`` for an address that is not one)."""
-        actor = self._acting(actor)
+        actor = self._reg._acting(actor)
         if email is not None and not _EMAIL.fullmatch(email):
             raise UsageError(tr("bad_email"))
         values: dict[str, Any] = {"email": email, "notify": notify}
         if lang in ("es", "en"):
             values["lang"] = lang
-        self._ready().update_user(actor.username, **values)
+        self._reg._ready().update_user(actor.username, **values)
 
     def list_users(self) -> builtins.list[dict[str, Any]]:
         """Return users (never their password hashes), each with ``locked``."""
-        return self._ready().list_users()
+        return self._reg._ready().list_users()
 
     def login(self, username: str, password: str, source: str = "") -> Actor:
         """Return the ``Actor`` of a user whose password matches, or raise ``NotAllowed``.
@@ -125,7 +128,7 @@ class AccountsMixin(RegistryBase):
         disabled users get the same answers, in the same time, as a wrong password.
         The returned actor carries the user's sign-in epoch (see ``resume``).
         """
-        store = self._ready()
+        store = self._reg._ready()
 
         def until(failures: int) -> str | None:
             minutes = lock_minutes(failures)
@@ -155,7 +158,7 @@ class AccountsMixin(RegistryBase):
         ``NotAllowed`` when the session has ended: the user is gone or disabled, or their
         sign-in epoch moved on (a new password, disabled since) or the actor never came
         from ``login``."""
-        user = self._ready().get_user(actor.username) if actor.username else None
+        user = self._reg._ready().get_user(actor.username) if actor.username else None
         if (
             user is None
             or user["disabled"]
@@ -178,8 +181,8 @@ class AccountsMixin(RegistryBase):
         Disabling ends the user's sessions. A change that would leave the registry without
         an enabled administrator is refused.
         """
-        store = self._ready()
-        actor = self._acting(actor)
+        store = self._reg._ready()
+        actor = self._reg._acting(actor)
         require(actor, "manage_users")
         user = self._user(username)
         values: dict[str, Any] = {}

@@ -36,7 +36,8 @@ from registry.store.tables import USER_FIELD_NAMES
 
 _LOG = logging.getLogger("registry.entries")
 
-__all__ = ["EntriesMixin", "ImportReport"]
+
+__all__ = ["Entries", "ImportReport"]
 
 
 @dataclass
@@ -113,8 +114,11 @@ def _version(text: Any) -> int | None:
     return None
 
 
-class EntriesMixin(RegistryBase):
+class Entries:
     """Writes go through here: validated once, permission-checked, one transaction each."""
+
+    def __init__(self, registry: RegistryBase):
+        self._reg = registry  # the store, the acting user and the reads
 
     # -- validation ----------------------------------------------------------------------
     def _prepare(
@@ -122,7 +126,7 @@ class EntriesMixin(RegistryBase):
     ) -> tuple[builtins.list[Any], builtins.list[Problem]]:
         """Validate rows and check their locations; problems carry the file's row numbers."""
         models, problems = validate_records(rows)
-        fixes, loc_problems = resolve_locations(models, boundaries=self.boundary_set())
+        fixes, loc_problems = resolve_locations(models, boundaries=self._reg.boundary_set())
 
         def renumber(p: Problem) -> Problem:
             row = None if row_numbers is None or p.row is None else row_numbers[p.row - 1]
@@ -155,10 +159,10 @@ class EntriesMixin(RegistryBase):
     # -- writes --------------------------------------------------------------------------
     def create(self, values: dict[str, Any], actor: Actor) -> dict[str, Any]:
         """Validate and store a new entry owned by ``actor``."""
-        actor = self._acting(actor)
+        actor = self._reg._acting(actor)
         model = self.validate(values)
         _require_write(actor, None, model)
-        record = self._ready().create(model, actor.username)
+        record = self._reg._ready().create(model, actor.username)
         self._tell(None, record, actor)
         return record
 
@@ -168,8 +172,8 @@ class EntriesMixin(RegistryBase):
         """Apply ``changes`` to the entry at ``expected_version``; raise ``Conflict`` if stale.
 
         Fields ``changes`` does not name keep their values."""
-        store = self._ready()
-        actor = self._acting(actor)
+        store = self._reg._ready()
+        actor = self._reg._acting(actor)
         current = store.get(record_id, include_deleted=False)
         for name in changes:
             if name not in FIELDS_BY_NAME or name == "id":
@@ -192,7 +196,7 @@ class EntriesMixin(RegistryBase):
         if settings is None:
             return
         try:
-            store = self._ready()
+            store = self._reg._ready()
             users = [
                 u
                 for u in store.list_users()
@@ -219,8 +223,8 @@ class EntriesMixin(RegistryBase):
 
     def publish(self, record_id: str, expected_version: int, actor: Actor) -> dict[str, Any]:
         """Publish an entry (managers): visitors see it from now on."""
-        actor = self._acting(actor)
-        require(actor, "review", self._ready().get(record_id))
+        actor = self._reg._acting(actor)
+        require(actor, "review", self._reg._ready().get(record_id))
         changes = {"status": "published", "review_note": None}
         return self.update(record_id, changes, expected_version, actor)
 
@@ -228,8 +232,8 @@ class EntriesMixin(RegistryBase):
         self, record_id: str, expected_version: int, reason: str, actor: Actor
     ) -> dict[str, Any]:
         """Reject an entry (managers) with a reason the coordinator reads in ``review_note``."""
-        actor = self._acting(actor)
-        require(actor, "review", self._ready().get(record_id))
+        actor = self._reg._acting(actor)
+        require(actor, "review", self._reg._ready().get(record_id))
         if not (reason or "").strip():
             raise ValidationFailed([Problem(None, "review_note", tr("reason_required"))])
         changes = {"status": "rejected", "review_note": reason.strip()}
@@ -237,8 +241,8 @@ class EntriesMixin(RegistryBase):
 
     def delete(self, record_id: str, expected_version: int, actor: Actor) -> dict[str, Any]:
         """Soft-delete the entry at ``expected_version``."""
-        store = self._ready()
-        actor = self._acting(actor)
+        store = self._reg._ready()
+        actor = self._reg._acting(actor)
         require(actor, "delete", store.get(record_id, include_deleted=False))
         return store.delete(record_id, expected_version, actor.username)
 
@@ -248,8 +252,8 @@ class EntriesMixin(RegistryBase):
         """Make the entry's content that of ``to_version`` again, as a new version; the
         entry must still be at ``expected_version``, the version the user saw (else
         ``Conflict``)."""
-        store = self._ready()
-        actor = self._acting(actor)
+        store = self._reg._ready()
+        actor = self._reg._acting(actor)
         current = store.get(record_id)
         require(actor, "revert", current)
         return store.revert(record_id, to_version, actor.username, expected_version)
@@ -275,8 +279,8 @@ class EntriesMixin(RegistryBase):
         it is doing, in the active language: reading, checking rows (in blocks of
         ``IMPORT_BLOCK``), writing (one transaction), done.
         """
-        store = self._ready()
-        actor = self._acting(actor)
+        store = self._reg._ready()
+        actor = self._reg._acting(actor)
         tell = progress or _silent
         tell(0.0, tr("import_step_read"))
         raw = read_rows(path)
@@ -376,7 +380,7 @@ class EntriesMixin(RegistryBase):
         self, ids: builtins.list[str], include_restricted: bool
     ) -> builtins.list[RelatedTable]:
         """The monitoring records of the entries ``ids`` as related tables of an export."""
-        store = self._ready()
+        store = self._reg._ready()
         kinds = ["goal", "indicator", "value"] + (["review"] if include_restricted else [])
         hidden = {"deleted"} | (set() if include_restricted else {"created_by", "updated_by"})
         dtypes = {"number": "float64", "int": "Int64"}
@@ -417,8 +421,10 @@ class EntriesMixin(RegistryBase):
         the review log only with the restricted fields).
         """
         if include_restricted:
-            require(self._acting(actor) if actor else Actor("?", "visitor"), "export_restricted")
-        frame = self.list(filters, viewer=viewer)
+            require(
+                self._reg._acting(actor) if actor else Actor("?", "visitor"), "export_restricted"
+            )
+        frame = self._reg.list(filters, viewer=viewer)
         related = (
             self._monitoring_tables(list(frame["id"]), include_restricted)
             if guess_format(path, fmt) == "gpkg"

@@ -39,7 +39,7 @@ from registry.schema.monitoring import (
 )
 from registry.store import Filters
 
-__all__ = ["VALUE_COLUMNS", "Monitoring", "MonitoringMixin"]
+__all__ = ["VALUE_COLUMNS", "Monitoring", "MonitoringPart"]
 
 # the columns of the indicator-values CSV (export, and the import's template)
 VALUE_COLUMNS = (
@@ -87,17 +87,20 @@ def _kind(kind: str) -> str:
     return kind
 
 
-class MonitoringMixin(RegistryBase):
+class MonitoringPart:
     """Monitoring records of initiatives, their progress and how current entries are."""
 
+    def __init__(self, registry: RegistryBase):
+        self._reg = registry  # the store, the acting user and the reads
+
     # -- reads ---------------------------------------------------------------------------
-    def monitoring(self, initiative_id: str, viewer: Actor | None = None) -> Monitoring:
+    def __call__(self, initiative_id: str, viewer: Actor | None = None) -> Monitoring:
         """Return the goals, indicators, values and (if ``viewer`` may) review log of one
         initiative; raise ``NotFound`` if ``viewer`` may not see the initiative."""
-        record = self.get(initiative_id, viewer)
+        record = self._reg.get(initiative_id, viewer)
         if record.get("deleted"):
             raise NotFound(tr("not_found", id=initiative_id))
-        store = self._ready()
+        store = self._reg._ready()
         may_write = viewer is None or can(viewer, "monitor", record)
         ids = [initiative_id]
         return Monitoring(
@@ -113,13 +116,13 @@ class MonitoringMixin(RegistryBase):
         self, kind: str, record_id: str, viewer: Actor | None = None
     ) -> builtins.list[dict[str, Any]]:
         """Every version of one monitoring record, oldest first."""
-        current = self._ready().monitoring_get(_kind(kind), record_id)
-        entry = self.get(current["initiative_id"], viewer)  # NotFound if not visible
-        viewer = self._viewer(viewer)
+        current = self._reg._ready().monitoring_get(_kind(kind), record_id)
+        entry = self._reg.get(current["initiative_id"], viewer)  # NotFound if not visible
+        viewer = self._reg._viewer(viewer)
         writer = viewer is None or can(viewer, "monitor", entry)
         if entry.get("deleted") or (kind == "review" and not writer):
             raise NotFound(tr("not_found", id=record_id))
-        versions = self._ready().history(record_id)
+        versions = self._reg._ready().history(record_id)
         if writer:
             return versions
         # as the monitoring exports: who wrote each version is for those who may write
@@ -134,8 +137,8 @@ class MonitoringMixin(RegistryBase):
 
     # -- writes --------------------------------------------------------------------------
     def _initiative_for_write(self, initiative_id: str, actor: Actor) -> dict[str, Any]:
-        record = self._ready().get(initiative_id, include_deleted=False)
-        require(self._acting(actor), "monitor", record)
+        record = self._reg._ready().get(initiative_id, include_deleted=False)
+        require(self._reg._acting(actor), "monitor", record)
         return record
 
     def _check(
@@ -148,7 +151,7 @@ class MonitoringMixin(RegistryBase):
     ) -> builtins.list[Problem]:
         """Rules that look at other records: a value's indicator and period, an
         indicator's goal and frequency."""
-        store = self._ready()
+        store = self._reg._ready()
         problems: builtins.list[Problem] = []
         if kind == "value":
             try:
@@ -214,7 +217,7 @@ class MonitoringMixin(RegistryBase):
         if problems:
             raise ValidationFailed(problems)
         created = {**clean, "initiative_id": initiative_id}
-        return self._ready().monitoring_write(kind, creates=[created], actor=actor.username)[0]
+        return self._reg._ready().monitoring_write(kind, creates=[created], actor=actor.username)[0]
 
     def update_monitoring(
         self,
@@ -226,7 +229,7 @@ class MonitoringMixin(RegistryBase):
     ) -> dict[str, Any]:
         """Apply ``changes`` to a ``kind`` record read at ``expected_version``; a stale
         version raises ``Conflict``."""
-        store = self._ready()
+        store = self._reg._ready()
         current = store.monitoring_get(_kind(kind), record_id)
         if current["deleted"]:
             raise NotFound(tr("deleted", id=record_id))
@@ -248,7 +251,7 @@ class MonitoringMixin(RegistryBase):
     ) -> dict[str, Any]:
         """Delete a ``kind`` record (kept in its history), in one transaction with what goes
         with it: an indicator's values are deleted too; a goal's indicators stay, unlinked."""
-        store = self._ready()
+        store = self._reg._ready()
         current = store.monitoring_get(_kind(kind), record_id)
         if current["deleted"]:
             raise NotFound(tr("deleted", id=record_id))
@@ -283,7 +286,7 @@ class MonitoringMixin(RegistryBase):
     ) -> dict[str, Any]:
         """Record an indicator's value for a period: a new value, or, when the period has
         one and ``expected_version`` is its version, a new version of it."""
-        store = self._ready()
+        store = self._reg._ready()
         indicator = store.monitoring_get("indicator", indicator_id)
         values = {
             "indicator_id": indicator_id,
@@ -313,7 +316,7 @@ class MonitoringMixin(RegistryBase):
     ) -> pd.DataFrame:
         """Return, for the entries of ``frame`` (as ``list`` returns them), their last
         activity, ``freshness`` code and completeness score, indexed like ``frame``."""
-        activity = self._ready().monitoring_activity(list(frame["id"]))
+        activity = self._reg._ready().monitoring_activity(list(frame["id"]))
         return pd.DataFrame(
             {
                 "last_activity": last_activity(frame, activity).dt.date,
@@ -337,9 +340,9 @@ class MonitoringMixin(RegistryBase):
         and completeness. Ordered with the stale entries first."""
         months = stale_months() if months is None else months
         filters = Filters(program=(program,)) if program else None
-        frame = self.list(filters, viewer=viewer)
+        frame = self._reg.list(filters, viewer=viewer)
         ids = list(frame["id"])
-        store = self._ready()
+        store = self._reg._ready()
         indicators = store.monitoring_rows("indicator", ids)
         values = store.monitoring_rows("value", ids)
         by_indicator: dict[str, builtins.list[dict[str, Any]]] = {}
@@ -400,9 +403,9 @@ class MonitoringMixin(RegistryBase):
         """One feature per indicator value of the entries matching ``filters`` that
         ``viewer`` may see, at the entry's location, with its indicator's name, unit,
         baseline and target (the API's ``indicator-values`` collection)."""
-        frame = self.list(filters, viewer=viewer, columns=["id", "name", "kind"])
+        frame = self._reg.list(filters, viewer=viewer, columns=["id", "name", "kind"])
         entries = frame.set_index("id")
-        store = self._ready()
+        store = self._reg._ready()
         ids = list(entries.index)
         indicators = {i["id"]: i for i in store.monitoring_rows("indicator", ids)}
         rows = []
@@ -459,11 +462,11 @@ class MonitoringMixin(RegistryBase):
         may see; only ``initiative_ids`` when given) as CSV (``VALUE_COLUMNS``), one row
         per value, ordered by entry, indicator and period. The same file, edited, imports
         back."""
-        frame = self.list(filters, viewer=viewer, columns=["id", "name"])
+        frame = self._reg.list(filters, viewer=viewer, columns=["id", "name"])
         names = dict(zip(frame["id"], frame["name"], strict=True))
         if initiative_ids is not None:
             names = {k: v for k, v in names.items() if k in set(initiative_ids)}
-        store = self._ready()
+        store = self._reg._ready()
         indicators = {i["id"]: i for i in store.monitoring_rows("indicator", list(names))}
         rows = []
         for v in store.monitoring_rows("value", list(names)):
@@ -517,8 +520,8 @@ class MonitoringMixin(RegistryBase):
         Any problem in any row raises ``ValidationFailed`` listing every problem by row
         number, and nothing is written.
         """
-        store = self._ready()
-        actor = self._acting(actor)
+        store = self._reg._ready()
+        actor = self._reg._acting(actor)
         raw = read_rows(path, keep_system=True, columns=VALUE_COLUMNS)
         problems = list(raw.problems)
         ignored = _READ_ONLY_VALUE_COLUMNS | {"id", "version", "initiative_id"}

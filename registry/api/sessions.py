@@ -34,13 +34,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from registry.api.accounts import AccountsMixin
+from registry.api.accounts import Accounts
 from registry.auth import Actor, valid_username
 from registry.errors import NotAllowed, SessionEnded, UsageError
 from registry.i18n import tr
 from registry.schema.codes import code_codes
 
-__all__ = ["SessionSettings", "SessionsMixin", "session_settings", "token_hash"]
+__all__ = ["SessionSettings", "AccountSessions", "session_settings", "token_hash"]
 
 _LOG = logging.getLogger("registry.sessions")
 TOKEN_BYTES = 32  # 256 bits
@@ -129,7 +129,7 @@ def _sso_key(claims: Mapping[str, Any], provider: str) -> str:
     return token_hash("\x1f".join(parts))
 
 
-class SessionsMixin(AccountsMixin):
+class AccountSessions(Accounts):
     """Start, resume and end sessions (local log-in and single sign-on)."""
 
     def start_session(self, actor: Actor, kind: str = "local") -> str:
@@ -142,7 +142,7 @@ class SessionsMixin(AccountsMixin):
     def _open_session(self, key: str, actor: Actor, kind: str) -> None:
         settings = session_settings()
         expires = _iso(dt.datetime.now(dt.UTC) + settings.lifetime)
-        self._ready().add_session(key, actor.username, kind, actor.epoch or 0, expires)
+        self._reg._ready().add_session(key, actor.username, kind, actor.epoch or 0, expires)
         _LOG.info("session started for %s (%s)", actor.username, kind)
 
     def resume_session(self, token: str) -> Actor:
@@ -152,7 +152,7 @@ class SessionsMixin(AccountsMixin):
         return self._resume(token_hash(token))
 
     def _resume(self, key: str) -> Actor:
-        store = self._ready()
+        store = self._reg._ready()
         row = store.get_session(key)
         now = dt.datetime.now(dt.UTC)
         settings = session_settings()
@@ -169,7 +169,7 @@ class SessionsMixin(AccountsMixin):
 
     def end_session(self, token: str) -> None:
         """Log out: end the session whose cookie holds ``token`` (nothing if none)."""
-        ended = self._ready().end_sessions(token_hash=token_hash(token))
+        ended = self._reg._ready().end_sessions(token_hash=token_hash(token))
         if ended:
             _LOG.info("session ended by log-out")
 
@@ -183,7 +183,7 @@ class SessionsMixin(AccountsMixin):
         self.login(actor.username, current, source=source)
         keep = token_hash(token) if token else None
         self.set_password(actor.username, new, actor, keep_session=keep)
-        return self.actor(actor.username)
+        return self._reg.actor(actor.username)
 
     # -- single sign-on ------------------------------------------------------------------
     def sso_session(self, claims: Mapping[str, Any], provider: str) -> tuple[Actor, bool]:
@@ -198,7 +198,7 @@ class SessionsMixin(AccountsMixin):
         (``NotAllowed`` with ``sso_pending``). Returns the actor, and whether this call
         started the session (the sign-in just happened).
         """
-        store = self._ready()
+        store = self._reg._ready()
         settings = session_settings()
         key = _sso_key(claims, provider)
         if store.get_session(key) is not None:
@@ -216,13 +216,13 @@ class SessionsMixin(AccountsMixin):
     def end_sso_session(self, claims: Mapping[str, Any], provider: str) -> None:
         """Log out of a single sign-on session (see ``sso_session``): it cannot start
         again from the same identity cookie."""
-        self._ready().end_sessions(token_hash=_sso_key(claims, provider))
+        self._reg._ready().end_sessions(token_hash=_sso_key(claims, provider))
 
     def _sso_user(
         self, claims: Mapping[str, Any], identity: str, settings: SessionSettings
     ) -> dict[str, Any]:
         """Create the user of a new single sign-on identity (see ``sso_session``)."""
-        store = self._ready()
+        store = self._reg._ready()
         if settings.sso_claim == "email":
             name = str(claims.get("email") or "").strip().lower()
             if claims.get("email_verified") is False:

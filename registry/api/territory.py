@@ -34,7 +34,7 @@ from registry.paths import geodata_dir
 from registry.stats import BY_FIELDS, DEFAULT_BY, per_region, summary
 from registry.store import Filters
 
-__all__ = ["BoundaryReport", "TerritoryMixin"]
+__all__ = ["BoundaryReport", "Territory"]
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,15 @@ class BoundaryReport:
         return "\n".join(lines)
 
 
-class TerritoryMixin(RegistryBase):
+# what an entry's regional context counts of the entries around it
+_COUNTED = ("region_code", "comuna_code", "kind", "n_firms", "n_businesses")
+
+
+class Territory:
     """Regional indicators (bundled, imported, derived) and what is read against them."""
+
+    def __init__(self, registry: RegistryBase):
+        self._reg = registry  # the store, the acting user and the reads
 
     # -- regional indicators --------------------------------------------------------------
     def indicators(self) -> pd.DataFrame:
@@ -104,7 +111,7 @@ class TerritoryMixin(RegistryBase):
         rows, the rows they were computed from). An imported series replaces the bundled
         series of the same name. Built once per data version (any write changes it).
         """
-        version = self._ready().data_version()
+        version = self._reg._ready().data_version()
         cached = getattr(self, "_indicators_cache", None)
         if cached is not None and cached[0] == version:
             return cached[1].copy()
@@ -115,7 +122,7 @@ class TerritoryMixin(RegistryBase):
     def _build_indicators(self) -> pd.DataFrame:
         bundled = bundled_indicators(geodata_dir())
         bundled["origin"] = "bundled"
-        imported = self._ready().indicator_rows()
+        imported = self._reg._ready().indicator_rows()
         imported = imported.reindex(columns=list(INDICATOR_COLUMNS))
         imported["origin"] = "imported"
         keep = bundled[~bundled["indicator"].isin(set(imported["indicator"]))]
@@ -153,7 +160,7 @@ class TerritoryMixin(RegistryBase):
         ValidationFailed
             Row-numbered problems; nothing is written.
         """
-        store = self._ready()
+        store = self._reg._ready()
         require(actor, "manage_indicators")
         frame = read_indicator_file(path, reserved=frozenset(DERIVED))
         rows = [
@@ -177,7 +184,7 @@ class TerritoryMixin(RegistryBase):
 
     def remove_indicators(self, name: str, actor: Actor) -> str:
         """Remove an imported series (a bundled series of that name, if any, returns)."""
-        store = self._ready()
+        store = self._reg._ready()
         require(actor, "manage_indicators")
         removed = store.remove_indicator_series(name, actor.username)
         if not removed:
@@ -190,7 +197,7 @@ class TerritoryMixin(RegistryBase):
         where imported), simplified for display by default."""
         if level not in ("region", "comuna", "admin1"):
             raise UsageError(tr("unknown_code", value=level, allowed="region, comuna, admin1"))
-        bset = self.boundary_set()
+        bset = self._reg.boundary_set()
         if simplified:
             return bset.display(level)
         if level == "region":
@@ -200,18 +207,18 @@ class TerritoryMixin(RegistryBase):
     def locate(self, lon: float, lat: float) -> dict[str, str | None]:
         """Country, admin-1 unit and (in Chile) comuna of a point, codes and names; None
         values at sea or outside the countries with boundaries."""
-        row = reverse_geocode([lon], [lat], self.boundary_set()).iloc[0]
+        row = reverse_geocode([lon], [lat], self._reg.boundary_set()).iloc[0]
         return {k: (None if row[k] is None else str(row[k])) for k in row.index}
 
     def region_names(self) -> dict[str, str]:
         """Admin-1 unit names by code, every country with boundaries (Chile's regions by CUT
         code, the others by ISO 3166-2 code; ``00`` = Chile, in the indicator tables)."""
-        table = self.boundary_set().admin1
+        table = self._reg.boundary_set().admin1
         return {"00": "Chile", **dict(zip(table.region_code, table.region_name, strict=True))}
 
     def comuna_names(self) -> dict[str, str]:
         """Comuna names by code."""
-        table = self.boundary_set().comunas
+        table = self._reg.boundary_set().comunas
         return dict(zip(table.comuna_code, table.comuna_name, strict=True))
 
     def import_boundaries(
@@ -233,14 +240,14 @@ class TerritoryMixin(RegistryBase):
         from registry.geo.locate import unit_codes
         from registry.geo.official import boundary_set, check_units
 
-        store = self._ready()
+        store = self._reg._ready()
         require(actor, "manage_boundaries")
         if not default_boundaries().has(country):
             raise UsageError(tr("bnd_unknown_country", country=country))
         checked = check_units(path, country, level, code_field, name_field)
         source = f"{Path(path).name} ({dt.date.today().isoformat()})"
         units = checked.units.assign(source=source)
-        current = self.boundary_set()
+        current = self._reg.boundary_set()
         kept = store.official_units()
         kept = kept[~((kept["country"] == country) & (kept["level"] == level))]
         frame = pd.concat(
@@ -271,7 +278,7 @@ class TerritoryMixin(RegistryBase):
         changes, checked_entries = store.replace_official_units(
             country, level, rows, actor.username, lambda c, g: unit_codes(c, g, new)
         )
-        self._boundaries = None
+        self._reg._boundaries = None
         before = current.admin1[current.admin1["country"] == country]
         return BoundaryReport(
             country=country,
@@ -322,10 +329,20 @@ class TerritoryMixin(RegistryBase):
         productivity figures and trend, the chosen productivity measure (``(indicator,
         start, end)``, by default the article's from 2010) for the region and Chile, and the
         entries, initiatives, barrios and firms in the same region and comuna."""
-        record = self.get(record_id, viewer)
+        record = self._reg.get(record_id, viewer)
         region = record.get("region_code")
-        # only the entry's region and comuna are counted: read just that region
-        nearby = self.list(Filters(region=(region,)), viewer=viewer) if region else pd.DataFrame()
+        # only the entry's region and comuna are counted: read just that region, and only
+        # the fields counted (no geometry)
+        nearby = (
+            self._reg.list(
+                Filters(region=(region,)),
+                viewer=viewer,
+                columns=list(_COUNTED),
+                geometry=False,
+            )
+            if region
+            else pd.DataFrame()
+        )
         return regional_context(
             record,
             nearby,
@@ -350,7 +367,7 @@ class TerritoryMixin(RegistryBase):
         if unknown:
             raise UsageError(tr("stats_bad_by", value=unknown[0], allowed=", ".join(BY_FIELDS)))
         needed = {*by, "region_code", "kind", "n_firms", "n_businesses"}
-        frame = self.list(filters, viewer=viewer, columns=sorted(needed), geometry=False)
+        frame = self._reg.list(filters, viewer=viewer, columns=sorted(needed), geometry=False)
         regions = self.region_names()
         names = {"region_code": regions, "comuna_code": self.comuna_names()}
         out = summary(frame, by, names, lang)
