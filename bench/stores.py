@@ -1,7 +1,8 @@
 """The two stores side by side (issue 22): the same N synthetic entries in a GeoPackage
 file and in a schema of the PostGIS test server, each operation run on both in turn.
 
-For each operation it prints the median wall time on each store and their ratio, and the
+First it imports the same N-row CSV into an empty store of each kind (``--runs`` times), then
+for each operation it prints the median wall time on each store and their ratio, and the
 median CPU time: this process's own plus, on PostGIS, the server's (every ``postgres``
 process of the machine, read from ``/proc``, so run it with no other PostgreSQL work). The
 PostGIS/GPKG CPU ratio is what issue 22's targets name.
@@ -20,11 +21,12 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from bench.api import PG_URL, _pg, _sql
-from bench.generate import ADMIN, build_registry
+from bench.generate import ADMIN, build_registry, write_csv
 from bench.run import map_bytes
 from registry.api import Registry
 from registry.store import Filters
@@ -120,6 +122,49 @@ def _sql_autocommit(statements: list[str]) -> None:
     engine.dispose()
 
 
+IMPORT_TARGET = 15.0  # issue 22: seconds to import 100,000 rows, on each store
+
+
+def _pg_registry(schema: str) -> Registry:
+    """A registry in ``schema`` of the test server (its password in a PGPASSFILE)."""
+    db, env = _pg(schema)
+    if "PGPASSFILE" in env:
+        os.environ["PGPASSFILE"] = env["PGPASSFILE"]
+    return Registry(db)
+
+
+def _medians(samples: dict[str, list[tuple[float, float]]]) -> dict[str, float]:
+    """Median wall and CPU seconds of each store's (wall, CPU) samples."""
+    row: dict[str, float] = {}
+    for store, values in samples.items():
+        row[f"{store}_wall"] = statistics.median(v[0] for v in values)
+        row[f"{store}_cpu"] = statistics.median(v[1] for v in values)
+    return row
+
+
+def bench_import(n: int, runs: int, folder: Path, schema: str) -> dict[str, float]:
+    """Import the same ``n``-row CSV into an empty GeoPackage and an empty PostGIS schema
+    (``Registry.import_file``, the path users take), ``runs`` times each, interleaved:
+    median wall and CPU seconds."""
+    csv_path = write_csv(n, folder / "import.csv", seed=11)
+    samples: dict[str, list[tuple[float, float]]] = {"gpkg": [], "pg": []}
+    for i in range(runs):
+        gpkg = Registry(str(folder / f"import{i}.gpkg"))
+        gpkg.init()
+        samples["gpkg"].append(measure(partial(gpkg.import_file, csv_path, ADMIN), False))
+        assert len(gpkg.list(None, viewer=None, columns=["id"], geometry=False)) == n
+        (folder / f"import{i}.gpkg").unlink()
+        target = f"{schema}_import{i}"
+        _sql([f"CREATE SCHEMA {target}"])
+        try:
+            pg = _pg_registry(target)
+            pg.init()
+            samples["pg"].append(measure(partial(pg.import_file, csv_path, ADMIN), True))
+        finally:
+            _sql([f"DROP SCHEMA {target} CASCADE"])
+    return _medians(samples)
+
+
 def run(n: int, runs: int) -> dict[str, dict[str, float]]:
     """Build both stores at ``n`` entries and compare every operation ``runs`` times."""
     schema = f"bench_stores_{uuid.uuid4().hex[:8]}"
@@ -130,16 +175,13 @@ def run(n: int, runs: int) -> dict[str, dict[str, float]]:
         try:
             from registry.store.copy import copy_registry
 
-            db, env = _pg(schema)
-            if "PGPASSFILE" in env:
-                os.environ["PGPASSFILE"] = env["PGPASSFILE"]
-            pg = Registry(db)
+            pg = _pg_registry(schema)
             copy_registry(gpkg.store, pg.store)
             # as a running database would be: statistics gathered and the new rows' hint bits
             # set, so no autovacuum runs during the measures (its CPU would be counted)
             _sql_autocommit([f"VACUUM ANALYZE {schema}.{t}" for t in _tables(schema)])
             ops = {"gpkg": operations(gpkg, folder, "gpkg"), "pg": operations(pg, folder, "pg")}
-            out: dict[str, dict[str, float]] = {}
+            out: dict[str, dict[str, float]] = {"import": bench_import(n, runs, folder, schema)}
             for op in ops["gpkg"]:
                 samples: dict[str, list[tuple[float, float]]] = {"gpkg": [], "pg": []}
                 for store in ("gpkg", "pg"):  # once each, not timed: caches as in use
@@ -147,11 +189,7 @@ def run(n: int, runs: int) -> dict[str, dict[str, float]]:
                 for _ in range(runs):  # interleaved, so both see the same machine
                     for store in ("gpkg", "pg"):
                         samples[store].append(measure(ops[store][op], store == "pg"))
-                row: dict[str, float] = {}
-                for store, values in samples.items():
-                    row[f"{store}_wall"] = statistics.median(v[0] for v in values)
-                    row[f"{store}_cpu"] = statistics.median(v[1] for v in values)
-                out[op] = row
+                out[op] = _medians(samples)
         finally:
             _sql([f"DROP SCHEMA {schema} CASCADE"])
     return out
@@ -168,6 +206,9 @@ def report(n: int, runs: int, results: dict[str, dict[str, float]]) -> str:
         target = ""
         if op in TARGETED:
             target = f"<= {TARGET}x {'met' if ratio <= TARGET else 'NOT met'}"
+        if op == "import":
+            worst = max(r["gpkg_wall"], r["pg_wall"])
+            target = f"wall <= {IMPORT_TARGET:.0f} s each {'met' if worst <= IMPORT_TARGET else 'NOT met'}"
         lines.append(
             f"{op:<16} {r['gpkg_wall']:>9.3f}s {r['pg_wall']:>8.3f}s {r['gpkg_cpu']:>8.3f}s "
             f"{r['pg_cpu']:>7.3f}s {ratio:>11.2f}x  {target}"

@@ -6,12 +6,13 @@ import math
 
 import pytest
 import shapely
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry.errors import ValidationFailed
 from registry.schema import CODE_LISTS, FIELDS, Initiative, data_dictionary, validate_record
 from registry.schema.codes import code_codes
+from registry.schema.model import plain, validate_records
 from tests.conftest import barrio_values, iap_values
 
 
@@ -134,3 +135,123 @@ def test_n_firms_accepts_only_non_negative_integers(value: object) -> None:
 def test_code_lists_parse_from_pipes(codes: list[str]) -> None:
     model = validate_record(iap_values(strategic_focus_other="|".join(codes)))
     assert model.strategic_focus_other == list(dict.fromkeys(codes))
+
+
+# A pool of values per field type, valid and not: codes and labels, blanks, numbers as
+# text, bad text, and geometries of every kind the scalar check refuses.
+_POOL: dict[str, list[object]] = {
+    "text": ["Clúster", "  Ñuñoa  ", "", None, "a\x01b", "x" * 301, 7, math.nan],
+    "longtext": ["línea 1\nlínea 2", "\x00", "", None, "y" * 10001],
+    "int": ["12", " 1 000 ", "3.0", "3,5", 4, 5.0, 5.5, True, "-1", 10**13, "", None, math.nan],
+    "bool": ["sí", "no", "X", True, "maybe", "", None],
+    "date": ["2024-05-01", "2024-13-01", "2024-05-01T10:00", "", None],
+    "url": ["https://example.org/a", "ftp://x", "javascript:alert(1)", ""],
+    "email": ["ana@example.org", "ana@", "", None],
+    "uuid": ["0b8a6f1e-8f3b-4c37-9d5e-2f1a0c9b7e21", "not-a-uuid", "", None],
+    "usernames": ["ana maria", "ana|ana", "bad name!", [], ["ana"], ""],
+    "geometry": [
+        "POINT (-70.65 -33.43)",
+        " POINT Z (-70.65 -33.43 5) ",
+        "POINT (200 10)",
+        "POINT EMPTY",
+        "POINT (nan 1)",
+        "LINESTRING (-73.24 -39.81, -73.24 -39.82)",
+        "POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))",
+        "GEOMETRYCOLLECTION (POINT (1 1))",
+        "POINT (1",
+        {"type": "Point", "coordinates": [-70.6, -33.4]},
+        {"type": "Nope"},
+        shapely.Point(-71.0, -35.0),
+        shapely.Point(1.0, 91.0),
+        12,
+        "",
+        None,
+    ],
+}
+
+
+def _field_values(spec: object) -> st.SearchStrategy[object]:
+    kind = spec.type  # type: ignore[attr-defined]
+    if kind in ("code", "codes"):
+        choices = CODE_LISTS[spec.code_list]  # type: ignore[attr-defined]
+        valid = (
+            [c.code for c in choices[:3]]
+            + [c.es for c in choices[:2]]
+            + [c.en.upper() for c in choices[:1]]
+        )
+        pool: list[object] = [*valid, "zzz", "", None]
+        if kind == "codes":
+            pool += ["|".join(valid[:2]), [valid[0], "zzz"], [valid[0], valid[0]]]
+        return st.sampled_from(pool)
+    if kind == "period" or kind == "number":
+        return st.sampled_from(["1", "", None])
+    return st.sampled_from(_POOL[kind])
+
+
+_PAIR = st.sampled_from([*FIELDS, None]).flatmap(
+    lambda spec: (
+        st.tuples(st.just("bogus"), st.just("x"))
+        if spec is None
+        else st.tuples(st.just(spec.name), _field_values(spec))
+    )
+)
+_BASES = [{}, iap_values(), barrio_values(), iap_values(status="")]
+_ROW = st.builds(
+    lambda base, pairs: {**base, **dict(pairs)},
+    st.sampled_from(_BASES),
+    st.lists(_PAIR, max_size=4),
+)
+
+
+def _same_models(got: list, want: list) -> None:
+    assert got == want
+    for a, b in zip(got, want, strict=True):
+        if b is not None:
+            assert a.model_fields_set == b.model_fields_set
+            a_values, b_values = a.model_dump(), b.model_dump()
+            assert plain(a) == a_values
+            assert plain(b) == b_values
+            # geometries byte for byte (== on shapely geometries ignores Z)
+            for values in (a_values, b_values):
+                values["geometry"] = shapely.to_wkb(values["geometry"], hex=True)
+            assert a_values == b_values
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_ROW, max_size=8))
+def test_batch_validation_equals_row_by_row(rows: list[dict]) -> None:
+    """``validate_records`` checks a batch a field at a time; its models and problems
+    (same rows, fields, messages, order) are those of ``validate_record`` on each row."""
+    models, found = validate_records(rows, first_row=2)
+    expected_models, expected_problems = [], []
+    for number, values in enumerate(rows, start=2):
+        try:
+            expected_models.append(validate_record(values, row=number))
+        except ValidationFailed as exc:
+            expected_models.append(None)
+            expected_problems += exc.problems
+    assert found == expected_problems
+    _same_models(models, expected_models)
+
+
+@pytest.mark.parametrize("geometry", _POOL["geometry"], ids=repr)
+@pytest.mark.parametrize("base", [iap_values(), barrio_values()], ids=["iap", "barrio"])
+def test_batch_geometry_checks_equal_the_scalar_ones(base: dict, geometry: object) -> None:
+    """Each kind of geometry a file may hold, alone and among valid ones in a batch."""
+    rows = [base, {**base, "geometry": geometry}, base]
+    models, found = validate_records(rows)
+    expected = []
+    for number, values in enumerate(rows, start=1):
+        try:
+            expected.append(validate_record(values, row=number))
+        except ValidationFailed as exc:
+            expected.append(None)
+            assert found == exc.problems
+    _same_models(models, expected)
+
+
+def test_batch_validation_gives_no_two_entries_one_list() -> None:
+    """A repeated value is coerced once; each entry still gets a list of its own."""
+    models, _ = validate_records([barrio_values(), barrio_values()])
+    assert models[0].action_lines == models[1].action_lines
+    assert models[0].action_lines is not models[1].action_lines

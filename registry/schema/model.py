@@ -41,6 +41,7 @@ __all__ = [
     "USERNAME",
     "Initiative",
     "coerce_geometry",
+    "plain",
     "text_limit",
     "to_period",
     "validate_record",
@@ -299,6 +300,7 @@ def _validator(spec: FieldSpec) -> Callable[[Any], Any]:
 
 
 _STAGE_KIND = {c.code: c.applies_to for c in STAGE}
+_BARRIO_ONLY = tuple(spec for spec in FIELDS if spec.barrio_only)
 
 
 def _fail(errors: list[tuple[str, str, Any]]) -> None:
@@ -309,6 +311,47 @@ def _fail(errors: list[tuple[str, str, Any]]) -> None:
     raise ValidationError.from_exception_data("Initiative", details)
 
 
+def _with_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    """The values as validated: a barrio's type and a blank status filled in (in place)."""
+    if _blank(data.get("initiative_type")) and data.get("kind") == "barrio_comercial":
+        data["initiative_type"] = "commercial_district"
+    if _blank(data.get("status")):
+        data["status"] = "draft"
+    return data
+
+
+def _cross_errors(v: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """The rules across fields, on values that passed their own: (field, message key,
+    message values) for each one broken."""
+    errors: list[tuple[str, str, dict[str, Any]]] = []
+    kind, geom = v["kind"], v["geometry"]
+    if kind == "iap":
+        for spec in _BARRIO_ONLY:
+            if v[spec.name] not in (None, []):
+                errors.append((spec.name, "barrio_field_on_iap", {}))
+        if geom is not None and geom.geom_type not in _IAP_GEOMS:
+            errors.append(("geometry", "geom_type_kind", {"gtype": geom.geom_type}))
+    stage = v["stage"]
+    if stage and _STAGE_KIND[stage] != kind:
+        errors.append(("stage", "stage_kind", {"stage": stage, "kind": kind}))
+    if v["start_year"] and v["end_year"] and v["end_year"] < v["start_year"]:
+        errors.append(
+            ("end_year", "end_before_start", {"start": v["start_year"], "end": v["end_year"]})
+        )
+    precision = v["location_precision"]
+    if v["country"] is None and len(v["other_countries"]) < 2:
+        errors.append(("country", "country_required", {}))
+    if geom is None:
+        needs = (
+            precision in ("exact", "street")
+            or (precision == "comuna" and not v["comuna_code"])
+            or (precision == "region" and not v["region_code"])
+        )
+        if needs:
+            errors.append(("geometry", "geom_required", {"precision": precision}))
+    return errors
+
+
 class _Base(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
 
@@ -316,42 +359,12 @@ class _Base(BaseModel):
     @classmethod
     def _defaults(cls, data: Any) -> Any:
         if isinstance(data, Mapping):
-            data = dict(data)
-            if _blank(data.get("initiative_type")) and data.get("kind") == "barrio_comercial":
-                data["initiative_type"] = "commercial_district"
-            if _blank(data.get("status")):
-                data["status"] = "draft"
+            data = _with_defaults(dict(data))
         return data
 
     @model_validator(mode="after")
     def _cross_field(self) -> _Base:
-        v = self.__dict__
-        errors: list[tuple[str, str, Any]] = []
-        kind, geom = v["kind"], v["geometry"]
-        if kind == "iap":
-            for spec in FIELDS:
-                if spec.barrio_only and v[spec.name] not in (None, []):
-                    errors.append((spec.name, "barrio_field_on_iap", {}))
-            if geom is not None and geom.geom_type not in _IAP_GEOMS:
-                errors.append(("geometry", "geom_type_kind", {"gtype": geom.geom_type}))
-        stage = v["stage"]
-        if stage and _STAGE_KIND[stage] != kind:
-            errors.append(("stage", "stage_kind", {"stage": stage, "kind": kind}))
-        if v["start_year"] and v["end_year"] and v["end_year"] < v["start_year"]:
-            errors.append(
-                ("end_year", "end_before_start", {"start": v["start_year"], "end": v["end_year"]})
-            )
-        precision = v["location_precision"]
-        if v["country"] is None and len(v["other_countries"]) < 2:
-            errors.append(("country", "country_required", {}))
-        if geom is None:
-            needs = (
-                precision in ("exact", "street")
-                or (precision == "comuna" and not v["comuna_code"])
-                or (precision == "region" and not v["region_code"])
-            )
-            if needs:
-                errors.append(("geometry", "geom_required", {"precision": precision}))
+        errors = _cross_errors(self.__dict__)
         if errors:
             _fail(errors)
         return self
@@ -411,20 +424,154 @@ def validate_record(values: Mapping[str, Any], row: int | None = None) -> Any:
         raise ValidationFailed(_problems(exc, row)) from None
 
 
+_MISSING = object()
+_FIELD_NAMES = frozenset(spec.name for spec in FIELDS)
+_LIST_FIELDS = tuple(spec.name for spec in FIELDS if spec.is_list)
+_GEOM_TYPE_IDS = np.array([0, 1, 3, 4, 5, 6])  # Point ... MultiPolygon (_BARRIO_GEOMS)
+
+
+def _column(spec: FieldSpec, values: list[Any]) -> tuple[list[Any], dict[int, str]]:
+    """One field's values for a whole batch, coerced as ``_coerce`` does value by value;
+    return the results and, by position, the messages of the values it refuses.
+
+    A value repeated in the batch (codes, years, a programme) is coerced once; a list
+    result is copied for each row, so no two entries share one.
+    """
+    is_list, required = spec.is_list, spec.required
+    errors: dict[int, str] = {}
+    if not required and all(value is _MISSING for value in values):  # a column not in the file
+        return ([[] for _ in values] if is_list else [None] * len(values)), errors
+    out: list[Any] = [None] * len(values)
+    memo: dict[tuple[type, Any], tuple[bool, Any]] = {}
+    for i, value in enumerate(values):
+        if value is _MISSING:  # no such column for this row: the default, unvalidated
+            if not required:
+                out[i] = [] if is_list else None
+                continue
+            value = None
+        try:
+            key: tuple[type, Any] | None = (type(value), value)
+            hit = memo.get(key, None)  # type: ignore[arg-type]
+        except TypeError:  # unhashable (a list, a GeoJSON mapping)
+            key, hit = None, None
+        if hit is None:
+            try:
+                hit = (True, _coerce(spec, value))
+            except PydanticCustomError as exc:
+                hit = (False, exc.message())
+            if key is not None:
+                memo[key] = hit
+        ok, result = hit
+        if ok:
+            out[i] = list(result) if isinstance(result, list) else result
+        else:
+            errors[i] = result
+    return out, errors
+
+
+def _geometry_column(spec: FieldSpec, values: list[Any]) -> tuple[list[Any], dict[int, str]]:
+    """The geometry column as ``_column`` would give it, with the checks of
+    ``coerce_geometry`` run on all WKT texts and geometries at once; any value they do not
+    pass outright goes through ``coerce_geometry`` itself, for its message."""
+    n = len(values)
+    geoms = np.full(n, None, dtype=object)
+    wkt = [i for i, v in enumerate(values) if isinstance(v, str) and v.strip()]
+    if wkt:
+        texts = np.array([values[i].strip() for i in wkt], dtype=object)
+        geoms[wkt] = shapely.from_wkt(texts, on_invalid="ignore")
+    for i, v in enumerate(values):
+        if isinstance(v, BaseGeometry):
+            geoms[i] = v
+    ok = ~shapely.is_missing(geoms)
+    ok[ok] &= ~shapely.is_empty(geoms[ok])
+    ok[ok] &= np.isin(shapely.get_type_id(geoms[ok]), _GEOM_TYPE_IDS)
+    if ok.any():
+        where = np.flatnonzero(ok)
+        coords, index = shapely.get_coordinates(geoms[where], return_index=True)
+        bad = ~np.isfinite(coords).all(axis=1) | (np.abs(coords[:, 0]) > 180)
+        bad |= np.abs(coords[:, 1]) > 90
+        ok[where[np.unique(index[bad])]] = False
+        where = np.flatnonzero(ok & shapely.has_z(geoms))
+        geoms[where] = shapely.force_2d(geoms[where])
+        ok[ok] &= shapely.is_valid(geoms[ok])
+    others = [v if not ok[i] else _MISSING for i, v in enumerate(values)]
+    out, errors = _column(spec, others)
+    for i in np.flatnonzero(ok).tolist():
+        out[i] = geoms[i]
+    return out, errors
+
+
+def _trusted(values: dict[str, Any], fields_set: set[str]) -> Any:
+    """An ``Initiative`` of values already validated: what ``Initiative.model_construct``
+    builds for this model (no aliases, defaults or post-init to apply; every field given),
+    without its per-field loop, a third of a batch's validation time."""
+    model = Initiative.__new__(Initiative)
+    object.__setattr__(model, "__dict__", values)
+    object.__setattr__(model, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
+
+
+def plain(model: Any) -> dict[str, Any]:
+    """An ``Initiative``'s values as ``model.model_dump()`` gives them (lists copied; dates
+    and geometries as they are), without going through pydantic's serialiser."""
+    values = dict(model.__dict__)
+    for name in _LIST_FIELDS:
+        values[name] = list(values[name])
+    return values
+
+
 def validate_records(
     rows: Sequence[Mapping[str, Any]], first_row: int = 1
 ) -> tuple[list[BaseModel | None], list[Problem]]:
-    """Validate many entries; return the valid models (None where invalid) and every problem."""
-    models: list[BaseModel | None] = []
-    problems: list[Problem] = []
+    """Validate many entries; return the valid models (None where invalid) and every problem.
+
+    The result is the same as ``validate_record`` on each row (a test holds them equal), but
+    the batch is checked a field at a time: each distinct value of a field is coerced once,
+    geometries are checked as arrays, and only the rules across fields run row by row.
+    """
     token = _BATCH_CAP.set((_text_cap(),))
     try:
-        for i, values in enumerate(rows, start=first_row):
-            try:
-                models.append(Initiative.model_validate(dict(values)))
-            except ValidationError as exc:
-                problems.extend(_problems(exc, i))
-                models.append(None)
+        data = [_with_defaults(dict(values)) for values in rows]
+        present = set().union(*data)
+        # fields no row has and none requires take their defaults, unvalidated
+        given = [spec for spec in FIELDS if spec.name in present or spec.required]
+        columns: list[list[Any]] = []
+        failed: dict[str, dict[int, str]] = {}
+        for spec in given:
+            build = _geometry_column if spec.type == "geometry" else _column
+            column, errors = build(spec, [d.get(spec.name, _MISSING) for d in data])
+            columns.append(column)
+            if errors:
+                failed[spec.name] = errors
     finally:
         _BATCH_CAP.reset(token)
+    names = [spec.name for spec in given]
+    empty_lists = [s.name for s in FIELDS if s.is_list and s.name not in names]
+    template = dict.fromkeys(spec.name for spec in FIELDS)  # the fields' order
+    unknown = present - _FIELD_NAMES
+    models: list[BaseModel | None] = []
+    problems: list[Problem] = []
+    for r, (entry, row_values) in enumerate(zip(data, zip(*columns, strict=True), strict=True)):
+        row = first_row + r
+        found = [Problem(row, name, errors[r]) for name, errors in failed.items() if r in errors]
+        if unknown:
+            found += [
+                Problem(row, str(k), tr("unknown_field", field=k))
+                for k in entry
+                if k not in _FIELD_NAMES
+            ]
+        if not found:
+            record = template.copy()
+            record.update(zip(names, row_values, strict=True))
+            for name in empty_lists:
+                record[name] = []
+            crossed = _cross_errors(record)
+            if not crossed:
+                models.append(_trusted(record, entry.keys() & _FIELD_NAMES))
+                continue
+            found = [Problem(row, field, tr(key, **ctx)) for field, key, ctx in crossed]
+        problems += found
+        models.append(None)
     return models, problems

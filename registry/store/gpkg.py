@@ -39,7 +39,7 @@ from registry.errors import StorageError
 from registry.geo.locate import admin1_codes
 from registry.i18n import tr
 from registry.store.clock import utc_now
-from registry.store.gpkg_binary import decode_many, encode, register_functions
+from registry.store.gpkg_binary import decode_many, encode, encode_many, register_functions
 from registry.store.sql import SqlStore, insert_many
 from registry.store.tables import (
     ADMIN1_FILL_WHERE,
@@ -420,6 +420,9 @@ class GeoPackageStore(SqlStore):
     def _encode_geom(self, geom: Any) -> bytes | None:
         return encode(geom)
 
+    def _encode_geoms(self, geoms: builtins.list[Any]) -> builtins.list[Any]:
+        return encode_many(geoms)
+
     def _decode_geoms(self, values: list[Any]) -> np.ndarray:
         try:
             return decode_many(values)
@@ -528,7 +531,9 @@ class GeoPackageStore(SqlStore):
                     coalesce((SELECT max(fid) FROM {_LAYER}), 0)) + 1"""
             )
         ).scalar_one()
-        insert_many(conn, initiatives, [{**r, "fid": first + i} for i, r in enumerate(rows)])
+        for i, row in enumerate(rows):  # the rows are this batch's own
+            row["fid"] = first + i
+        insert_many(conn, initiatives, rows)
         insert_many(conn, history, history_rows)
         boxes = [
             (first + i, *_rtree_box(g))

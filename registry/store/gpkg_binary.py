@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["decode_many", "encode", "register_functions"]
+__all__ = ["decode_many", "encode", "encode_many", "register_functions"]
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 _EMPTY_FLAG = 0x10
@@ -37,6 +37,27 @@ def encode(geom: BaseGeometry | None, srs_id: int = 4326) -> bytes | None:
     minx, miny, maxx, maxy = geom.bounds
     header = b"GP\x00\x03" + struct.pack("<i4d", srs_id, minx, maxx, miny, maxy)
     return header + shapely.to_wkb(geom, byte_order=1, output_dimension=2)
+
+
+_HEADER = struct.Struct("<i4d")
+
+
+def encode_many(geoms: Sequence[BaseGeometry | None], srs_id: int = 4326) -> list[bytes | None]:
+    """``encode`` of each geometry, their WKB and bounds computed as one array."""
+    array = np.empty(len(geoms), dtype=object)
+    array[:] = geoms
+    wkbs = shapely.to_wkb(array, byte_order=1, output_dimension=2)
+    bounds = shapely.bounds(array).tolist()
+    empty = shapely.is_empty(array).tolist()
+    out: list[bytes | None] = []
+    for geom, wkb, (minx, miny, maxx, maxy), is_empty in zip(
+        geoms, wkbs, bounds, empty, strict=True
+    ):
+        if geom is None or is_empty:
+            out.append(encode(geom, srs_id))
+        else:
+            out.append(b"GP\x00\x03" + _HEADER.pack(srs_id, minx, maxx, miny, maxy) + wkb)
+    return out
 
 
 def _wkb_offset(blob: bytes) -> int:

@@ -255,6 +255,12 @@ class PostGISStore(SqlStore):
             return None
         return shapely.to_wkb(shapely.set_srid(geom, 4326), include_srid=True, output_dimension=2)
 
+    def _encode_geoms(self, geoms: builtins.list[Any]) -> builtins.list[Any]:
+        array = np.empty(len(geoms), dtype=object)
+        array[:] = geoms
+        wkbs = shapely.to_wkb(shapely.set_srid(array, 4326), include_srid=True, output_dimension=2)
+        return wkbs.tolist()
+
     def _decode_geoms(self, values: builtins.list[Any]) -> np.ndarray:
         # psycopg returns PostGIS geometries as hex EWKB text, which shapely reads as is
         return shapely.from_wkb(np.array(values, dtype=object))
