@@ -59,7 +59,9 @@ reliability: sysdeps install
 # The benchmark suite (not part of `make test`; tests/test_bench.py runs it once at N = 1,000).
 # bench.api drives our OGC API and pygeoapi (in .bench/pygeoapi) with wrk, on PostGIS;
 # bench.stores runs the same operations on GeoPackage and PostGIS and prints their ratios;
-# bench.million measures the GeoPackage store at 1,000,000 entries.
+# bench.million measures the GeoPackage store at 1,000,000 entries; bench.app_sessions the
+# app's server (CPU per user flow, 10 browser sessions at once, memory after they close);
+# bench.cli the command's start-up.
 bench: sysdeps install
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
@@ -67,6 +69,8 @@ bench: sysdeps install
 	$(PY) -m bench.run
 	$(PY) -m bench.stores
 	$(PY) -m bench.million
+	$(PY) -m bench.app_sessions
+	$(PY) -m bench.cli
 	$(PY) -m bench.api
 
 lint: install

@@ -20,8 +20,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
 from registry.errors import NotAllowed
 from registry.i18n import tr
-from registry.schema.fields import FIELDS, SYSTEM_FIELDS
-from registry.schema.model import USERNAME
+from registry.schema.fields import FIELDS, SYSTEM_FIELDS, USERNAME
 
 __all__ = [
     "LOCKOUT_MINUTES",

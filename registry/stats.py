@@ -7,12 +7,13 @@ Firm counts add only what entries report, and say how many entries reported one.
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from registry.i18n import tr
 from registry.schema.codes import CODE_LISTS, label
+
+if TYPE_CHECKING:  # pandas is loaded by the functions that count, not by ``BY_FIELDS``'s readers
+    import pandas as pd
 
 __all__ = ["BY_FIELDS", "counts", "firms", "per_region", "summary"]
 
@@ -93,6 +94,8 @@ def counts(
 
 def _key(value: Any) -> str | None:
     """A counted value as text; missing and empty values are None."""
+    import pandas as pd
+
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
     return None if value == "" else str(value)
@@ -118,6 +121,8 @@ def firms(frame: pd.DataFrame) -> dict[str, int]:
         ``firms`` (sum of ``n_firms``, IAPs), ``firms_reported_by`` (entries giving it),
         ``businesses`` (sum of ``n_businesses``, barrios), ``businesses_reported_by``.
     """
+    import pandas as pd
+
     out: dict[str, int] = {}
     for field, key in (("n_firms", "firms"), ("n_businesses", "businesses")):
         column = pd.to_numeric(frame[field], errors="coerce") if len(frame) else pd.Series([])
@@ -151,6 +156,8 @@ def per_region(
         (None where the region has no employment value), with the ``indicator`` and
         ``year`` of the employment figure used.
     """
+    import pandas as pd
+
     emp = dict(zip(employment["region_code"], employment["value"], strict=True))
     indicator = str(employment["indicator"].iloc[0]) if len(employment) else None
     year = int(employment["year"].iloc[0]) if len(employment) else None

@@ -745,3 +745,23 @@ def test_my_account_sets_notifications_and_a_new_password(
     at.run()
     assert not at.exception and at.success
     assert app_db.login("ana", "una contraseña nueva larga").username == "ana"
+
+
+def test_the_run_log_times_every_script_run_when_asked(
+    app_db: Registry, fake_map: FakeMap, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``IAP_REGISTRY_RUN_LOG`` set, each run appends its page, wall and CPU time and
+    how it ended (what ``bench.app_sessions`` reads); without it, nothing is written."""
+    run()
+    log = tmp_path / "runs.jsonl"
+    assert not log.exists()
+    monkeypatch.setenv("IAP_REGISTRY_RUN_LOG", str(log))
+    at = run()
+    at.run()  # a second run of the same session
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(lines) == 2, lines
+    for line in lines:
+        assert set(line) == {"at", "page", "wall_s", "cpu_s", "end"}
+        assert line["page"] == "map" and line["end"] == "done"
+        assert 0 < line["cpu_s"] <= line["wall_s"] + 0.05 and line["wall_s"] < 60
+    assert app_db.store.url not in log.read_text()  # nothing about the registry or session

@@ -55,3 +55,13 @@ def test_generator_writes_valid_realistic_rows(registry: Registry, tmp_path: Pat
     path = write_csv(400, tmp_path / "rows.csv", seed=5)
     report = registry.import_file(path, ADMIN, dry_run=True)  # the importer's validation
     assert report.created == 400
+
+
+def test_the_command_start_up_benchmark_runs() -> None:
+    """``bench.cli`` (in ``make bench``) times real runs of the installed command."""
+    from bench import cli
+
+    results = cli.main(runs=1)
+    assert set(results) == {"help", "list_region_05"}
+    for figure in results.values():
+        assert 0 < figure["min"] <= figure["median"] <= figure["max"] < 60

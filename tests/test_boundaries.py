@@ -144,3 +144,25 @@ def test_few_and_many_point_paths_agree_even_on_borders(monkeypatch: pytest.Monk
     assert len(border) > 1000
     assert few.equals(many)
     assert many.comuna_code.notna().sum() == len(lon) - 3  # all but sea, NaN and inf
+
+
+def test_names_read_without_polygons_are_the_boundaries_names(tmp_path, monkeypatch) -> None:
+    """``default_names`` (what lists and tables use) gives every admin-1 unit and comuna the
+    name and order ``admin1()`` and ``comunas()`` give it, from its cache file too."""
+    from registry.geo.boundaries import admin1, default_names
+
+    monkeypatch.setenv("IAP_REGISTRY_CACHE", str(tmp_path))
+    expected = (
+        dict(zip(admin1().region_code, admin1().region_name, strict=True)),
+        dict(zip(comunas().comuna_code, comunas().comuna_name, strict=True)),
+    )
+    for attempt in ("built", "from the cache file"):
+        default_names.cache_clear()
+        units, comunas_ = default_names()
+        assert list(units.items()) == list(expected[0].items()), attempt
+        assert list(comunas_.items()) == list(expected[1].items()), attempt
+        assert len(units) == 497 and len(comunas_) == 345
+        assert len(list(tmp_path.glob("names-*.json"))) == 1
+    with pytest.raises(TypeError):  # shared by every caller: read-only
+        units["05"] = "x"  # type: ignore[index]
+    default_names.cache_clear()

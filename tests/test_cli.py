@@ -269,3 +269,49 @@ def test_monitoring_commands(capsys: pytest.CaptureFixture[str], db: str, tmp_pa
     view = {r["id"]: r for r in json.loads(out)}
     assert view[entry["id"]]["indicators"] == 1 and view[entry["id"]]["latest_period"] == "2025"
     assert view[entry["id"]]["freshness"] == "current"
+
+
+_PROBE = """
+import contextlib, io, json, sys
+from registry.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    code = main(sys.argv[1:])
+print(json.dumps({
+    "code": code,
+    "out": out.getvalue(),
+    "loaded": sorted(m for m in ("pandas", "geopandas", "sqlalchemy", "pydantic", "pyogrio",
+                                 "registry.api", "registry.commands") if m in sys.modules),
+    "polygons_read": sum(
+        getattr(sys.modules.get("registry.geo.boundaries"), f).cache_info().currsize
+        for f in ("admin1", "comunas")
+    ) if "registry.geo.boundaries" in sys.modules else None,
+}))
+"""
+
+
+def _probe(*args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)
+
+
+def test_help_starts_without_the_data_stack_and_a_list_reads_no_polygons(
+    capsys: pytest.CaptureFixture[str], db: str
+) -> None:
+    """``--help`` and usage errors answer from the parser alone (no pandas, SQLAlchemy,
+    pydantic or store: a start in a fraction of the time); a list names its regions and
+    comunas without reading the boundary polygons or loading the validators (pydantic)
+    (issue 22: CLI start <= 1 s)."""
+    helped = _probe("--help")
+    assert helped["code"] == 0 and "list entries" in helped["out"], helped
+    assert helped["loaded"] == [], helped["loaded"]
+    wrong = _probe("list", "--format", "yaml")
+    assert wrong["code"] == 2 and wrong["loaded"] == [], wrong
+    run(capsys, "--db", db, "seed")
+    listed = _probe("--db", db, "list", "--region", "05")
+    assert listed["code"] == 0 and "Valparaíso (05)" in listed["out"], listed["out"][:500]
+    assert "Quilpué (05801)" in listed["out"]
+    assert listed["polygons_read"] == 0
+    assert "registry.commands" in listed["loaded"]
+    assert "pydantic" not in listed["loaded"]

@@ -188,7 +188,7 @@ def test_one_value_per_indicator_and_period(both: Registry) -> None:
 
 
 def test_indicator_validation_messages() -> None:
-    from registry.schema.monitoring import validate_monitoring
+    from registry.schema.monitoring_model import validate_monitoring
 
     with pytest.raises(ValidationFailed) as info:
         validate_monitoring("indicator", {"code": "custom", "frequency": "annual", "target": 5})

@@ -24,7 +24,7 @@ from registry.api import Registry
 from registry.auth import VISITOR, Actor
 from registry.cli import main
 from registry.errors import Conflict, NotAllowed, UsageError, ValidationFailed
-from registry.io.export import neutralise_formulas
+from registry.io.formats import neutralise_formulas
 from tests.conftest import ADMIN, add_users, iap_values
 
 PASSWORD = "contraseña segura"

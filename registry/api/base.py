@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import getpass
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from registry.auth import (
     redacted,
 )
 from registry.errors import NotAllowed, NotFound, UsageError
-from registry.geo.boundaries import BoundarySet, default_boundaries
+from registry.geo.boundaries import BoundarySet, default_boundaries, default_names
 from registry.i18n import tr
 from registry.store import Filters, Store, is_server_url, open_store
 
@@ -66,6 +66,21 @@ class RegistryBase:
             )
             self._boundaries = (stamp, boundary_set(frame))
         return self._boundaries[1]
+
+    def unit_names(self) -> tuple[Mapping[str, str], Mapping[str, str]]:
+        """Admin-1 unit names and Chile's comuna names by code, of ``boundary_set()``; read
+        without the polygons while the bundled boundaries serve (what lists and tables need)."""
+        try:
+            bundled = self._ready().official_units_stamp().startswith("0|")
+        except NotFound:
+            bundled = True
+        if bundled:
+            return default_names()
+        bset = self.boundary_set()
+        return (
+            dict(zip(bset.admin1.region_code, bset.admin1.region_name, strict=True)),
+            dict(zip(bset.comunas.comuna_code, bset.comunas.comuna_name, strict=True)),
+        )
 
     # -- set-up --------------------------------------------------------------------------
     def init(self) -> None:

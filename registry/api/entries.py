@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -23,11 +23,10 @@ from registry.errors import Conflict, NotAllowed, Problem, UsageError, Validatio
 from registry.geo.locate import resolve_locations
 from registry.i18n import number as number_text
 from registry.i18n import tr
-from registry.io.export import RelatedTable, export_frame, guess_format, write_dictionary
+from registry.io.formats import guess_format
 from registry.io.read import read_rows
 from registry.notify import messages_for, smtp_settings, wake
 from registry.schema.fields import FIELDS_BY_NAME
-from registry.schema.model import validate_records
 from registry.schema.monitoring import (
     MONITORING_FIELDS,
     MONITORING_SYSTEM_FIELDS,
@@ -35,6 +34,9 @@ from registry.schema.monitoring import (
 )
 from registry.store import Filters
 from registry.store.tables import USER_FIELD_NAMES
+
+if TYPE_CHECKING:  # the writers (GDAL, openpyxl) load when an export runs
+    from registry.io.export import RelatedTable
 
 _LOG = logging.getLogger("registry.entries")
 
@@ -146,6 +148,8 @@ class Entries:
         self, rows: builtins.list[dict[str, Any]], row_numbers: builtins.list[int] | None = None
     ) -> tuple[builtins.list[Any], builtins.list[Problem]]:
         """Validate rows and check their locations; problems carry the file's row numbers."""
+        from registry.schema.model import validate_records  # pydantic loads on a first write
+
         models, problems = validate_records(rows)
         fixes, loc_problems = resolve_locations(models, boundaries=self._reg.boundary_set())
 
@@ -412,6 +416,8 @@ class Entries:
         self, ids: builtins.list[str], include_restricted: bool
     ) -> builtins.list[RelatedTable]:
         """The monitoring records of the entries ``ids`` as related tables of an export."""
+        from registry.io.export import RelatedTable
+
         store = self._reg._ready()
         kinds = ["goal", "indicator", "value"] + (["review"] if include_restricted else [])
         hidden = {"deleted"} | (set() if include_restricted else {"created_by", "updated_by"})
@@ -456,6 +462,8 @@ class Entries:
             require(
                 self._reg._acting(actor) if actor else Actor("?", "visitor"), "export_restricted"
             )
+        from registry.io.export import export_frame, write_dictionary
+
         frame = self._reg.list(filters, viewer=viewer)
         related = (
             self._monitoring_tables(list(frame["id"]), include_restricted)

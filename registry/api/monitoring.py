@@ -26,7 +26,7 @@ from registry.auth import Actor, can, require
 from registry.errors import NotAllowed, NotFound, Problem, UsageError, ValidationFailed
 from registry.i18n import number as number_text
 from registry.i18n import tr
-from registry.io.export import neutralise_formulas
+from registry.io.formats import neutralise_formulas
 from registry.io.read import read_rows
 from registry.progress import badge, chart_data, progress
 from registry.quality import completeness, freshness, last_activity, stale_months
@@ -35,11 +35,19 @@ from registry.schema.monitoring import (
     MONITORING_FIELDS,
     indicator_name,
     period_key,
-    validate_monitoring,
 )
 from registry.store import Filters
 
 __all__ = ["VALUE_COLUMNS", "Monitoring", "MonitoringPart"]
+
+
+def _validate(kind: str, values: dict[str, Any], row: int | None = None) -> dict[str, Any]:
+    """``registry.schema.monitoring_model.validate_monitoring``, loaded (with pydantic) on
+    the first write rather than on every start."""
+    from registry.schema.monitoring_model import validate_monitoring as validate
+
+    return validate(kind, values, row)
+
 
 # the columns of the indicator-values CSV (export, and the import's template)
 VALUE_COLUMNS = (
@@ -212,7 +220,7 @@ class MonitoringPart:
         """Validate and store a new ``kind`` record (goal, indicator, value or review) of
         the initiative; only those who may edit the initiative may."""
         self._initiative_for_write(initiative_id, actor)
-        clean = validate_monitoring(_kind(kind), values)
+        clean = _validate(_kind(kind), values)
         problems = self._check(kind, initiative_id, clean)
         if problems:
             raise ValidationFailed(problems)
@@ -238,7 +246,7 @@ class MonitoringPart:
         for name in changes:
             if name not in names:
                 raise UsageError(tr("field_readonly", field=name))
-        clean = validate_monitoring(kind, {**{k: current[k] for k in names}, **changes})
+        clean = _validate(kind, {**{k: current[k] for k in names}, **changes})
         problems = self._check(kind, current["initiative_id"], clean, record_id=record_id)
         if problems:
             raise ValidationFailed(problems)
@@ -295,7 +303,7 @@ class MonitoringPart:
             "source_note": source_note,
         }
         if expected_version is not None:
-            clean = validate_monitoring("value", values)
+            clean = _validate("value", values)
             same = [
                 v
                 for v in store.monitoring_rows("value", [indicator["initiative_id"]])
@@ -529,7 +537,7 @@ class MonitoringPart:
         for number, row in raw:
             try:
                 values = {k: v for k, v in row.items() if k not in ignored}
-                rows.append((number, row, validate_monitoring("value", values, row=number)))
+                rows.append((number, row, _validate("value", values, row=number)))
             except ValidationFailed as exc:
                 problems += exc.problems
         # what the rows refer to, read in a few queries (not one per row)

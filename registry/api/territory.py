@@ -213,13 +213,11 @@ class Territory:
     def region_names(self) -> dict[str, str]:
         """Admin-1 unit names by code, every country with boundaries (Chile's regions by CUT
         code, the others by ISO 3166-2 code; ``00`` = Chile, in the indicator tables)."""
-        table = self._reg.boundary_set().admin1
-        return {"00": "Chile", **dict(zip(table.region_code, table.region_name, strict=True))}
+        return {"00": "Chile", **self._reg.unit_names()[0]}
 
     def comuna_names(self) -> dict[str, str]:
         """Comuna names by code."""
-        table = self._reg.boundary_set().comunas
-        return dict(zip(table.comuna_code, table.comuna_name, strict=True))
+        return dict(self._reg.unit_names()[1])
 
     def import_boundaries(
         self,

@@ -1,20 +1,6 @@
-"""Import (CSV, GeoJSON, GeoPackage) and export (RFC 7946 GeoJSON, GeoPackage, CSV)."""
+"""Import (CSV, GeoJSON, GeoPackage) and export (RFC 7946 GeoJSON, GeoPackage, CSV, Excel).
 
-from registry.io.export import (
-    FORMATS,
-    export_frame,
-    guess_format,
-    neutralise_formulas,
-    write_dictionary,
-)
-from registry.io.read import RawRows, read_rows
-
-__all__ = [
-    "FORMATS",
-    "RawRows",
-    "export_frame",
-    "guess_format",
-    "neutralise_formulas",
-    "read_rows",
-    "write_dictionary",
-]
+``formats`` names the export formats (light: the CLI's parser reads it); ``read`` reads rows
+from a file, ``export`` writes a frame. Import them by module: this package loads nothing, so
+that naming a format does not load geopandas and GDAL.
+"""

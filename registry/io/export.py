@@ -23,6 +23,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from registry.io.formats import FORMATS, FORMULA_START, guess_format, neutralise_formulas
 from registry.schema.fields import FIELDS, SYSTEM_FIELDS, data_dictionary, public_fields
 
 __all__ = [
@@ -30,50 +31,13 @@ __all__ = [
     "FORMULA_START",
     "RelatedTable",
     "export_frame",
-    "guess_format",
     "neutralise_formulas",
     "public_frame",
     "write_dictionary",
 ]
 
-FORMATS = ("geojson", "gpkg", "csv", "xlsx")
-# What a spreadsheet may run as a formula when a cell starts with it: = + - @ (and their
-# full-width forms, which Excel and LibreOffice read as the same), | (DDE in older Excel),
-# % (LibreOffice), and the tab, line and carriage returns that hide what follows.
-FORMULA_START = frozenset("=+-@|%\t\r\n\uff1d\uff0b\uff0d\uff20\uff5c\uff05")
 _NULLABLE_DTYPES = {"int": "Int64", "bool": "boolean"}
 _TYPES = {f.name: f.type for f in (*FIELDS, *SYSTEM_FIELDS)}
-
-
-def guess_format(path: str | Path, fmt: str | None = None) -> str:
-    """Return the export format from ``fmt`` or the file extension (default GeoJSON)."""
-    if fmt:
-        return fmt
-    suffix = Path(path).suffix.lower().lstrip(".")
-    return {
-        "json": "geojson",
-        "geojson": "geojson",
-        "gpkg": "gpkg",
-        "csv": "csv",
-        "xlsx": "xlsx",
-    }.get(suffix, "geojson")
-
-
-def neutralise_formulas(value: object) -> object:
-    """Prefix text that Excel would evaluate as a formula with an apostrophe.
-
-    Examples
-    --------
-    >>> neutralise_formulas("=HYPERLINK(\\"http://x\\")")
-    '\\'=HYPERLINK("http://x")'
-    >>> neutralise_formulas("Barrio Inglés")
-    'Barrio Inglés'
-    >>> neutralise_formulas("\uff1d1+1")
-    "'\uff1d1+1"
-    """
-    if isinstance(value, str) and value[:1] in FORMULA_START:
-        return "'" + value
-    return value
 
 
 def public_frame(frame: gpd.GeoDataFrame, include_restricted: bool = False) -> gpd.GeoDataFrame:

@@ -35,9 +35,9 @@ import shapely
 
 from registry.errors import Problem, ValidationFailed
 from registry.i18n import number, tr
-from registry.io.export import FORMULA_START
+from registry.io.formats import FORMULA_START
+from registry.schema.codes import fold as _fold  # same folding as code matching
 from registry.schema.fields import FIELDS, SYSTEM_FIELDS
-from registry.schema.model import _fold  # same folding as code matching
 
 __all__ = ["Limits", "RawRows", "limits", "read_rows"]
 

@@ -1,4 +1,12 @@
-"""Data model: the field table, code lists and the validated ``Initiative`` model."""
+"""Data model: the field table, code lists and the validated ``Initiative`` model.
+
+The model (pydantic, shapely) is imported on first use of one of its names, so that what needs
+only the field table and code lists (the CLI's parser, ``--help``) starts without it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from registry.schema.codes import CODE_LISTS, Code, code_codes, label
 from registry.schema.fields import (
@@ -9,7 +17,16 @@ from registry.schema.fields import (
     data_dictionary,
     public_fields,
 )
-from registry.schema.model import Initiative, coerce_geometry, validate_record, validate_records
+
+if TYPE_CHECKING:
+    from registry.schema.model import (
+        Initiative,
+        coerce_geometry,
+        validate_record,
+        validate_records,
+    )
+
+_MODEL_NAMES = frozenset({"Initiative", "coerce_geometry", "validate_record", "validate_records"})
 
 __all__ = [
     "CODE_LISTS",
@@ -27,3 +44,11 @@ __all__ = [
     "validate_record",
     "validate_records",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODEL_NAMES:
+        from registry.schema import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

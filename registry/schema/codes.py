@@ -6,11 +6,23 @@ improved. ``CODE_LISTS`` maps a list name to its ``Code`` entries.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from registry.i18n import current_language
 
-__all__ = ["CODE_LISTS", "Code", "code_codes", "label"]
+__all__ = ["CODE_LISTS", "Code", "code_codes", "fold", "label"]
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free form used to match codes, labels and headers.
+
+    Examples
+    --------
+    >>> fold("  Región de Ñuble ")
+    'region de nuble'
+    """
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().strip().lower()
 
 
 @dataclass(frozen=True)

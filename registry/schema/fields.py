@@ -17,16 +17,21 @@ Field types
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 __all__ = [
     "FIELDS",
     "FIELDS_BY_NAME",
     "SYSTEM_FIELDS",
+    "USERNAME",
     "FieldSpec",
     "data_dictionary",
     "public_fields",
 ]
+
+#: A registry username: what accounts, owners and named editors may be called.
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,8 @@ from shapely.geometry.base import BaseGeometry
 from registry.errors import Problem, ValidationFailed
 from registry.i18n import tr
 from registry.schema.codes import CODE_LISTS, STAGE, label
-from registry.schema.fields import FIELDS, FieldSpec
+from registry.schema.codes import fold as _fold
+from registry.schema.fields import FIELDS, USERNAME, FieldSpec
 
 __all__ = [
     "USERNAME",
@@ -50,7 +51,6 @@ __all__ = [
 
 _CTRL_LINE = re.compile(r"[\x00-\x1f\x7f]")
 _CTRL_LONG = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 _URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
 _TRUE = {"true", "1", "yes", "y", "si", "sí", "s", "verdadero", "x"}
@@ -61,11 +61,6 @@ _BARRIO_GEOMS = {"Point", "LineString", "Polygon", "MultiPoint", "MultiLineStrin
 
 def _err(key: str, **values: Any) -> PydanticCustomError:
     return PydanticCustomError("iap", "{msg}", {"msg": tr(key, **values)})
-
-
-def _fold(text: str) -> str:
-    """Lower-case, accent-free form used to match codes and labels."""
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().strip().lower()
 
 
 def _code_lookup(list_name: str) -> dict[str, str]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import geopandas as gpd
-import pandas as pd
+if TYPE_CHECKING:  # only in annotations: ``Filters`` is read without loading them
+    import geopandas as gpd
+    import pandas as pd
 
 __all__ = ["FILTER_PARAMS", "BatchResult", "Filters", "Store"]
 

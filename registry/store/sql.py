@@ -38,7 +38,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from registry.errors import Conflict, NotFound, UsageError
 from registry.i18n import tr
-from registry.schema.model import plain
 from registry.store.base import BatchResult, Filters
 from registry.store.clock import utc_now
 from registry.store.monitoring import MonitoringStore
@@ -341,6 +340,8 @@ class SqlStore(SessionStore, MonitoringStore):
         }
 
     def _new_record(self, model: Any, actor: str, owner: str | None, at: str) -> dict[str, Any]:
+        from registry.schema.model import plain  # loaded by the validation that made ``model``
+
         record = plain(model)
         record["id"] = record.get("id") or str(uuid.uuid4())
         record.update(
@@ -505,6 +506,8 @@ class SqlStore(SessionStore, MonitoringStore):
     def apply_batch(
         self, creates: builtins.list[Any], updates: builtins.list[tuple[str, Any, int]], actor: str
     ) -> BatchResult:
+        from registry.schema.model import plain
+
         at = utc_now()
         records = [self._new_record(m, actor, None, at) for m in creates]
         updated, unchanged = [], []

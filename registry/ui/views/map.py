@@ -24,7 +24,7 @@ from registry.layers.derived import MEASURES, needs_group
 from registry.layers.indicators import REGION_GROUPS
 from registry.schema.codes import label
 from registry.store import Filters
-from registry.ui import components, mapview, resources, state
+from registry.ui import components, mapview, resources, runlog, state
 from registry.ui.monitoring import FRESHNESS_COLORS, badge_html
 
 __all__ = ["page"]
@@ -319,6 +319,7 @@ def _details(frame: Any, viewer: Any, lang: str) -> None:
 
 
 @st.fragment
+@runlog.timed("map fragment")
 def _map_and_details(
     filters: Filters, color_by: str, lang: str, prod: Any, prod_legend: Any, place: Any
 ) -> None:

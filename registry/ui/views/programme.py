@@ -9,7 +9,7 @@ import datetime as dt
 import streamlit as st
 
 from registry.i18n import number, tr
-from registry.io.export import neutralise_formulas
+from registry.io.formats import neutralise_formulas
 from registry.quality import stale_months
 from registry.schema.codes import code_codes, label
 from registry.ui import components, resources, state

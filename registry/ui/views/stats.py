@@ -14,7 +14,7 @@ import streamlit as st
 from registry.errors import RegistryError
 from registry.i18n import has, number, tr
 from registry.i18n.units import unit_label
-from registry.io.export import neutralise_formulas
+from registry.io.formats import neutralise_formulas
 from registry.layers.derived import MEASURES, QUADRANTS, needs_group
 from registry.schema.codes import label
 from registry.schema.fields import FIELDS_BY_NAME
