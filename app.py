@@ -1,6 +1,7 @@
 """The app's server: the Streamlit script (``registry/ui/main.py``) with the HTTP routes
-that set and clear the session cookie (``registry.ui.routes``), served by Streamlit's own
-ASGI application (``st.App``).
+that set and clear the session cookie (``registry.ui.routes``) and the one serving the app's
+static files compressed once (``registry.ui.files``), by Streamlit's own ASGI application
+(``st.App``).
 
 Run with ``make run`` or ``streamlit run app.py`` (or ``uvicorn app:app``).
 """
@@ -11,6 +12,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from registry.ui.files import static_route
 from registry.ui.routes import ROUTES
 
-app = st.App(str(Path(__file__).resolve().parent / "registry" / "ui" / "main.py"), routes=ROUTES)
+app = st.App(
+    str(Path(__file__).resolve().parent / "registry" / "ui" / "main.py"),
+    routes=[*ROUTES, static_route()],
+)

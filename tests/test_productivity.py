@@ -17,7 +17,7 @@ from registry.api import Registry
 from registry.cli import main
 from registry.layers.indicators import COLUMNS
 from registry.paths import geodata_dir
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, iap_values
 
 ROOT = Path(__file__).resolve().parents[1]
 QUARTERS = ("EFM", "AMJ", "JAS", "OND")
@@ -178,8 +178,14 @@ def test_changing_one_input_changes_what_is_derived_from_it(
     seeded: Registry, tmp_path: Path
 ) -> None:
     """An analyst replaces the exchange-rate series with one whose 2023 value is 10 % higher:
-    the article's measure for 2023 falls by 1/1.1 everywhere and nothing else moves."""
+    the article's measure for 2023 falls by 1/1.1 everywhere and nothing else moves; an
+    entry's regional context, kept per region, shows the new figures at once."""
     before = seeded.indicators()
+    entry = seeded.create(iap_values(geometry="POINT (-70.40 -23.65)"), ADMIN)  # Antofagasta
+    shown = seeded.context(entry["id"])
+    shown["measure"]["final"] = -1.0  # what a caller does with its copy stays with it
+    old_context = seeded.context(entry["id"])
+    assert old_context["measure"]["final"] == _value(before, ARTICLE, "02", 2023)["value"]
     rows = [r for r in _bundled_rows() if r["indicator"] == "exchange_rate_clp_per_usd"]
     for r in rows:
         if r["year"] == "2023":
@@ -200,6 +206,11 @@ def test_changing_one_input_changes_what_is_derived_from_it(
     view = seeded.convergence(ARTICLE, 2010, 2023, group=True)
     assert view["national"]["final"] == pytest.approx(
         _value(before, ARTICLE, "00", 2023)["value"] / 1.1, rel=1e-12
+    )
+    context = seeded.context(entry["id"])
+    assert context["measure"]["final"] == _value(after, ARTICLE, "02", 2023)["value"]
+    assert context["measure"]["final"] == pytest.approx(
+        old_context["measure"]["final"] / 1.1, rel=1e-12
     )
 
 

@@ -21,7 +21,7 @@ from registry.errors import NotFound, UsageError
 from registry.geo.boundaries import default_boundaries
 from registry.geo.locate import reverse_geocode
 from registry.i18n import number, tr
-from registry.layers.context import regional_context
+from registry.layers.context import region_figures, regional_context
 from registry.layers.derived import BACKCAST, DERIVED, GROUP, convergence, with_derived
 from registry.layers.indicators import COLUMNS as INDICATOR_COLUMNS
 from registry.layers.indicators import (
@@ -101,6 +101,8 @@ class Territory:
 
     def __init__(self, registry: RegistryBase):
         self._reg = registry  # the store, the acting user and the reads
+        self._indicators_cache: tuple[int, pd.DataFrame] | None = None
+        self._figures_cache: tuple[int, dict[Any, dict[str, Any]]] | None = None
 
     # -- regional indicators --------------------------------------------------------------
     def indicators(self) -> pd.DataFrame:
@@ -111,13 +113,29 @@ class Territory:
         rows, the rows they were computed from). An imported series replaces the bundled
         series of the same name. Built once per data version (any write changes it).
         """
-        version = self._reg._ready().data_version()
-        cached = getattr(self, "_indicators_cache", None)
+        return self._indicator_table(self._reg._ready().data_version()).copy()
+
+    def _indicator_table(self, version: int) -> pd.DataFrame:
+        """The indicator table of data version ``version``, built once (never mutated)."""
+        cached = self._indicators_cache
         if cached is not None and cached[0] == version:
-            return cached[1].copy()
+            return cached[1]
         table = self._build_indicators()
         self._indicators_cache = (version, table)
-        return table.copy()
+        return table
+
+    def _region_figures(
+        self, version: int, region: str, measure: tuple[str, int, int] | None
+    ) -> dict[str, Any]:
+        """``region_figures`` of ``region``, kept per data version: the same for every entry
+        of the region, and most of the work of an entry's context."""
+        cached = self._figures_cache
+        if cached is None or cached[0] != version:
+            cached = self._figures_cache = (version, {})
+        key = (region, measure)
+        if key not in cached[1]:
+            cached[1][key] = region_figures(self._indicator_table(version), region, measure)
+        return cached[1][key]
 
     def _build_indicators(self) -> pd.DataFrame:
         bundled = bundled_indicators(geodata_dir())
@@ -341,13 +359,16 @@ class Territory:
             if region
             else pd.DataFrame()
         )
+        version = self._reg._ready().data_version()
+        table = self._indicator_table(version)
         return regional_context(
             record,
             nearby,
-            self.indicators(),
+            table,
             self.region_names(),
             self.comuna_names(),
             measure,
+            figures=self._region_figures(version, region, measure) if region else None,
         )
 
     # -- statistics ----------------------------------------------------------------------

@@ -4,6 +4,7 @@ indicator table."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pandas as pd
@@ -16,7 +17,13 @@ from registry.layers.indicators import REGION_GROUPS
 from registry.schema.codes import label
 from registry.stats import firms
 
-__all__ = ["HEADLINE_SERIES", "measure_change", "measure_text", "regional_context"]
+__all__ = [
+    "HEADLINE_SERIES",
+    "measure_change",
+    "measure_text",
+    "region_figures",
+    "regional_context",
+]
 
 #: Series shown in a region's context, in this order, when they have a value for it.
 HEADLINE_SERIES = (
@@ -151,6 +158,30 @@ def measure_text(m: dict[str, Any], region_name: str | None, lang: str | None = 
     return text
 
 
+def region_figures(
+    indicators: pd.DataFrame, region: str, measure: tuple[str, int, int] | None = None
+) -> dict[str, Any]:
+    """The productivity part of a region's context: for each of ``HEADLINE_SERIES`` with a
+    value for ``region``, its latest yearly figure (``productivity``, see
+    ``regional_context``), and the chosen ``measure``'s change (``measure_change``; by
+    default the first of ``MEASURES`` from 2010 to its latest year), or None.
+
+    The same for every entry of the region: ``Registry.context`` keeps it per data version.
+    """
+    productivity = []
+    for name in HEADLINE_SERIES:
+        figure = _figure(indicators[indicators["indicator"] == name], region)
+        if figure is not None:
+            productivity.append(figure)
+    if measure is None:
+        years = indicators.loc[indicators["indicator"] == MEASURES[0], "year"].dropna()
+        measure = (MEASURES[0], 2010, int(years.max())) if len(years) else None
+    change = None
+    if measure is not None and productivity:
+        change = measure_change(indicators, region, *measure)
+    return {"productivity": productivity, "measure": change}
+
+
 def _tally(rows: pd.DataFrame) -> dict[str, int]:
     return {
         "entries": len(rows),
@@ -167,6 +198,7 @@ def regional_context(
     region_names: dict[str, str],
     comuna_names: dict[str, str],
     measure: tuple[str, int, int] | None = None,
+    figures: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the regional context of ``record``.
 
@@ -184,6 +216,9 @@ def regional_context(
         ``(indicator, start, end)``: the productivity measure and the years to compare
         (``measure_change``); by default the first of ``MEASURES`` from 2010 to its
         latest year.
+    figures : dict, optional
+        ``region_figures(indicators, region, measure)`` for the entry's region, when the
+        caller has it already (it is the same for every entry of a region).
 
     Returns
     -------
@@ -219,15 +254,9 @@ def regional_context(
     if region is None:
         out["note"] = tr("no_region")
         return out
-    for name in HEADLINE_SERIES:
-        figure = _figure(indicators[indicators["indicator"] == name], region)
-        if figure is not None:
-            out["productivity"].append(figure)
-    if measure is None:
-        years = indicators.loc[indicators["indicator"] == MEASURES[0], "year"].dropna()
-        measure = (MEASURES[0], 2010, int(years.max())) if len(years) else None
-    if measure is not None and out["productivity"]:
-        out["measure"] = measure_change(indicators, region, *measure)
+    figures = region_figures(indicators, region, measure) if figures is None else figures
+    out["productivity"] = [dict(f) for f in figures["productivity"]]
+    out["measure"] = copy.deepcopy(figures["measure"])
     if not out["productivity"]:  # e.g. outside Chile: nothing is loaded, nothing invented
         out["note"] = tr("no_series_for_region", region=out["region_name"] or region)
     out["in_region"] = _tally(entries[entries["region_code"] == region])

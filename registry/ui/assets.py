@@ -26,14 +26,16 @@ _SOURCES = {
 }
 _STAMP = f"leaflet {xs_leaflet.VERSION}; markercluster {xs_cluster.VERSION}"
 
+# versioned, so that browsers keep them (``registry.ui.files``)
+_L, _C = f"?v={xs_leaflet.VERSION}", f"?v={xs_cluster.VERSION}"
 JS = {
-    "leaflet": f"{STATIC_URL}/leaflet/leaflet.js",
-    "markercluster": f"{STATIC_URL}/markercluster/leaflet.markercluster.js",
+    "leaflet": f"{STATIC_URL}/leaflet/leaflet.js{_L}",
+    "markercluster": f"{STATIC_URL}/markercluster/leaflet.markercluster.js{_C}",
 }
 CSS = {
-    "leaflet": f"{STATIC_URL}/leaflet/leaflet.css",
-    "markercluster": f"{STATIC_URL}/markercluster/MarkerCluster.css",
-    "markercluster_default": f"{STATIC_URL}/markercluster/MarkerCluster.Default.css",
+    "leaflet": f"{STATIC_URL}/leaflet/leaflet.css{_L}",
+    "markercluster": f"{STATIC_URL}/markercluster/MarkerCluster.css{_C}",
+    "markercluster_default": f"{STATIC_URL}/markercluster/MarkerCluster.Default.css{_C}",
 }
 
 

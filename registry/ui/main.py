@@ -12,7 +12,13 @@ from registry.i18n import set_language, tr
 from registry.schema.codes import label
 from registry.ui import components, signin, state
 from registry.ui.logs import redact_session_ids
-from registry.ui.resources import STATIC_DIR, mail_sender, static_files, unavailable
+from registry.ui.resources import (
+    STATIC_DIR,
+    mail_sender,
+    settle_heap,
+    static_files,
+    unavailable,
+)
 from registry.ui.runlog import timed_run
 
 redact_session_ids()  # once per process: session ids never reach the server's log
@@ -91,3 +97,4 @@ with timed_run(run):
         if st.session_state.pop(state.AFTER_LOGIN, False) and actor.role != "visitor":
             signin.go_on(pages, mine)  # single sign-on: on to where the user was going
         current.run()
+        settle_heap()  # once per process, the caches warm

@@ -11,7 +11,7 @@ every render path (a view switching from groups to clustered entries needs the p
 
 from __future__ import annotations
 
-import json
+import functools
 import math
 import os
 import re
@@ -21,6 +21,7 @@ from typing import Any
 
 import folium
 import numpy as np
+import orjson
 import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
@@ -227,14 +228,17 @@ def js_json(value: Any) -> str:
     to Jinja (folium and streamlit-folium pass map scripts through Jinja and regular
     expressions looking for ``{{ ... }}``).
 
+    Encoded by orjson (MEASURED); numpy numbers and arrays are written as numbers and
+    lists, and a number that is not finite as ``null``.
+
     Examples
     --------
     >>> js_json({"n": "</script><img src=x onerror=alert(1)>"})
-    '{"n": "\\\\u003c/script\\\\u003e\\\\u003cimg src=x onerror=alert(1)\\\\u003e"}'
-    >>> js_json(["{{ 7*7 }}", {"a": "{%"}])
-    '["\\\\u007b{ 7*7 }}", {"a": "\\\\u007b%"}]'
+    '{"n":"\\\\u003c/script\\\\u003e\\\\u003cimg src=x onerror=alert(1)\\\\u003e"}'
+    >>> js_json(["{{ 7*7 }}", {"a": "{%"}, np.float64(0.5), float("nan")])
+    '["\\\\u007b{ 7*7 }}",{"a":"\\\\u007b%"},0.5,null]'
     """
-    text = json.dumps(value, ensure_ascii=False)
+    text = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
     text = (
         text.replace("<", "\\u003c")
         .replace(">", "\\u003e")
@@ -244,6 +248,10 @@ def js_json(value: Any) -> str:
     )
     # a structural "{" is followed by '"' or "}", so this touches string contents only
     return _TEMPLATE_OPEN.sub(r"\\u007b", text)
+
+
+class _Encoded(str):
+    """Text ``js_json`` made already: passed to a layer as it is."""
 
 
 class _Script(Element):
@@ -274,7 +282,7 @@ class _Call(MacroElement):
         super().__init__()
         self._name = function.capitalize() + "Layer"
         self.function = function
-        self.arguments = ", ".join(js_json(a) for a in arguments)
+        self.arguments = ", ".join(a if isinstance(a, _Encoded) else js_json(a) for a in arguments)
 
     def render(self, **kwargs: Any) -> None:
         """Add the script to the page as text. ``MacroElement.render`` would wrap it in
@@ -491,12 +499,19 @@ class MapPayload:
     def grouped(self) -> bool:
         return self.groups is not None
 
+    @functools.cached_property
+    def _encoded(self) -> tuple[_Encoded, ...]:
+        """The payload as script text, made once per payload (payloads are cached and
+        shared across sessions; a region's entries take tens of milliseconds to encode)."""
+        parts = (self.groups,) if self.groups is not None else (self.points, self.shapes)
+        return tuple(_Encoded(js_json(p)) for p in parts)
+
     def layer(self, lang: str) -> MacroElement:
         """The Leaflet layer that draws this payload."""
         if self.groups is not None:
-            return GroupsLayer(self.groups)
-        assert self.points is not None and self.shapes is not None
-        return EntriesLayer(self.points, self.shapes, lang)
+            return GroupsLayer(*self._encoded)
+        assert self.points is not None
+        return EntriesLayer(*self._encoded, lang, cluster=len(self.points["id"]) > CLUSTER_ABOVE)
 
 
 def entries_payload(
@@ -633,10 +648,11 @@ def pick_group(
 
 class EntriesLayer(_Call):
     """Entries as one GeoJSON layer of canvas circle markers (clustered when many) and one
-    of lines and polygons (``IAP.entries``)."""
+    of lines and polygons (``IAP.entries``). ``points`` and ``shapes`` are as
+    ``entries_payload`` makes them, or already script text with ``cluster`` given."""
 
-    def __init__(self, points: dict[str, Any], shapes: dict[str, Any], lang: str):
-        self.cluster = len(points["id"]) > CLUSTER_ABOVE
+    def __init__(self, points: Any, shapes: Any, lang: str, cluster: bool | None = None):
+        self.cluster = len(points["id"]) > CLUSTER_ABOVE if cluster is None else cluster
         super().__init__("entries", points, shapes, tr("ui_approximate", lang=lang), self.cluster)
 
 
