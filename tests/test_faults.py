@@ -82,12 +82,16 @@ def test_imports_killed_at_random_moments_lose_nothing(
     db = tmp_path / "registry.gpkg"
     _fresh(_seeded_template, db)
     before = _state(db)
-    # how long a whole import takes here, from process start to exit
+    # how long a whole import takes here, from process start to exit: the faster of two
+    # (the first process also fills the caches the later ones read, and takes longer)
     probe = tmp_path / "probe.gpkg"
-    _fresh(_seeded_template, probe)
-    start = time.monotonic()
-    assert _import(probe, rows).wait(120) == 0
-    whole = time.monotonic() - start
+    times = []
+    for _ in range(2):
+        _fresh(_seeded_template, probe)
+        start = time.monotonic()
+        assert _import(probe, rows).wait(120) == 0
+        times.append(time.monotonic() - start)
+    whole = min(times)
     after_whole = _state(probe)
     assert after_whole[0] == before[0] + ROWS
     rng = random.Random(7)

@@ -85,7 +85,10 @@ def test_excel_import_refuses_bad_rows_then_imports_the_mended_file(
     upload_and_check(page, workbook(tmp_path / "iniciativas-corregidas.xlsx", bad=False))
     page.get_by_text("Archivo correcto: se crearían 1 entrada(s)").wait_for()
     page.get_by_role("button", name=tr("ui_import_run", lang="es")).click()
-    page.get_by_text(tr("import_ok", lang="es", created=1, updated=0, unchanged=0)).wait_for()
+    # the result in the success message (the progress bar may still show it too)
+    page.get_by_test_id("stAlertContentSuccess").get_by_text(
+        tr("import_ok", lang="es", created=1, updated=0, unchanged=0)
+    ).wait_for()
     made = reg.list(Filters(q="Red lechera de Osorno"))
     assert len(made) == 1
     assert (made["owner"].iloc[0], made["status"].iloc[0]) == ("ana", "draft")
