@@ -81,7 +81,9 @@ async def _serve(request: Request) -> Response:
     if path is None:
         return PlainTextResponse("Not found", status_code=404)
     stat = os.stat(path)
-    kind, etag, data, packed = await run_in_threadpool(_load, path, stat.st_size, stat.st_mtime_ns)
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    # a file already loaded is answered from the event loop; only a first read goes to a thread
+    kind, etag, data, packed = _CACHE.get(key) or await run_in_threadpool(_load, *key)
     headers = {
         "ETag": etag,
         "Cache-Control": _YEAR if "v" in request.query_params else "no-cache",

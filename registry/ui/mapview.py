@@ -228,8 +228,8 @@ def js_json(value: Any) -> str:
     to Jinja (folium and streamlit-folium pass map scripts through Jinja and regular
     expressions looking for ``{{ ... }}``).
 
-    Encoded by orjson (MEASURED); numpy numbers and arrays are written as numbers and
-    lists, and a number that is not finite as ``null``.
+    Encoded by orjson: numpy numbers and arrays are written as numbers and lists, and a
+    number that is not finite as ``null``.
 
     Examples
     --------
