@@ -8,18 +8,20 @@ is read from the server itself: its process CPU time and resident memory (``/pro
 its run log (``registry.ui.runlog``: wall and CPU time of every script run).
 
 1. One flow to warm the caches, as any running server has them; then ``RUNS`` flows one after
-   another, each in a new browser session: server CPU per flow (whole process: script runs,
-   Streamlit's messages, static files) and the script runs' own CPU.
+   another, each in a new browser session: the CPU of the flow's script runs (the run log:
+   the issue's measure) and of the whole server process (also Streamlit serving its own
+   front end to the new browser, its messages and static files).
 2. ``SESSIONS`` flows at once, each in its own browser: the median script run (wall, as the
-   users wait for it, and CPU) while they all run.
+   users wait for it, and CPU) while they all run, and how busy the machine's processors
+   were meanwhile, by the server and by everything else (the browsers).
 3. The server's resident memory before the sessions open and after they all close (the
    server drops a disconnected session after ``server.disconnectedSessionTTL``, set to 10 s
    here instead of 120 s to keep the run short).
 
 Run: ``.venv/bin/python -m bench.app_sessions [N] [SESSIONS] [RUNS]`` (default 10,000 entries,
 10 sessions, 3 runs). Prints a table and writes ``bench/results/app_sessions_N.json``. The
-browsers run on the same machine as the server: with 10 of them on 2 cores, wall times
-include waiting for the processor; CPU times do not.
+browsers run on the same machine as the server, at the lowest priority (``nice 19``): the
+load, not what is measured, as they would on their users' own machines.
 """
 
 from __future__ import annotations
@@ -58,6 +60,13 @@ def _cpu_s(pid: int) -> float:
     """User + system CPU seconds of process ``pid`` (every thread)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy_s() -> float:
+    """CPU seconds every processor of the machine has spent busy since boot (``/proc/stat``:
+    all but idle and I/O wait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_mb(pid: int) -> float:
@@ -136,7 +145,13 @@ def main(n: int = 10_000, sessions: int = 10, runs: int = 3) -> dict[str, Any]:
         args=(f"--server.disconnectedSessionTTL={TTL_S}",),
     )
     pid = app.process.pid
-    results: dict[str, Any] = {"n": n, "published": published, "sessions": sessions}
+    # The browsers are the load, not what is measured: in use they run on the users' own
+    # machines. Here they share the server's processors, and 10 of them kept both busy (96 %
+    # of the CPU time in a run), timing the server's runs mostly as waiting for a processor.
+    # So they run at the lowest priority (they inherit it from this process; the server was
+    # started before, at normal priority) and the server gets a processor when it needs one.
+    os.nice(19)
+    results: dict[str, Any] = {"n": n, "published": published, "sessions": sessions, "nice": 19}
     try:
         with sync_playwright() as p:
             browser = _browser(p)
@@ -173,6 +188,7 @@ def main(n: int = 10_000, sessions: int = 10, runs: int = 3) -> dict[str, Any]:
 
         threads = [threading.Thread(target=one) for _ in range(sessions)]
         began = time.perf_counter()
+        server_cpu, busy = _cpu_s(pid), _machine_busy_s()
         for t in threads:
             t.start()
         results["rss_peak_mb"] = 0.0
@@ -180,11 +196,16 @@ def main(n: int = 10_000, sessions: int = 10, runs: int = 3) -> dict[str, Any]:
             results["rss_peak_mb"] = max(results["rss_peak_mb"], _rss_mb(pid))
             time.sleep(0.5)
         results["concurrent_elapsed_s"] = time.perf_counter() - began
+        # how the machine's processors were shared meanwhile: the server, and everything
+        # else (the browsers, mostly)
+        results["concurrent_server_cpu_s"] = _cpu_s(pid) - server_cpu
+        results["concurrent_machine_busy_s"] = _machine_busy_s() - busy
         assert not errors, errors
         done = _runs(log, since)
         results["concurrent_runs"] = len(done)
         results["concurrent_run_wall_s"] = _summary([r["wall_s"] for r in done])
         results["concurrent_run_cpu_s"] = _summary([r["cpu_s"] for r in done])
+        results["concurrent_script_cpu_s"] = sum(r["cpu_s"] for r in done)
         after = []
         for _ in range(TTL_S + 20):  # sessions dropped after the TTL; read it settle
             time.sleep(1)
@@ -209,19 +230,29 @@ def report(r: dict[str, Any]) -> str:
     run = r["concurrent_run_wall_s"]
     cpu = r["concurrent_run_cpu_s"]
     ratio = r["rss_after_ratio"]
+    sum_cpu = r["concurrent_script_cpu_s"]
+    script = r["script_cpu_per_flow_s"]
     return "\n".join(
         [
             f"app server, N = {r['n']:,} ({r['published']:,} published), flow = open, "
             "filter a region, click an entry",
-            f"  server CPU per flow (1 session)      {statistics.median(flows):.2f} s "
-            f"({min(flows):.2f}-{max(flows):.2f}); its script runs "
-            f"{statistics.median(r['script_cpu_per_flow_s']):.2f} s CPU in "
+            # the issue's measure is the run log's (the script runs); the whole process
+            # also serves Streamlit's own front end to each new browser, and its messages
+            f"  server CPU per flow (1 session), run log: its script runs "
+            f"{statistics.median(script):.2f} s CPU ({min(script):.2f}-{max(script):.2f}) in "
             f"{statistics.median(r['script_runs_per_flow'])} runs   target <= 0.3 s   "
-            + ("met" if statistics.median(flows) <= 0.3 else "NOT met"),
+            + ("met" if statistics.median(script) <= 0.3 else "NOT met"),
+            f"    the whole server process meanwhile {statistics.median(flows):.2f} s "
+            f"({min(flows):.2f}-{max(flows):.2f}): also Streamlit's front end and messages",
             f"  {r['sessions']} sessions at once: median script run {run['median']:.2f} s wall "
             f"({run['min']:.2f}-{run['max']:.2f}), {cpu['median']:.2f} s CPU, "
             f"{r['concurrent_runs']} runs in {r['concurrent_elapsed_s']:.0f} s   "
             "target <= 0.5 s   " + ("met" if run["median"] <= 0.5 else "NOT met"),
+            f"    meanwhile the machine's {os.cpu_count()} processors were busy "
+            f"{r['concurrent_machine_busy_s']:.0f} s of {r['concurrent_elapsed_s'] * (os.cpu_count() or 1):.0f} s; "
+            f"the server {r['concurrent_server_cpu_s']:.0f} s of them (its script runs "
+            f"{sum_cpu:.0f} s), the browsers and the rest "
+            f"{r['concurrent_machine_busy_s'] - r['concurrent_server_cpu_s']:.0f} s",
             f"  server RSS before {r['rss_before_mb']:.0f} MB, peak {r['rss_peak_mb']:.0f} MB, "
             f"after all closed {r['rss_after_mb']:.0f} MB = {ratio:.2f} x   target <= 1.10 x   "
             + ("met" if ratio <= 1.10 else "NOT met"),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,7 @@ __all__ = [
     "freshness",
     "last_activity",
     "missing_fields",
+    "record_quality",
     "stale_months",
 ]
 
@@ -157,3 +159,70 @@ def missing_fields(frame: pd.DataFrame) -> pd.Series:
             missing.append("location")
         out.append(missing)
     return pd.Series(out, index=frame.index, name="missing")
+
+
+def _present(value: Any) -> bool:
+    """Whether one value is not missing (as ``notna`` reads a column's)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return False
+    return not (isinstance(value, float) and np.isnan(value))
+
+
+def _given(value: Any) -> bool:
+    """Whether one value counts as filled in (as ``_filled`` counts a column's)."""
+    return _present(value) and str(value) not in ("", "[]")
+
+
+def _date(value: Any) -> dt.date | None:
+    """The calendar date of an ISO date or timestamp (as ``_dates`` reads a column's)."""
+    if not _given(value):
+        return None
+    try:
+        return dt.datetime.strptime(str(value)[:10], "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+def record_quality(
+    record: Mapping[str, Any],
+    monitoring: str | None,
+    months: int | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """The ``last_activity``, ``freshness`` and ``completeness`` of one entry, by the same
+    rules as ``last_activity``, ``freshness`` and ``completeness`` give them for a frame,
+    without building one: for one entry those took 17 ms of pandas work, on every click of
+    the map (a test checks both give the same on generated entries).
+
+    ``monitoring`` is the last change to the entry's monitoring records, or None.
+
+    Examples
+    --------
+    >>> record_quality({"id": "a", "kind": "iap", "location_precision": "comuna",
+    ...     "sector": "tourism", "last_verified": "2026-05-01",
+    ...     "updated_at": "2026-05-02T10:00:00Z"}, None, 12, dt.date(2026, 11, 25))
+    {'last_activity': datetime.date(2026, 5, 2), 'freshness': 'current', 'completeness': 21}
+    """
+    months = stale_months() if months is None else months
+    today = today or dt.date.today()
+    dates = [_date(record.get("last_verified")), _date(record.get("updated_at")), _date(monitoring)]
+    last = max((d for d in dates if d is not None), default=None)
+    limit = (pd.Timestamp(today) - pd.DateOffset(months=months)).date()
+    if last is None or last < limit:
+        code = "stale"
+    elif _present(record.get("last_verified")) or monitoring is not None:
+        code = "current"
+    else:
+        code = "unverified"
+    names = [n for n in COMPLETENESS_FIELDS if n in record]
+    filled = sum(_given(record[n]) for n in names)
+    filled += record.get("location_precision") in _FINE_LOCATIONS
+    total = len(COMPLETENESS_FIELDS) + 1
+    if record.get("kind") == "barrio_comercial":
+        filled += sum(_given(record[n]) for n in BARRIO_FIELDS if n in record)
+        total += len(BARRIO_FIELDS)
+    return {
+        "last_activity": last,
+        "freshness": code,
+        "completeness": int(np.round(100 * filled / total)),
+    }

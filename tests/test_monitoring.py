@@ -12,14 +12,23 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry.api import Registry
 from registry.auth import Actor
 from registry.errors import Conflict, NotAllowed, NotFound, StorageError, ValidationFailed
 from registry.progress import chart_data
+from registry.quality import (
+    BARRIO_FIELDS,
+    COMPLETENESS_FIELDS,
+    completeness,
+    freshness,
+    last_activity,
+    record_quality,
+)
 from registry.store.tables import SCHEMA_VERSION
 from tests.conftest import ADMIN, iap_values, require_tool
 
@@ -312,6 +321,77 @@ def test_quality_columns(registry: Registry) -> None:
     recent = registry.quality(frame, months=12, today=dt.date.today())
     assert recent["freshness"].item() == "current"  # verified once, changed today
     assert 0 < recent["completeness"].item() < 100
+
+
+_VALUE = st.one_of(
+    st.none(),
+    st.just(float("nan")),
+    st.sampled_from(["", "[]", "x", "0", " "]),
+    st.text(max_size=5),
+    st.integers(-3, 3),
+    st.lists(st.sampled_from(["a", "b"]), max_size=2),
+)
+
+
+@st.composite
+def _when(draw: Any, today: dt.date) -> str | None:
+    """A date or timestamp near ``today`` (days before or after it), or none, or no date."""
+    kind = draw(st.sampled_from(["none", "date", "timestamp", "odd"]))
+    if kind == "none":
+        return None
+    if kind == "odd":
+        return draw(st.sampled_from(["", "not a date", "2026-13-01", "2024-02-30", "2026-5-1"]))
+    day = today - dt.timedelta(days=draw(st.integers(-40, 1200)))
+    return str(day) if kind == "date" else f"{day}T10:20:30Z"
+
+
+@st.composite
+def _entry(draw: Any) -> tuple[dict[str, Any], str | None, int, dt.date]:
+    today = draw(st.dates(dt.date(2020, 1, 1), dt.date(2031, 12, 31)))
+    record = {
+        **draw(st.fixed_dictionaries({n: _VALUE for n in COMPLETENESS_FIELDS + BARRIO_FIELDS})),
+        "id": "e1",
+        "kind": draw(st.sampled_from(["iap", "barrio_comercial"])),
+        "location_precision": draw(st.sampled_from(["exact", "street", "comuna", "region", None])),
+        "last_verified": draw(_when(today)),
+        "updated_at": draw(_when(today)),
+    }
+    return record, draw(_when(today)), draw(st.integers(1, 36)), today
+
+
+@settings(max_examples=400)
+@given(_entry())
+def test_one_entry_quality_is_the_frame_quality_of_that_entry(
+    entry: tuple[dict[str, Any], str | None, int, dt.date],
+) -> None:
+    """The details of one entry (``record_quality``, without pandas) say what the frame
+    functions say of the same entry, whatever its values."""
+    record, monitored, months, today = entry
+    frame = pd.DataFrame([record])
+    activity = {"e1": monitored} if monitored is not None else {}
+    one = record_quality(record, monitored, months, today)
+    last = last_activity(frame, activity).dt.date.iloc[0]
+    assert one["last_activity"] == (None if pd.isna(last) else last)
+    assert one["freshness"] == freshness(frame, activity, months, today).iloc[0]
+    assert one["completeness"] == completeness(frame).iloc[0]
+
+
+def test_entry_quality_matches_the_list_quality(registry: Registry) -> None:
+    bare = registry.create(iap_values(name="Sin verificar"), ADMIN)
+    checked = registry.create(iap_values(name="Verificada", last_verified="2020-01-01"), MARIA)
+    followed = _owned(registry)
+    registry.add_monitoring("indicator", followed["id"], INDICATOR, ANA)
+    frame = registry.list().set_index("id", drop=False)
+    for today in (dt.date.today(), dt.date(2030, 1, 1)):
+        listed = registry.quality(frame, months=12, today=today)
+        for entry in (bare, checked, followed):
+            one = registry.entry_quality(registry.get(entry["id"]), months=12, today=today)
+            row = listed.loc[entry["id"]]
+            assert (one["freshness"], one["completeness"]) == (
+                row["freshness"],
+                row["completeness"],
+            )
+            assert one["last_activity"] == row["last_activity"]
 
 
 # -- CSV import and export of values --------------------------------------------------------

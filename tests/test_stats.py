@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry.api import Registry
+from registry.auth import VISITOR
 from registry.cli import main
 from registry.paths import geodata_dir
 from registry.stats import DEFAULT_BY, counts, per_region
@@ -109,6 +110,24 @@ def test_cli_stats_json_and_text(capsys: pytest.CaptureFixture[str], seeded: Reg
     assert code == 0 and "[strategic_focus]" in text and "entrada(s)" in text
     code = main(["--db", seeded.store.url, "stats", "--by", "colour"])
     assert code == 2 and "no se puede agrupar" in capsys.readouterr().err
+
+
+def test_the_counts_around_an_entry_follow_each_write_and_who_looks(seeded: Registry) -> None:
+    """An entry's context counts its region's entries as the viewer may see them, after
+    every write (they are kept per data version and viewer: a click reads no region)."""
+    north = "POINT (-70.40 -23.65)"  # Antofagasta, comuna 02101
+    entry = seeded.create(iap_values(n_firms=5, geometry=north), ADMIN)
+    before = {who: seeded.context(entry["id"], viewer=who) for who in (VISITOR, ADMIN)}
+    assert before[VISITOR]["in_region"] == before[ADMIN]["in_region"]
+    seeded.create(iap_values(n_firms=7, geometry=north, status="draft"), ADMIN)
+    seen = seeded.context(entry["id"], viewer=VISITOR)
+    assert seen["in_region"] == before[VISITOR]["in_region"]  # a draft: not the visitor's
+    admin = seeded.context(entry["id"], viewer=ADMIN)
+    assert admin["in_region"]["entries"] == before[ADMIN]["in_region"]["entries"] + 1
+    assert admin["in_comuna"]["firms"] == before[ADMIN]["in_comuna"]["firms"] + 7
+    seeded.update(entry["id"], {"n_firms": 50}, 1, ADMIN)
+    seen = seeded.context(entry["id"], viewer=VISITOR)
+    assert seen["in_comuna"]["firms"] == before[VISITOR]["in_comuna"]["firms"] + 45
 
 
 def test_regional_context_of_an_entry(seeded: Registry, tmp_path: Path) -> None:

@@ -95,6 +95,7 @@ class Registry(RegistryBase):
     delete_monitoring = _forward("monitoring", MonitoringPart.delete_monitoring)
     record_value = _forward("monitoring", MonitoringPart.record_value)
     quality = _forward("monitoring", MonitoringPart.quality)
+    entry_quality = _forward("monitoring", MonitoringPart.entry_quality)
     programme_view = _forward("monitoring", MonitoringPart.programme_view)
     stale_entries = _forward("monitoring", MonitoringPart.stale_entries)
     monitoring_features = _forward("monitoring", MonitoringPart.monitoring_features)

@@ -29,7 +29,13 @@ from registry.i18n import tr
 from registry.io.formats import neutralise_formulas
 from registry.io.read import read_rows
 from registry.progress import badge, chart_data, progress
-from registry.quality import completeness, freshness, last_activity, stale_months
+from registry.quality import (
+    completeness,
+    freshness,
+    last_activity,
+    record_quality,
+    stale_months,
+)
 from registry.schema.monitoring import (
     KINDS,
     MONITORING_FIELDS,
@@ -333,6 +339,18 @@ class MonitoringPart:
             },
             index=frame.index,
         )
+
+    def entry_quality(
+        self,
+        record: dict[str, Any],
+        months: int | None = None,
+        today: dt.date | None = None,
+    ) -> dict[str, Any]:
+        """Return one entry's (``record``, as ``get`` returns it) last activity,
+        ``freshness`` code and completeness score: what ``quality`` gives for a frame's
+        row, for the details of one entry."""
+        activity = self._reg._ready().monitoring_activity([record["id"]])
+        return record_quality(record, activity.get(record["id"]), months, today)
 
     def programme_view(
         self,

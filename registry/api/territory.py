@@ -94,6 +94,7 @@ class BoundaryReport:
 
 # what an entry's regional context counts of the entries around it
 _COUNTED = ("region_code", "comuna_code", "kind", "n_firms", "n_businesses")
+NEARBY_KEPT = 64  # regions' counted entries kept per data version (by viewer)
 
 
 class Territory:
@@ -103,6 +104,7 @@ class Territory:
         self._reg = registry  # the store, the acting user and the reads
         self._indicators_cache: tuple[int, pd.DataFrame] | None = None
         self._figures_cache: tuple[int, dict[Any, dict[str, Any]]] | None = None
+        self._nearby_cache: tuple[int, dict[Any, pd.DataFrame]] | None = None
 
     # -- regional indicators --------------------------------------------------------------
     def indicators(self) -> pd.DataFrame:
@@ -135,6 +137,20 @@ class Territory:
         key = (region, measure)
         if key not in cached[1]:
             cached[1][key] = region_figures(self._indicator_table(version), region, measure)
+        return cached[1][key]
+
+    def _nearby(self, version: int, region: str, viewer: Actor | None) -> pd.DataFrame:
+        """The counted fields (``_COUNTED``, no geometry) of the entries of ``region`` that
+        ``viewer`` may see, kept per data version (never mutated): the same for every entry
+        of the region, and read again on each click otherwise (a region of thousands)."""
+        cached = self._nearby_cache
+        if cached is None or cached[0] != version or len(cached[1]) >= NEARBY_KEPT:
+            cached = self._nearby_cache = (version, {})
+        key = (region, viewer)
+        if key not in cached[1]:
+            cached[1][key] = self._reg.list(
+                Filters(region=(region,)), viewer=viewer, columns=list(_COUNTED), geometry=False
+            )
         return cached[1][key]
 
     def _build_indicators(self) -> pd.DataFrame:
@@ -345,21 +361,13 @@ class Territory:
         productivity figures and trend, the chosen productivity measure (``(indicator,
         start, end)``, by default the article's from 2010) for the region and Chile, and the
         entries, initiatives, barrios and firms in the same region and comuna."""
+        # the version first: a write after it makes the next context read anew
+        version = self._reg._ready().data_version()
         record = self._reg.get(record_id, viewer)
         region = record.get("region_code")
-        # only the entry's region and comuna are counted: read just that region, and only
-        # the fields counted (no geometry)
-        nearby = (
-            self._reg.list(
-                Filters(region=(region,)),
-                viewer=viewer,
-                columns=list(_COUNTED),
-                geometry=False,
-            )
-            if region
-            else pd.DataFrame()
-        )
-        version = self._reg._ready().data_version()
+        # only the entry's region and comuna are counted: just that region's entries, and
+        # only the fields counted
+        nearby = self._nearby(version, region, viewer) if region else pd.DataFrame()
         table = self._indicator_table(version)
         return regional_context(
             record,

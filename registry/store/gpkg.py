@@ -95,6 +95,16 @@ def _empty_frame(table: Any) -> pd.DataFrame:
 
 
 def _engine(path: Path, begin: str) -> Engine:
+    """An engine on the GeoPackage at ``path`` whose transactions start with ``begin``.
+
+    Each use opens a connection of its own and closes it (``NullPool``), though opening one
+    costs about a millisecond: GDAL (pyogrio) reads the same file in this process through a
+    SQLite library of its own, and a file's POSIX locks belong to the process, so whenever
+    GDAL closes the file the kernel drops the locks our open connections hold on it
+    (https://www.sqlite.org/howtocorrupt.html, 2.2). Connections kept open in a pool
+    failed with "disk I/O error" after a GDAL read (``tests/test_admin1.py``); kept short,
+    none is open long enough to be caught out.
+    """
     engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
 
     @event.listens_for(engine, "connect")

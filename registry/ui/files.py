@@ -1,13 +1,18 @@
-"""The app's own static files (``registry/ui/static``: Leaflet, the map script, the outlines
-and the place names), compressed once per file version instead of on every request.
+"""Static files compressed once per file version instead of on every request, or never:
+the app's own (``registry/ui/static``: Leaflet, the map script, the outlines and the place
+names) and Streamlit's own front end (its scripts, styles and fonts).
 
-Streamlit serves that folder at ``/app/static`` (``server.enableStaticServing``) through its
-gzip middleware, which compresses each response again: a new browser session loads 3.4 MB
-of outlines and scripts, about a quarter of the server's CPU per user flow at 10,000
-entries (``bench.app_sessions``). This route, on the same path and ahead of Streamlit's
-(``st.App`` tries its own routes first), keeps each file's gzip bytes in memory (keyed by
-its path, size and modification time), answers ``If-None-Match`` with 304, and lets
-browsers keep a versioned URL (``?v=``, as every URL the app writes has) for a year.
+Streamlit serves the app's folder at ``/app/static`` (``server.enableStaticServing``)
+through its gzip middleware, which compresses each response again: a new browser session
+loads 3.4 MB of outlines and scripts, about a quarter of the server's CPU per user flow at
+10,000 entries (``bench.app_sessions``). Its own front end (``/static/...``, 3-4 MB per new
+browser) it sends uncompressed, read from disk in 64 KB pieces through a worker thread each:
+0.29 s of server CPU per new browser, measured. These routes, on the same paths and ahead of
+Streamlit's (``st.App`` tries its own routes first), keep each file's bytes and gzip bytes
+in memory (keyed by its path, size and modification time) and answer ``If-None-Match`` with
+304. (Streamlit's front end goes through ``FrontEnd``, a middleware.) Browsers keep a versioned URL of the app's files (``?v=``, as every URL the app writes
+has) and every file of Streamlit's front end (their names change with their content, and
+Streamlit marks them so too) for a year.
 
 Written here rather than taken from Starlette: its ``StaticFiles`` neither precompresses
 nor keeps compressed bytes, and Streamlit's gzip middleware leaves a response that is
@@ -23,14 +28,18 @@ import os
 import threading
 from pathlib import Path
 
+import streamlit
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["STATIC_ROOT", "static_route"]
+__all__ = ["STATIC_ROOT", "STREAMLIT_ASSETS", "FrontEnd", "static_route"]
 
 STATIC_ROOT = Path(__file__).resolve().parent / "static"
+# Streamlit's front end: its scripts, styles and fonts, at /static/... (hashed names)
+STREAMLIT_ASSETS = Path(streamlit.__file__).resolve().parent / "static" / "static"
 _TYPES = {".geojson": "application/geo+json", ".json": "application/json"}
 _TEXT = ("text/", "application/json", "application/geo+json", "application/javascript")
 _MIN_GZIP = 500  # bytes; smaller files go as they are (as Streamlit's middleware does)
@@ -66,30 +75,30 @@ def _load(path: str, size: int, mtime_ns: int) -> tuple[str, str, bytes, bytes |
     return entry
 
 
-def _resolve(relative: str) -> str | None:
-    """The file ``relative`` names inside ``STATIC_ROOT``, or None (outside it, or not a
-    regular file)."""
-    root = os.path.realpath(STATIC_ROOT)
-    target = os.path.realpath(os.path.join(root, relative))
-    if os.path.commonpath([root, target]) != root or not os.path.isfile(target):
+def _resolve(root: Path, relative: str) -> str | None:
+    """The file ``relative`` names inside ``root``, or None (outside it, or not a regular
+    file)."""
+    base = os.path.realpath(root)
+    target = os.path.realpath(os.path.join(base, relative))
+    if os.path.commonpath([base, target]) != base or not os.path.isfile(target):
         return None
     return target
 
 
-async def _serve(request: Request) -> Response:
-    path = _resolve(request.path_params["path"])
-    if path is None:
-        return PlainTextResponse("Not found", status_code=404)
+async def _answer(request: Request, path: str, versioned: bool) -> Response:
+    """The file at ``path`` as ``request`` asks for it: kept by browsers for a year when
+    ``versioned`` or when the URL has ``?v=``, else revalidated."""
     stat = os.stat(path)
     key = (path, stat.st_size, stat.st_mtime_ns)
-    # a file already loaded is answered from the event loop; only a first read goes to a thread
+    # a file already loaded is answered from the event loop; only a first read goes to a
+    # thread
     kind, etag, data, packed = _CACHE.get(key) or await run_in_threadpool(_load, *key)
     headers = {
         "ETag": etag,
-        "Cache-Control": _YEAR if "v" in request.query_params else "no-cache",
+        "Cache-Control": _YEAR if versioned or "v" in request.query_params else "no-cache",
         "Vary": "Accept-Encoding",
         "X-Content-Type-Options": "nosniff",
-        "Access-Control-Allow-Origin": "*",  # as Streamlit's own static route
+        "Access-Control-Allow-Origin": "*",  # as Streamlit's own static routes
     }
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
@@ -103,6 +112,36 @@ async def _serve(request: Request) -> Response:
     return Response(body, headers=headers, media_type=kind)
 
 
+async def _serve(request: Request) -> Response:
+    path = _resolve(STATIC_ROOT, request.path_params["path"])
+    if path is None:
+        return PlainTextResponse("Not found", status_code=404)
+    return await _answer(request, path, versioned=False)
+
+
 def static_route() -> Route:
     """The route serving ``STATIC_ROOT`` at ``/app/static/...`` (see the module)."""
     return Route("/app/static/{path:path}", _serve, methods=["GET", "HEAD"])
+
+
+class FrontEnd:
+    """ASGI middleware answering requests for Streamlit's front end (``/static/...``, files
+    of ``STREAMLIT_ASSETS``) as the module says; anything else goes on to ``app``.
+
+    A middleware, not a route: Streamlit reserves ``/static/`` from the app's routes. What
+    is no file of the front end (another path, a folder, a path leading out of it) goes on
+    to Streamlit as it is.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path.startswith("/static/") and scope["method"] in ("GET", "HEAD"):
+            found = _resolve(STREAMLIT_ASSETS, path.removeprefix("/static/"))
+            if found is not None:
+                response = await _answer(Request(scope, receive), found, versioned=True)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -31,6 +31,7 @@ from registry.errors import RegistryError, StorageError
 from registry.geo.boundaries import boundary_countries
 from registry.geo.places import gazetteer
 from registry.i18n import tr
+from registry.layers.derived import MEASURES
 from registry.schema.codes import code_codes, label
 from registry.seed import seed
 from registry.store import Filters
@@ -176,6 +177,13 @@ def map_payload(data_version: int, key: str, _frame: Any, color_by: str, lang: s
     return entries_payload(_frame, color_by, lang, place_names(lang))
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def unmapped(data_version: int, key: str, _frame: Any) -> Any:
+    """The entries of view ``key`` (``_frame``) with no location to draw; shared between
+    sessions, so read-only."""
+    return _frame[_frame.geometry.isna()]
+
+
 @st.cache_resource(show_spinner=False)
 def place_names(lang: str) -> dict[str, str]:
     """Names of the places the map groups entries by (``comuna:13101``, ``region:13``,
@@ -191,6 +199,25 @@ def place_names(lang: str) -> dict[str, str]:
 def indicators(data_version: int) -> Any:
     """The regional indicator table (bundled, imported and derived)."""
     return registry().indicators()
+
+
+ANNUAL = ("", "annual_average")  # the periods of an annual value
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def regional_series(data_version: int) -> dict[str, tuple[int, ...]]:
+    """Indicator -> years with an annual value for most regions (8 or more): the
+    productivity measures first (the article's measure leading), then the other series by
+    name. What the map's productivity layer offers; shared between sessions, so read-only."""
+    table = registry().indicators()
+    annual = table[table["period"].fillna("").isin(ANNUAL) & (table["region_code"] != "00")]
+    counts = annual.groupby(["indicator", "year"])["region_code"].nunique()
+    found: dict[str, list[int]] = {}
+    for (name, year), n in counts.items():
+        if n >= 8:
+            found.setdefault(str(name), []).append(int(year))
+    first = [m for m in MEASURES if m in found]
+    return {n: tuple(sorted(found[n])) for n in [*first, *sorted(set(found) - set(first))]}
 
 
 def _without_holes(geometry: Any) -> Any:

@@ -33,9 +33,14 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def app(_seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """The app on a seeded registry of its own (one per test module)."""
+    """The app on a seeded registry of its own (one per test module), logging its script
+    runs to ``runs.jsonl`` beside its log (``registry.ui.runlog``)."""
     folder = tmp_path_factory.mktemp("e2e-app")
-    running = start_app(make_db(_seeded_template, folder), folder / "streamlit.log")
+    running = start_app(
+        make_db(_seeded_template, folder),
+        folder / "streamlit.log",
+        settings={"IAP_REGISTRY_RUN_LOG": str(folder / "runs.jsonl")},
+    )
     yield running
     running.process.terminate()
     try:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import folium
-import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
@@ -29,21 +28,7 @@ from registry.ui.monitoring import FRESHNESS_COLORS, badge_html
 
 __all__ = ["page"]
 
-_ANNUAL = ("", "annual_average")
-
-
-def _regional_series(table: Any) -> dict[str, list[int]]:
-    """Indicator -> years with an annual value for most regions; the productivity measures
-    first (the article's measure leading), then the other series by name."""
-    annual = table[table["period"].fillna("").isin(_ANNUAL) & (table["region_code"] != "00")]
-    found: dict[str, list[int]] = {}
-    for name, group in annual.groupby("indicator"):
-        counts = group.groupby("year")["region_code"].nunique()
-        years = sorted(int(y) for y, n in counts.items() if n >= 8)
-        if len(years):
-            found[str(name)] = years
-    first = [m for m in MEASURES if m in found]
-    return {n: found[n] for n in [*first, *sorted(set(found) - set(first))]}
+_ANNUAL = resources.ANNUAL
 
 
 def _by_region(
@@ -66,13 +51,12 @@ def _by_region(
 
 
 def _productivity_layer(
-    lang: str, c1: Any, c2: Any, c3: Any
+    version: int, lang: str, c1: Any, c2: Any, c3: Any
 ) -> tuple[Any, tuple[str, list[dict[str, str]], str] | None]:
     """The choropleth chosen in the controls (columns ``c1``..``c3``) and its legend
-    (title, rows, note), or Nones."""
+    (title, rows, note), or Nones; from the registry at data ``version``."""
     reg = resources.registry()
-    table = resources.indicators(resources.version())
-    series = _regional_series(table)
+    series = resources.regional_series(version)
     mode = c1.radio(
         tr("ui_productivity", lang=lang),
         ["none", "level", "change"],
@@ -82,6 +66,7 @@ def _productivity_layer(
     )
     if mode == "none" or not series:
         return None, None
+    table = resources.indicators(version)
     names = list(series)
     name = c2.selectbox(
         tr("ui_indicator", lang=lang),
@@ -171,7 +156,7 @@ def _chosen_measure() -> tuple[str, int, int] | None:
 def _freshness(record: dict[str, Any], lang: str) -> None:
     """When the entry was last verified and updated, how complete it is, and whether it is
     current (``registry.quality``)."""
-    quality = resources.registry().quality(pd.DataFrame([record])).iloc[0]
+    quality = resources.registry().entry_quality(record)
     verified = record.get("last_verified")
     parts = [
         f"{tr('ui_mon_last_verified', lang=lang)}: "
@@ -189,7 +174,8 @@ def _selection(frame: Any, ids: list[str]) -> Any:
     """A feature group ringing the entries ``ids`` (drawn above every other layer)."""
     if not ids:
         return None
-    rows = frame[frame["id"].isin(ids) & frame.geometry.notna()]
+    rows = frame[frame["id"].isin(ids)]
+    rows = rows[rows.geometry.notna()]  # of a few rows, not of the whole view
     if rows.empty:
         return None
     anchors = [g if g.geom_type == "Point" else g.point_on_surface() for g in rows.geometry]
@@ -251,10 +237,9 @@ def _view_layers(frame: Any, filters: Filters, lang: str, place: Any) -> tuple[A
     return group, left_out
 
 
-def _unmapped(frame: Any, lang: str) -> None:
-    """Entries with no drawable location: counted and listed under the map, with why and a
-    link to their details."""
-    missing = frame[frame.geometry.isna()]
+def _unmapped(missing: Any, lang: str) -> None:
+    """Entries with no drawable location (``missing``): counted and listed under the map,
+    with why and a link to their details."""
     if missing.empty:
         return
     with st.expander(tr("ui_unmapped", lang=lang, n=number(len(missing), lang)), expanded=False):
@@ -318,51 +303,10 @@ def _details(frame: Any, viewer: Any, lang: str) -> None:
         )
 
 
-@st.fragment
-@runlog.timed("map fragment")
-def _map_and_details(
-    filters: Filters, color_by: str, lang: str, prod: Any, prod_legend: Any, place: Any
-) -> None:
-    viewer = state.actor()
-    version = resources.version()
-    frame = resources.entries(version, f"{filters!r}|{viewer!r}", filters, viewer)
-    view = f"{filters!r}|{viewer!r}"
-    if color_by == "freshness":  # changes with the date too
-        view += f"|{dt.date.today()}"
-        frame = resources.with_freshness(version, view, frame)
-    _entry_from_url(frame)
-    tiles = mapview.tiles_setting()
-    base = mapview.base_map(resources.outline_urls(), lang, tiles)
-    payload = resources.map_payload(version, f"{view}|{color_by}|{lang}", frame, color_by, lang)
-    group = folium.FeatureGroup(name=tr("ui_layer_entries", lang=lang))
-    payload.layer(lang).add_to(group)
-    selected = [i for i in st.session_state.get(state.SELECTED, []) if i in set(frame["id"])]
-    ring = _selection(frame, selected[:1])
-    view, left_out = _view_layers(frame, filters, lang, place)
-    groups = [g for g in (prod, group, ring, view) if g is not None]
-    left, right = st.columns([4, 1.3])
-    with left:
-        event = components.show_map(
-            base,
-            key=f"main_map_{lang}_{tiles is not None}",
-            feature_groups=groups,
-            layer_control=folium.LayerControl(collapsed=True),
-        )
-        if payload.grouped:
-            st.caption(
-                tr(
-                    "ui_grouped_note",
-                    lang=lang,
-                    n=number(payload.total, lang),
-                    groups=number(len(payload.groups), lang),
-                    limit=number(mapview.detail_max(), lang),
-                )
-            )
-        if left_out:
-            st.caption(tr("ui_fit_left_out", lang=lang, n=number(left_out, lang)))
-        if tiles is None:
-            st.caption(tr("ui_offline_note", lang=lang))
-        _unmapped(frame, lang)
+def _take_click(event: dict[str, Any] | None, frame: Any, payload: Any) -> bool:
+    """Act on the map's last click (``event``, as ``components.show_map`` returns it) if it
+    has not been: on a grouped map, narrow the view to the place clicked (a new run); else
+    select the entries clicked. Returns whether the selection changed."""
     clicked = (event or {}).get("last_object_clicked")
     if clicked and payload.grouped:
         # the map keeps reporting its last click: once handled here it must not be read
@@ -383,7 +327,61 @@ def _map_and_details(
             st.session_state[state.SELECTED] = ids
             st.session_state[state.URL_ID] = ids[0]
             st.query_params["id"] = ids[0]
-            _rerun_map()  # draw the ring and the details
+            return True
+    return False
+
+
+@st.fragment
+@runlog.timed("map fragment")
+def _map_and_details(
+    filters: Filters, color_by: str, lang: str, prod: Any, prod_legend: Any, place: Any
+) -> None:
+    viewer = state.actor()
+    version = resources.version()
+    frame = resources.entries(version, f"{filters!r}|{viewer!r}", filters, viewer)
+    view = f"{filters!r}|{viewer!r}"
+    if color_by == "freshness":  # changes with the date too
+        view += f"|{dt.date.today()}"
+        frame = resources.with_freshness(version, view, frame)
+    _entry_from_url(frame)
+    tiles = mapview.tiles_setting()
+    base = mapview.base_map(resources.outline_urls(), lang, tiles)
+    payload = resources.map_payload(version, f"{view}|{color_by}|{lang}", frame, color_by, lang)
+    key = f"main_map_{lang}_{tiles is not None}"
+    # a click on the map: acted on before the map is drawn again, so that this very run
+    # draws its ring and details (the map's value is in the session once it has one)
+    _take_click(st.session_state.get(key), frame, payload)
+    group = folium.FeatureGroup(name=tr("ui_layer_entries", lang=lang))
+    payload.layer(lang).add_to(group)
+    selected = [i for i in st.session_state.get(state.SELECTED, []) if i in set(frame["id"])]
+    ring = _selection(frame, selected[:1])
+    fit, left_out = _view_layers(frame, filters, lang, place)
+    groups = [g for g in (prod, group, ring, fit) if g is not None]
+    left, right = st.columns([4, 1.3])
+    with left:
+        event = components.show_map(
+            base,
+            key=key,
+            feature_groups=groups,
+            layer_control=folium.LayerControl(collapsed=True),
+        )
+        if payload.grouped:
+            st.caption(
+                tr(
+                    "ui_grouped_note",
+                    lang=lang,
+                    n=number(payload.total, lang),
+                    groups=number(len(payload.groups), lang),
+                    limit=number(mapview.detail_max(), lang),
+                )
+            )
+        if left_out:
+            st.caption(tr("ui_fit_left_out", lang=lang, n=number(left_out, lang)))
+        if tiles is None:
+            st.caption(tr("ui_offline_note", lang=lang))
+        _unmapped(resources.unmapped(version, view, frame), lang)
+    if _take_click(event, frame, payload):  # not read before the map was drawn
+        _rerun_map()  # draw the ring and the details
     with right:
         if not st.session_state.get(state.SELECTED):
             st.info(tr("ui_click_hint", lang=lang))
@@ -398,7 +396,7 @@ def _map_and_details(
     _details(frame, viewer, lang)
 
 
-def _export(filters: Filters, lang: str) -> None:
+def _export(version: int, filters: Filters, lang: str) -> None:
     with st.expander(tr("ui_export", lang=lang)):
         st.caption(tr("ui_export_note", lang=lang))
         fmt = st.radio(
@@ -407,7 +405,7 @@ def _export(filters: Filters, lang: str) -> None:
             format_func=lambda f: {"xlsx": "Excel (xlsx)"}.get(f, f),
             horizontal=True,
         )
-        view = f"{resources.version()}|{filters!r}|{state.actor()!r}|{fmt}|{lang}"
+        view = f"{version}|{filters!r}|{state.actor()!r}|{fmt}|{lang}"
         if st.button(tr("ui_export_prepare", lang=lang), key="export_prepare"):
             reg = resources.registry()
             with tempfile.TemporaryDirectory() as tmp:
@@ -433,7 +431,8 @@ def page() -> None:
     reg = resources.registry()
     filters = components.filter_sidebar(reg.region_names(), reg.comuna_names())
     viewer = state.actor()
-    frame = resources.entries(resources.version(), f"{filters!r}|{viewer!r}", filters, viewer)
+    version = resources.version()  # read once per run (the map fragment reads its own)
+    frame = resources.entries(version, f"{filters!r}|{viewer!r}", filters, viewer)
     st.title(tr("ui_title", lang=lang), anchor=False)
     kinds = frame["kind"].value_counts()
     m = st.columns(4)
@@ -455,10 +454,10 @@ def page() -> None:
         key="color_by",
         placeholder=tr("ui_choose", lang=lang),
     )
-    prod, prod_legend = _productivity_layer(lang, *controls[1:])
+    prod, prod_legend = _productivity_layer(version, lang, *controls[1:])
     place = components.place_search("map_place", lang)
     _map_and_details(filters, color_by, lang, prod, prod_legend, place)
-    _export(filters, lang)
+    _export(version, filters, lang)
 
 
 page()

@@ -90,8 +90,7 @@ def _done(message: str, clear: str | None = None) -> None:
 
 def _quality(record: dict[str, Any], lang: str) -> None:
     reg = resources.registry()
-    frame = pd.DataFrame([record])
-    quality = reg.quality(frame).iloc[0]
+    quality = reg.entry_quality(record)
     c = st.columns(4)
     verified = record.get("last_verified")
     c[0].metric(
