@@ -285,7 +285,7 @@ def test_streamlits_own_front_end_comes_compressed_from_memory(page: Any, app: A
     """Streamlit's own scripts and styles, 3-4 MB that every new browser loads, come gzip
     compressed, from bytes read and compressed once, and are kept by browsers (their names
     change with their content). Streamlit sends them uncompressed, read from disk in 64 KB
-    pieces: 0.29 s of server CPU per new browser, measured."""
+    pieces: about 0.3 s of server CPU per new browser, measured as below."""
     import streamlit
 
     seen: list[Any] = []
