@@ -32,7 +32,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -873,7 +873,11 @@ class SqlStore(SessionStore, MonitoringStore):
                     or_(lf.locked_until.is_(None), lf.locked_until < now),
                 )
             )
-            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            insert: Any = sqlite.insert
+            if conn.dialect.name == "postgresql":  # imported here: not on a GeoPackage
+                from sqlalchemy.dialects import postgresql
+
+                insert = postgresql.insert
             conn.execute(
                 insert(login_failures)
                 .values(username=key, source=source, failures=0, last_failed_at=now)
