@@ -232,6 +232,7 @@ def report(r: dict[str, Any]) -> str:
     ratio = r["rss_after_ratio"]
     sum_cpu = r["concurrent_script_cpu_s"]
     script = r["script_cpu_per_flow_s"]
+    capacity = r["concurrent_elapsed_s"] * (os.cpu_count() or 1)
     return "\n".join(
         [
             f"app server, N = {r['n']:,} ({r['published']:,} published), flow = open, "
@@ -249,7 +250,7 @@ def report(r: dict[str, Any]) -> str:
             f"{r['concurrent_runs']} runs in {r['concurrent_elapsed_s']:.0f} s   "
             "target <= 0.5 s   " + ("met" if run["median"] <= 0.5 else "NOT met"),
             f"    meanwhile the machine's {os.cpu_count()} processors were busy "
-            f"{r['concurrent_machine_busy_s']:.0f} s of {r['concurrent_elapsed_s'] * (os.cpu_count() or 1):.0f} s; "
+            f"{r['concurrent_machine_busy_s']:.0f} s of {capacity:.0f} s; "
             f"the server {r['concurrent_server_cpu_s']:.0f} s of them (its script runs "
             f"{sum_cpu:.0f} s), the browsers and the rest "
             f"{r['concurrent_machine_busy_s'] - r['concurrent_server_cpu_s']:.0f} s",

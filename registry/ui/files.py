@@ -8,12 +8,15 @@ loads 3.4 MB of outlines and scripts, about a quarter of the server's CPU per us
 10,000 entries (``bench.app_sessions``). Its own front end (``/static/...``, 3-4 MB per new
 browser) it sends uncompressed, read from disk in 64 KB pieces through a worker thread each:
 about 0.3 s of server CPU per new browser (fetching the files a new page loads, five times,
-and reading the server's CPU time; 0.08 s through here). These routes, on the same paths and ahead of
-Streamlit's (``st.App`` tries its own routes first), keep each file's bytes and gzip bytes
-in memory (keyed by its path, size and modification time) and answer ``If-None-Match`` with
-304. (Streamlit's front end goes through ``FrontEnd``, a middleware.) Browsers keep a versioned URL of the app's files (``?v=``, as every URL the app writes
-has) and every file of Streamlit's front end (their names change with their content, and
-Streamlit marks them so too) for a year.
+and reading the server's CPU time; 0.08 s through here).
+
+The route for the app's files (on the same path, ahead of Streamlit's: ``st.App`` tries its
+own routes first) and the ``FrontEnd`` middleware (Streamlit reserves ``/static/`` from the
+app's routes) keep each file's bytes and gzip bytes in memory, keyed by its path, size and
+modification time, and answer ``If-None-Match`` with 304. Browsers keep a versioned URL of
+the app's files (``?v=``, as every URL the app writes has) and every file of Streamlit's
+front end (their names change with their content, and Streamlit marks them so too) for a
+year.
 
 Written here rather than taken from Starlette: its ``StaticFiles`` neither precompresses
 nor keeps compressed bytes, and Streamlit's gzip middleware leaves a response that is

@@ -28,8 +28,6 @@ from registry.ui.monitoring import FRESHNESS_COLORS, badge_html
 
 __all__ = ["page"]
 
-_ANNUAL = resources.ANNUAL
-
 
 def _by_region(
     values: dict[str, float], estimated: dict[str, bool]
@@ -77,7 +75,7 @@ def _productivity_layer(
         placeholder=tr("ui_choose", lang=lang),
     )
     years = series[name]
-    rows = table[(table["indicator"] == name) & table["period"].fillna("").isin(_ANNUAL)]
+    rows = table[(table["indicator"] == name) & table["period"].fillna("").isin(resources.ANNUAL)]
     unit = " | ".join(sorted({unit_label(u, lang) for u in rows["unit"].astype(str)}))
     sources = sorted({u for s in rows["source_url"].astype(str) for u in s.split()})
     group_name = tr("region_group_08_16", lang=lang)
@@ -304,30 +302,32 @@ def _details(frame: Any, viewer: Any, lang: str) -> None:
 
 
 def _take_click(event: dict[str, Any] | None, frame: Any, payload: Any) -> bool:
-    """Act on the map's last click (``event``, as ``components.show_map`` returns it) if it
-    has not been: on a grouped map, narrow the view to the place clicked (a new run); else
-    select the entries clicked. Returns whether the selection changed."""
+    """Act on the map's last click (``event``, as ``components.show_map`` returns it) once:
+    on a grouped map, narrow the view to the place clicked (a new run); else select the
+    entries clicked. Returns whether the selection changed.
+
+    The map keeps reporting its last click on every run, over any view: acted on again it
+    would narrow a view the user has since widened (cleared filters), or select entries
+    near a place clicked on a grouped map. A click is new when the object or the point
+    clicked differs from the last one acted on."""
     clicked = (event or {}).get("last_object_clicked")
-    if clicked and payload.grouped:
-        # the map keeps reporting its last click: once handled here it must not be read
-        # again, after the narrowed map is drawn, as a click on an entry near the place
-        st.session_state["_map_click"] = clicked
-        place = mapview.pick_group(
-            payload.groups, clicked["lat"], clicked["lng"], event.get("last_object_clicked_tooltip")
-        )
+    seen = (clicked, (event or {}).get("last_clicked"))
+    if not clicked or seen == st.session_state.get("_map_click"):
+        return False
+    st.session_state["_map_click"] = seen
+    tooltip = (event or {}).get("last_object_clicked_tooltip")
+    if payload.grouped:
+        place = mapview.pick_group(payload.groups, clicked["lat"], clicked["lng"], tooltip)
         if place is not None:
             st.session_state[state.DRILL] = place["k"]
             st.rerun()
-    elif clicked and clicked != st.session_state.get("_map_click"):
-        st.session_state["_map_click"] = clicked
-        ids = mapview.pick_entries(
-            frame, clicked["lat"], clicked["lng"], event.get("last_object_clicked_tooltip")
-        )
-        if ids and ids != st.session_state.get(state.SELECTED):
-            st.session_state[state.SELECTED] = ids
-            st.session_state[state.URL_ID] = ids[0]
-            st.query_params["id"] = ids[0]
-            return True
+        return False
+    ids = mapview.pick_entries(frame, clicked["lat"], clicked["lng"], tooltip)
+    if ids and ids != st.session_state.get(state.SELECTED):
+        st.session_state[state.SELECTED] = ids
+        st.session_state[state.URL_ID] = ids[0]
+        st.query_params["id"] = ids[0]
+        return True
     return False
 
 
