@@ -8,6 +8,7 @@ from typing import Any
 from registry.i18n import tr
 
 __all__ = [
+    "AlreadyExists",
     "Conflict",
     "LoginRefused",
     "NotAllowed",
@@ -100,6 +101,20 @@ class Conflict(RegistryError):
                 at=current.get("updated_at") or "?",
             )
         )
+
+
+class AlreadyExists(RegistryError):
+    """A create named an id the store already has; nothing was written.
+
+    ``current`` is the stored entry, for the caller to tell a create sent twice from a
+    clash; ``user_msg`` does not show it (it may belong to someone else)."""
+
+    exit_code = 3
+
+    def __init__(self, record_id: str, current: dict[str, Any]):
+        self.record_id = record_id
+        self.current = current
+        super().__init__(tr("already_exists", id=record_id))
 
 
 class NotFound(RegistryError):

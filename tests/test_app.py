@@ -17,9 +17,11 @@ from typing import Any
 import pandas as pd
 import pytest
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from streamlit.testing.v1 import AppTest
 
 from registry.api import Registry
+from registry.api.entries import Entries
 from registry.auth import Actor
 from registry.i18n import number, tr
 from registry.store import Filters
@@ -265,6 +267,116 @@ def test_a_second_press_of_submit_writes_nothing_more(app_db: Registry, fake_map
     assert len(again) == 1, again[["id", "version"]]
     assert int(again["version"].iloc[0]) == 1
     assert any("Enviada a revisión (versión 1)" in s.value for s in at.success)
+
+
+def test_a_save_stopped_after_it_was_written_is_not_written_again(
+    app_db: Registry, fake_map: FakeMap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second press stops the first press's run wherever it is, here just after the entry
+    was written and before the page could remember it: the second press must not write a
+    second entry, and the page says what the first press did."""
+    at = run("entry", actor=ANA)
+    written = Entries.create
+
+    def create_then_stopped(self: Entries, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        written(self, *args, **kwargs)
+        raise StopException()  # what Streamlit raises in a run a newer press stops
+
+    clicks = iter(range(10))
+
+    def fill(name: str) -> None:
+        # a new point each time: the form acts on a click once
+        lat, lng = -39.8142 - next(clicks) / 1000, -73.2459
+        fake_map.events["place_map_es"] = {"last_clicked": {"lat": lat, "lng": lng}}
+        at.run()
+        fake_map.events.clear()
+        at.text_input(key="fld_name").input(name)
+        at.selectbox(key="fld_initiative_type").set_value("business_network")
+        at.selectbox(key="fld_location_precision").set_value("exact")
+        at.selectbox(key="fld_sector").set_value("tourism")
+
+    def press(stopped: bool = False) -> None:
+        if stopped:
+            monkeypatch.setattr(Entries, "create", create_then_stopped)
+        next(b for b in at.button if b.label == "Enviar a revisión").click()
+        at.run()
+        monkeypatch.setattr(Entries, "create", written)
+
+    fill("Red de Valdivia interrumpida")
+    press(stopped=True)
+    assert len(app_db.list(Filters(q="interrumpida"))) == 1  # the first press wrote it
+    press()
+    assert not at.exception
+    again = app_db.list(Filters(q="interrumpida"))
+    assert len(again) == 1, again[["id", "version"]]
+    assert int(again["version"].iloc[0]) == 1
+    assert len(app_db.history(again["id"].iloc[0])) == 1
+    assert any("Enviada a revisión (versión 1)" in s.value for s in at.success)
+    assert at.query_params["id"] == again["id"].iloc[0]
+    # a new entry after that one is a new entry, not the first one again
+    at.query_params.clear()
+    at.switch_page(f"{PAGES}/entry.py").run()
+    fill("Otra red de Valdivia")
+    press()
+    assert not at.exception
+    assert len(app_db.list(Filters(q="otra red de valdivia"))) == 1
+    # stopped after writing, then changed and sent again: the change is an edit of that entry
+    at.query_params.clear()
+    at.switch_page(f"{PAGES}/entry.py").run()
+    fill("Tercera red de Valdivia")
+    press(stopped=True)
+    at.text_input(key="fld_name").input("Tercera red de Valdivia, corregida")
+    press()
+    assert not at.exception
+    third = app_db.list(Filters(q="tercera red"))
+    assert third["name"].tolist() == ["Tercera red de Valdivia, corregida"]
+    assert int(third["version"].iloc[0]) == 2
+    # stopped after writing, then the user leaves and starts a new form: a new entry
+    at.query_params.clear()
+    at.switch_page(f"{PAGES}/entry.py").run()
+    fill("Cuarta red de Valdivia")
+    press(stopped=True)
+    at.switch_page(f"{PAGES}/mine.py").run()
+    at.switch_page(f"{PAGES}/entry.py").run()
+    fill("Quinta red de Valdivia")
+    press()
+    assert not at.exception
+    assert sorted(app_db.list(Filters(q="red de valdivia"))["name"]) == [
+        "Cuarta red de Valdivia",
+        "Otra red de Valdivia",
+        "Quinta red de Valdivia",
+        "Red de Valdivia interrumpida",
+        "Tercera red de Valdivia, corregida",
+    ]
+
+
+def test_an_edit_stopped_after_it_was_written_is_not_a_conflict(
+    app_db: Registry, fake_map: FakeMap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A double click on "Guardar borrador" while editing, the first run stopped just after
+    the write: the second press finds the entry at the new version, written by the same user
+    with the same values, and says it was saved (no conflict with oneself)."""
+    rec = app_db.create(iap_values(name="Original", status="draft"), ANA)
+    at = run("entry", actor=ANA, id=rec["id"])
+    written = Entries.update
+
+    def update_then_stopped(self: Entries, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        written(self, *args, **kwargs)
+        raise StopException()  # what Streamlit raises in a run a newer press stops
+
+    at.text_input(key="fld_name").input("Cambiado dos veces")
+    monkeypatch.setattr(Entries, "update", update_then_stopped)
+    next(b for b in at.button if b.label == "Guardar borrador").click()
+    at.run()
+    monkeypatch.setattr(Entries, "update", written)
+    assert app_db.get(rec["id"])["version"] == 2
+    next(b for b in at.button if b.label == "Guardar borrador").click()
+    at.run()
+    assert not at.exception
+    assert not at.warning, [w.value for w in at.warning]
+    assert any("(versión 2)" in s.value for s in at.success), [s.value for s in at.success]
+    current = app_db.get(rec["id"])
+    assert (current["version"], current["name"]) == (2, "Cambiado dos veces")
 
 
 def test_edit_conflict_is_shown_and_nothing_is_overwritten(

@@ -3,10 +3,15 @@ real PostgreSQL + PostGIS server (``scripts/postgis-test-server``; missing, the 
 
 from __future__ import annotations
 
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from registry.api import Registry
-from registry.errors import Conflict, NotFound, ValidationFailed
+from registry.auth import Actor
+from registry.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
 from registry.schema import validate_record
 from registry.store import Filters
 from tests.conftest import ADMIN, barrio_values, iap_values
@@ -26,6 +31,58 @@ def test_create_get_and_list(registry: Registry) -> None:
     assert got["geometry"].equals(created["geometry"])
     frame = registry.list()
     assert frame.crs.to_epsg() == 4326 and frame["id"].tolist() == [created["id"]]
+
+
+def test_a_create_sent_again_with_its_id_writes_nothing_more(registry: Registry) -> None:
+    """A form sends its new entry with the id it was drawn with: the same create again (a
+    second press, a retried request) returns the entry the first made and writes nothing."""
+    values = iap_values(id=str(uuid.uuid4()), n_firms="12")
+    first = registry.create(values, ADMIN)
+    again = registry.create(dict(values), ADMIN)
+    assert (again["id"], again["version"], again["n_firms"]) == (first["id"], 1, 12)
+    assert registry.list()["id"].tolist() == [first["id"]]
+    assert len(registry.history(first["id"])) == 1
+    # the same id with other values, or from someone else, is refused and changes nothing
+    with pytest.raises(AlreadyExists) as info:
+        registry.create(dict(values, name="Otra entrada"), ADMIN)
+    assert first["id"] in info.value.user_msg and info.value.exit_code == 3
+    with pytest.raises(AlreadyExists):
+        registry.create(dict(values), Actor("bea", "admin"))
+    assert registry.get(first["id"])["name"] == values["name"]
+    assert registry.list()["id"].tolist() == [first["id"]]
+
+
+def test_an_update_sent_again_writes_nothing_more(registry: Registry) -> None:
+    """The same change sent twice at the version it was made from (a double click whose first
+    run stopped before the page learnt the new version): one new version, no conflict; a
+    different change at that version is still a conflict."""
+    rec = registry.create(iap_values(), ADMIN)
+    v2 = registry.update(rec["id"], {"n_firms": "12"}, 1, ADMIN)
+    again = registry.update(rec["id"], {"n_firms": "12"}, 1, ADMIN)
+    assert (again["version"], again["n_firms"], again["updated_at"]) == (2, 12, v2["updated_at"])
+    assert len(registry.history(rec["id"])) == 2
+    with pytest.raises(Conflict):
+        registry.update(rec["id"], {"n_firms": "13"}, 1, ADMIN)
+    registry.update(rec["id"], {"n_firms": "14"}, 2, Actor("bea", "admin"))
+    with pytest.raises(Conflict):  # someone else's write since, even back to the same value
+        registry.update(rec["id"], {"n_firms": "14"}, 2, ADMIN)
+    assert registry.get(rec["id"])["version"] == 3
+
+
+def test_two_creates_with_one_id_at_once_make_one_entry(registry: Registry) -> None:
+    """Two presses of one form on two server threads: the store's unique id decides."""
+    values = iap_values(id=str(uuid.uuid4()))
+    start = threading.Barrier(4)
+
+    def press(_: int) -> str:
+        start.wait()
+        return str(registry.create(dict(values), ADMIN)["id"])
+
+    with ThreadPoolExecutor(4) as pool:  # an error in any press is raised here
+        made = list(pool.map(press, range(4)))
+    assert made == [values["id"]] * 4
+    assert registry.list()["id"].tolist() == [values["id"]]
+    assert len(registry.history(values["id"])) == 1
 
 
 def test_update_with_version_and_conflict_on_stale(registry: Registry) -> None:

@@ -19,7 +19,14 @@ from registry.auth import (
     Actor,
     require,
 )
-from registry.errors import Conflict, NotAllowed, Problem, UsageError, ValidationFailed
+from registry.errors import (
+    AlreadyExists,
+    Conflict,
+    NotAllowed,
+    Problem,
+    UsageError,
+    ValidationFailed,
+)
 from registry.geo.locate import resolve_locations
 from registry.i18n import number as number_text
 from registry.i18n import tr
@@ -33,7 +40,7 @@ from registry.schema.monitoring import (
     monitoring_table,
 )
 from registry.store import Filters
-from registry.store.tables import USER_FIELD_NAMES
+from registry.store.tables import USER_FIELD_NAMES, same_value
 
 if TYPE_CHECKING:  # the writers (GDAL, openpyxl) load when an export runs
     from registry.io.export import RelatedTable
@@ -78,6 +85,28 @@ def _editable(record: dict[str, Any]) -> dict[str, Any]:
 
 
 _LOCATION = ("geometry", "comuna_code", "region_code", "country")
+
+
+def _written_by(current: dict[str, Any], model: Any, actor: Actor) -> bool:
+    """Whether ``current`` was last written by ``actor`` and holds ``model``'s values: what a
+    write of ``model`` by ``actor`` leaves, so that write sent again need not be made."""
+    from registry.schema.model import plain  # loaded by the validation that made ``model``
+
+    values = plain(model)
+    return (
+        current.get("updated_by") == actor.username
+        and not current.get("deleted")
+        and all(
+            same_value(current.get(k), values.get(k))
+            for k in (*USER_FIELD_NAMES, "geometry")
+            if k != "id"
+        )
+    )
+
+
+def _made_by(current: dict[str, Any], model: Any, actor: Actor) -> bool:
+    """Whether ``current`` is what creating ``model`` as ``actor`` writes, untouched since."""
+    return int(current.get("version") or 0) == 1 and _written_by(current, model, actor)
 
 
 def _merged(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -183,11 +212,21 @@ class Entries:
 
     # -- writes --------------------------------------------------------------------------
     def create(self, values: dict[str, Any], actor: Actor) -> dict[str, Any]:
-        """Validate and store a new entry owned by ``actor``."""
+        """Validate and store a new entry owned by ``actor``.
+
+        ``values`` may name the new entry's ``id`` (a form makes it when it is drawn). The
+        same create sent again, by the same user with the same values, returns the entry the
+        first one made and writes nothing (a double click, a retried request); any other
+        create with an id in use raises ``AlreadyExists``."""
         actor = self._reg._acting(actor)
         model = self.validate(values)
         _require_write(actor, None, model)
-        record = self._reg._ready().create(model, actor.username)
+        try:
+            record = self._reg._ready().create(model, actor.username)
+        except AlreadyExists as exc:
+            if not _made_by(exc.current, model, actor):
+                raise
+            return exc.current
         self._tell(None, record, actor)
         return record
 
@@ -196,7 +235,9 @@ class Entries:
     ) -> dict[str, Any]:
         """Apply ``changes`` to the entry at ``expected_version``; raise ``Conflict`` if stale.
 
-        Fields ``changes`` does not name keep their values."""
+        Fields ``changes`` does not name keep their values. A stale version is no conflict
+        when the entry's last write was ``actor``'s and left it as this one would (the same
+        change sent again): the entry is returned as it is and nothing is written."""
         store = self._reg._ready()
         actor = self._reg._acting(actor)
         current = store.get(record_id, include_deleted=False)
@@ -205,7 +246,12 @@ class Entries:
                 raise UsageError(tr("field_readonly", field=name))
         model = self.validate(_merged(current, changes))
         _require_write(actor, current, model)
-        record = store.update(record_id, model, expected_version, actor.username)
+        try:
+            record = store.update(record_id, model, expected_version, actor.username)
+        except Conflict as exc:
+            if not _written_by(exc.current, model, actor):
+                raise
+            return exc.current  # this very change, sent again: written already
         self._tell(current.get("status"), record, actor)
         return record
 

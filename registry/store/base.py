@@ -72,7 +72,8 @@ class Store(Protocol):
     """Storage of registry entries, their monitoring records, their history and the users.
 
     Every write is one transaction and writes its history rows in that transaction. Updates
-    and deletes quote the version they read; a stale version raises ``Conflict``.
+    and deletes quote the version they read; a stale version raises ``Conflict``. A create
+    may name its entry's id; an id in use raises ``AlreadyExists`` and writes nothing.
     Records are dicts (see ``registry.store.tables``); writes take validated
     ``Initiative`` models.
     """

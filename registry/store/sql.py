@@ -33,10 +33,10 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.sql.elements import ColumnElement
 
-from registry.errors import Conflict, NotFound, UsageError
+from registry.errors import AlreadyExists, Conflict, NotFound, UsageError
 from registry.i18n import tr
 from registry.store.base import BatchResult, Filters
 from registry.store.clock import utc_now
@@ -60,6 +60,7 @@ from registry.store.tables import (
     records_json,
     records_to_rows,
     row_to_record,
+    same_value,
     sessions,
     users,
 )
@@ -444,9 +445,15 @@ class SqlStore(SessionStore, MonitoringStore):
     def create(self, model: Any, actor: str, owner: str | None = None) -> dict[str, Any]:
         at = utc_now()
         record = self._new_record(model, actor, owner, at)
-        with self._transaction() as conn:
-            self._insert(conn, [record], actor, at)
-            self._finish(conn, [record.get("geometry")])
+        try:
+            with self._transaction() as conn:
+                self._insert(conn, [record], actor, at)
+                self._finish(conn, [record.get("geometry")])
+        except IntegrityError:  # the unique index on ``id``: a create with an id in use
+            found = self.get_many([str(record["id"])])
+            if not found:
+                raise
+            raise AlreadyExists(str(record["id"]), found[str(record["id"])]) from None
         return record
 
     def update(
@@ -519,7 +526,7 @@ class SqlStore(SessionStore, MonitoringStore):
                 if current["version"] != expected:
                     raise Conflict(record_id, expected, current)
                 if not current["deleted"] and all(
-                    _same(current.get(k), values.get(k))
+                    same_value(current.get(k), values.get(k))
                     for k in (*USER_FIELD_NAMES, "geometry")
                     if k != "id"
                 ):
@@ -907,9 +914,3 @@ class SqlStore(SessionStore, MonitoringStore):
             clauses.append(lf.source == source)
         with self._transaction() as conn:
             conn.execute(login_failures.delete().where(*clauses))
-
-
-def _same(a: Any, b: Any) -> bool:
-    if hasattr(a, "equals_exact") and hasattr(b, "equals_exact"):
-        return bool(a.equals_exact(b, 1e-9))
-    return bool(a == b)

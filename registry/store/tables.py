@@ -54,6 +54,7 @@ __all__ = [
     "records_json",
     "records_to_rows",
     "row_to_record",
+    "same_value",
     "search_text",
     "sessions",
     "outbox",
@@ -381,3 +382,10 @@ def record_from_json(data: dict[str, Any]) -> dict[str, Any]:
     if out.get("last_verified"):
         out["last_verified"] = dt.date.fromisoformat(out["last_verified"])
     return out
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two values of one field are the same (geometries to 1e-9 degrees)."""
+    if hasattr(a, "equals_exact") and hasattr(b, "equals_exact"):
+        return bool(a.equals_exact(b, 1e-9))
+    return bool(a == b)

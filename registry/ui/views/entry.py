@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from typing import Any
 
 import folium
@@ -15,7 +16,8 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from registry.errors import Conflict, RegistryError, ValidationFailed
+from registry.auth import Actor
+from registry.errors import AlreadyExists, Conflict, RegistryError, ValidationFailed
 from registry.i18n import timestamp_text, tr
 from registry.schema.codes import code_codes, label
 from registry.schema.fields import FIELDS, FieldSpec
@@ -26,7 +28,8 @@ _AUTO = ("id", "region_code", "comuna_code", "geometry", "kind")
 _ERRORS = "_form_errors"
 _CONFLICT = "_form_conflict"
 _LAST_CLICK = "_place_last_click"
-_LAST_CREATED = "_entry_last_saved"  # (fingerprint, id, monotonic time, version) of a save
+_LAST_SAVED = "_entry_last_saved"  # (fingerprint, id, monotonic time, version) of a save
+_FORM_ID = "_entry_form_id"  # the id of the new entry the form creates (see ``_form_id``)
 
 
 def _text(spec: FieldSpec, lang: str) -> tuple[str, str | None]:
@@ -216,32 +219,58 @@ def _load(record_id: str | None) -> dict[str, Any] | None:
     return loaded["record"]
 
 
+def _form_id(record_id: str | None, loaded: dict[str, Any] | None) -> None:
+    """Give the form of a new entry the id its entry will have, made when the form is first
+    drawn and kept while it is on the page: every press of the form creates that one entry,
+    so a second press, even in a run that started before the first one's outcome was known
+    or after it was stopped between writing and remembering, writes nothing more (see
+    ``Entries.create``). A form drawn afresh (its fields gone from the session: the user was
+    on another page, or was editing another entry) gets a new id."""
+    if record_id is not None:
+        return
+    if loaded is not None or not any(str(k).startswith("fld_") for k in st.session_state):
+        st.session_state.pop(_FORM_ID, None)
+    st.session_state.setdefault(_FORM_ID, str(uuid.uuid4()))
+
+
+def _create(values: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """Create the form's entry with the form's id (see ``_form_id``)."""
+    reg = resources.registry()
+    form_id = st.session_state.setdefault(_FORM_ID, str(uuid.uuid4()))
+    try:
+        return reg.create({**values, "id": form_id}, actor)
+    except AlreadyExists as exc:
+        # this form's entry, written by a press whose run stopped before the page knew, and
+        # the form changed since: the change is an edit of it (checked against its version)
+        current = exc.current
+        if current.get("created_by") != actor.username or current.get("deleted"):
+            raise
+        st.session_state[state.EDIT] = {
+            "id": current["id"],
+            "version": current["version"],
+            "record": current,
+        }
+        return reg.update(current["id"], values, current["version"], actor)
+
+
 def _save(values: dict[str, Any], lang: str) -> None:
     reg = resources.registry()
     actor = state.actor()
     loaded = st.session_state.get(state.EDIT)
     fingerprint = _fingerprint(values)
-    last = st.session_state.get(_LAST_CREATED)
-    repeated = bool(last) and last[0] == fingerprint and time.monotonic() - last[2] < 30
-    if (
+    last = st.session_state.get(_LAST_SAVED)
+    # the same edit sent twice (a double click): written once
+    repeated = (
         loaded is not None
-        and repeated
-        and (loaded["id"], int(loaded["version"]))
-        != (
-            last[1],
-            int(last[3]),
-        )
-    ):
-        repeated = False  # another entry, or a version since (e.g. "keep mine" in a conflict)
-    if loaded is None and repeated:
-        # the same new entry sent twice (a double click; the second press can arrive in a
-        # run that started before the first one's outcome was known): no second entry
-        loaded = {"id": last[1], "version": last[3], "record": reg.get(last[1], viewer=actor)}
-        st.session_state[state.EDIT] = loaded
+        and bool(last)
+        and last[0] == fingerprint
+        and time.monotonic() - last[2] < 30
+        and (loaded["id"], int(loaded["version"])) == (last[1], int(last[3]))
+    )
     try:
         if loaded is None:
-            saved = reg.create(values, actor)
-        elif repeated and loaded["id"] == last[1]:  # sent again: written already
+            saved = _create(values, actor)
+        elif repeated:  # sent again: written already
             saved = reg.get(last[1], viewer=actor)
         else:
             saved = reg.update(loaded["id"], values, loaded["version"], actor)
@@ -257,7 +286,7 @@ def _save(values: dict[str, Any], lang: str) -> None:
     st.session_state.pop(_ERRORS, None)
     st.session_state.pop(_CONFLICT, None)
     if not repeated:
-        st.session_state[_LAST_CREATED] = (
+        st.session_state[_LAST_SAVED] = (
             fingerprint,
             saved["id"],
             time.monotonic(),
@@ -309,6 +338,7 @@ def page() -> None:
             resources.registry().get(record_id, viewer=actor)  # NotFound if not visible
             st.info(tr("ui_cannot_edit", lang=lang))  # and nothing of it is loaded
             return
+        _form_id(record_id, st.session_state.get(state.EDIT))
         record = _load(record_id)
     except RegistryError as exc:
         st.error(components.plain(exc.user_msg))
