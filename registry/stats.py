@@ -7,6 +7,8 @@ Firm counts add only what entries report, and say how many entries reported one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from registry.i18n import tr
@@ -15,7 +17,7 @@ from registry.schema.codes import CODE_LISTS, label
 if TYPE_CHECKING:  # pandas is loaded by the functions that count, not by ``BY_FIELDS``'s readers
     import pandas as pd
 
-__all__ = ["BY_FIELDS", "counts", "firms", "per_region", "summary"]
+__all__ = ["BY_FIELDS", "Tally", "counts", "firms", "per_region", "summary", "tally"]
 
 #: Fields that ``counts`` groups by: the field name and its code list (None: free codes).
 BY_FIELDS: dict[str, str | None] = {
@@ -44,8 +46,37 @@ DEFAULT_BY = (
 )
 
 
+@dataclass(frozen=True)
+class Tally:
+    """The counts the statistics are made of, from a frame (``tally``) or from a database
+    that counts them itself (``PostGISStore.tally``).
+
+    ``values``: entries per value of each counted field (missing and empty values under
+    None, values as text); ``firms``: as ``firms`` gives it; ``regions``: per region code,
+    ``entries``, ``iap``, ``barrio`` and ``firms`` (reported member firms).
+    """
+
+    entries: int
+    values: dict[str, dict[str | None, int]]
+    firms: dict[str, int]
+    regions: dict[str, dict[str, int]]
+
+
+def tally(frame: pd.DataFrame, by: Sequence[str]) -> Tally:
+    """Count ``frame``'s entries by each field in ``by``, their firms and their regions.
+
+    ``frame`` needs the fields in ``by`` and ``region_code``, ``kind``, ``n_firms`` and
+    ``n_businesses``."""
+    return Tally(
+        entries=len(frame),
+        values={field: _tally(frame[field]) for field in by},
+        firms=firms(frame),
+        regions=_regions(frame),
+    )
+
+
 def counts(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | Tally,
     by: str,
     names: dict[str, str] | None = None,
     lang: str | None = None,
@@ -54,8 +85,8 @@ def counts(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        Entries (one row each), as ``Registry.list`` returns them.
+    frame : pandas.DataFrame or Tally
+        Entries (one row each), as ``Registry.list`` returns them, or their ``Tally``.
     by : str
         A key of ``BY_FIELDS``.
     names : dict, optional
@@ -76,11 +107,14 @@ def counts(
     """
     if by not in BY_FIELDS:
         raise ValueError(by)
-    total = len(frame)
+    if isinstance(frame, Tally):
+        total, tallied = frame.entries, frame.values[by]
+    else:
+        total, tallied = len(frame), _tally(frame[by])
     code_list = BY_FIELDS[by]
     known = {c.code for c in CODE_LISTS[code_list]} if code_list is not None else set()
     out: list[dict[str, Any]] = []
-    for value, n in _tally(frame[by]).items():
+    for value, n in tallied.items():
         if value is None:
             text = tr("no_value", lang=lang)
         elif value in known:
@@ -132,7 +166,7 @@ def firms(frame: pd.DataFrame) -> dict[str, int]:
 
 
 def per_region(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | Tally,
     employment: pd.DataFrame,
     names: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
@@ -140,8 +174,8 @@ def per_region(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        Entries.
+    frame : pandas.DataFrame or Tally
+        Entries, or their ``Tally``.
     employment : pandas.DataFrame
         One indicator's rows for one year and period: ``region_code, value`` (thousand
         employed), ``year``, ``indicator``.
@@ -156,38 +190,10 @@ def per_region(
         (None where the region has no employment value), with the ``indicator`` and
         ``year`` of the employment figure used.
     """
-    import pandas as pd
-
     emp = dict(zip(employment["region_code"], employment["value"], strict=True))
     indicator = str(employment["indicator"].iloc[0]) if len(employment) else None
     year = int(employment["year"].iloc[0]) if len(employment) else None
-    # one grouped pass over the entries: count, kinds and reported firms per region (the
-    # few groups then merged under their codes as text)
-    tallies: dict[str, dict[str, int]] = {}
-    if len(frame):
-        grouped = pd.DataFrame(
-            {
-                "region": frame["region_code"].to_numpy(dtype=object),
-                "iap": (frame["kind"] == "iap").to_numpy(dtype=bool, na_value=False),
-                "barrio": (frame["kind"] == "barrio_comercial").to_numpy(
-                    dtype=bool, na_value=False
-                ),
-                "firms": pd.to_numeric(frame["n_firms"], errors="coerce").to_numpy(),
-            }
-        ).groupby("region", dropna=True, sort=False)
-        sums = grouped.agg(
-            entries=("iap", "size"),
-            iap=("iap", "sum"),
-            barrio=("barrio", "sum"),
-            firms=("firms", "sum"),
-        )
-        for value, row in sums.iterrows():
-            code = _key(value)
-            if code is None:
-                continue
-            into = tallies.setdefault(code, {"entries": 0, "iap": 0, "barrio": 0, "firms": 0})
-            for name in into:
-                into[name] += int(row[name])
+    tallies = frame.regions if isinstance(frame, Tally) else _regions(frame)
     regions = sorted(set(tallies) | (set(emp) - {"00"}))
     empty = {"entries": 0, "iap": 0, "barrio": 0, "firms": 0}
     out = []
@@ -214,8 +220,41 @@ def per_region(
     return out
 
 
+def _regions(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Entries, IAPs, barrios and reported firms per region code, in one grouped pass over
+    the entries (the few groups then merged under their codes as text)."""
+    import pandas as pd
+
+    tallies: dict[str, dict[str, int]] = {}
+    if len(frame):
+        grouped = pd.DataFrame(
+            {
+                "region": frame["region_code"].to_numpy(dtype=object),
+                "iap": (frame["kind"] == "iap").to_numpy(dtype=bool, na_value=False),
+                "barrio": (frame["kind"] == "barrio_comercial").to_numpy(
+                    dtype=bool, na_value=False
+                ),
+                "firms": pd.to_numeric(frame["n_firms"], errors="coerce").to_numpy(),
+            }
+        ).groupby("region", dropna=True, sort=False)
+        sums = grouped.agg(
+            entries=("iap", "size"),
+            iap=("iap", "sum"),
+            barrio=("barrio", "sum"),
+            firms=("firms", "sum"),
+        )
+        for value, row in sums.iterrows():
+            code = _key(value)
+            if code is None:
+                continue
+            into = tallies.setdefault(code, {"entries": 0, "iap": 0, "barrio": 0, "firms": 0})
+            for name in into:
+                into[name] += int(row[name])
+    return tallies
+
+
 def summary(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | Tally,
     by: tuple[str, ...] = DEFAULT_BY,
     names: dict[str, dict[str, str]] | None = None,
     lang: str | None = None,
@@ -227,8 +266,10 @@ def summary(
     dict
         ``entries``, firm totals (see ``firms``) and ``by``: ``{field: counts(...)}``.
     """
+    if not isinstance(frame, Tally):
+        frame = tally(frame, by)
     return {
-        "entries": len(frame),
-        **firms(frame),
+        "entries": frame.entries,
+        **frame.firms,
         "by": {f: counts(frame, f, (names or {}).get(f), lang) for f in by},
     }

@@ -6,13 +6,17 @@ from __future__ import annotations
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
+from bench.generate import write_csv
+from registry import stats
 from registry.api import Registry
-from registry.auth import Actor
+from registry.auth import VISITOR, Actor
 from registry.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
 from registry.schema import validate_record
+from registry.stats import BY_FIELDS
 from registry.store import Filters
 from tests.conftest import ADMIN, barrio_values, iap_values
 
@@ -160,6 +164,46 @@ def test_filters(registry: Registry) -> None:
     assert count(funding=("public_regional",)) == 1 and count(funding=("private",)) == 1
     assert count(sector=("tourism", "retail_commerce")) == 2
     assert count(status=("draft",)) == 0
+
+
+def test_a_list_is_ordered_by_name_unless_asked_not_to_be(registry: Registry) -> None:
+    names = ["Zorzal", "Álamo", "alerce", "Boldo", "Boldo"]
+    for name in names:
+        registry.create(iap_values(name=name), ADMIN)
+    ordered = registry.list()
+    assert ordered["name"].tolist() == ["Boldo", "Boldo", "Zorzal", "alerce", "Álamo"]
+    assert ordered["id"].tolist()[:2] == sorted(ordered["id"].tolist()[:2])  # ties by id
+    loose = registry.list(ordered=False, columns=["name"], geometry=False)
+    assert sorted(loose["name"]) == sorted(names) and list(loose.columns) == ["name"]
+    # counts do not depend on the order they were read in
+    assert registry.stats(by=("sector", "region_code"))["entries"] == len(names)
+
+
+def test_the_store_counts_as_the_frame_functions_do(registry: Registry, tmp_path: Path) -> None:
+    """``Registry.stats`` takes its counts from the store (PostGIS counts them itself, with
+    grouping sets); they equal ``registry.stats`` run on the listed entries, for each viewer
+    and filter."""
+    registry.import_file(write_csv(300, tmp_path / "entries.csv", seed=3), ADMIN)
+    registry.create(iap_values(name="Sin empresas", n_firms=None, program=None), ADMIN)
+    registry.create(
+        iap_values(name="En Lima", country="PE", geometry="POINT (-77.03 -12.05)"), ADMIN
+    )
+    registry.create(barrio_values(n_businesses="40", status="draft"), ADMIN)
+    employment = registry.territory._employment()
+    sector = registry.list(columns=["sector"], geometry=False)["sector"].iloc[0]
+    for viewer in (None, VISITOR):
+        for filters in (None, Filters(sector=(sector,)), Filters(q="ninguna entrada así")):
+            got = registry.stats(filters, by=tuple(BY_FIELDS), viewer=viewer)
+            frame = registry.list(filters, viewer=viewer, geometry=False)
+            expected = stats.summary(frame, tuple(BY_FIELDS), _names(registry))
+            expected["per_region"] = stats.per_region(frame, employment, registry.region_names())
+            assert got == expected, (viewer, filters)
+            assert got["entries"] == len(frame)
+    assert got["entries"] == 0 and got["per_region"]  # nothing matched: regions still listed
+
+
+def _names(registry: Registry) -> dict[str, dict[str, str]]:
+    return {"region_code": registry.region_names(), "comuna_code": registry.comuna_names()}
 
 
 def test_invalid_model_never_reaches_the_store(registry: Registry) -> None:

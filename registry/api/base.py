@@ -156,8 +156,10 @@ class RegistryBase:
         viewer: Actor | None = None,
         columns: Sequence[str] | None = None,
         geometry: bool = True,
+        ordered: bool = True,
     ) -> gpd.GeoDataFrame:
-        """Return the entries matching ``filters`` as a GeoDataFrame in EPSG:4326.
+        """Return the entries matching ``filters`` as a GeoDataFrame in EPSG:4326, ordered
+        by name (in no set order if not ``ordered``, which costs the database less).
 
         ``viewer`` restricts the result to what that user may see (``VISITOR``: published
         entries only); None means no restriction (the local operator of the command line).
@@ -171,6 +173,7 @@ class RegistryBase:
             include_deleted=include_deleted,
             columns=columns,
             geometry=geometry,
+            ordered=ordered,
         )
         if viewer is None or viewer.role in ("manager", "admin") or frame.empty:
             return frame

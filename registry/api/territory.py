@@ -12,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from registry.api.base import RegistryBase
+from registry.api.base import RegistryBase, _for_viewer
 from registry.auth import (
     Actor,
     require,
@@ -149,7 +149,11 @@ class Territory:
         key = (region, viewer)
         if key not in cached[1]:
             cached[1][key] = self._reg.list(
-                Filters(region=(region,)), viewer=viewer, columns=list(_COUNTED), geometry=False
+                Filters(region=(region,)),
+                viewer=viewer,
+                columns=list(_COUNTED),
+                geometry=False,
+                ordered=False,  # counted
             )
         return cached[1][key]
 
@@ -393,12 +397,12 @@ class Territory:
         unknown = [f for f in by if f not in BY_FIELDS]
         if unknown:
             raise UsageError(tr("stats_bad_by", value=unknown[0], allowed=", ".join(BY_FIELDS)))
-        needed = {*by, "region_code", "kind", "n_firms", "n_businesses"}
-        frame = self._reg.list(filters, viewer=viewer, columns=sorted(needed), geometry=False)
+        viewer = self._reg._viewer(viewer)
+        counted = self._reg._ready().tally(_for_viewer(filters, viewer), by)
         regions = self.region_names()
         names = {"region_code": regions, "comuna_code": self.comuna_names()}
-        out = summary(frame, by, names, lang)
-        out["per_region"] = per_region(frame, self._employment(), regions)
+        out = summary(counted, by, names, lang)
+        out["per_region"] = per_region(counted, self._employment(), regions)
         return out
 
     def _employment(self) -> pd.DataFrame:

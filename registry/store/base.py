@@ -11,6 +11,8 @@ if TYPE_CHECKING:  # only in annotations: ``Filters`` is read without loading th
     import geopandas as gpd
     import pandas as pd
 
+    from registry.stats import Tally
+
 __all__ = ["FILTER_PARAMS", "BatchResult", "Filters", "Store"]
 
 
@@ -94,7 +96,9 @@ class Store(Protocol):
         include_deleted: bool = False,
         columns: Sequence[str] | None = None,
         geometry: bool = True,
+        ordered: bool = True,
     ) -> gpd.GeoDataFrame: ...
+    def tally(self, filters: Filters | None, by: Sequence[str]) -> Tally: ...
     def create(self, model: Any, actor: str, owner: str | None = None) -> dict[str, Any]: ...
     def update(
         self, record_id: str, model: Any, expected_version: int, actor: str
