@@ -39,6 +39,19 @@ def both(seeded: Registry, postgis_store: PostGISStore) -> tuple[Registry, Regis
     stores."""
     for name in ("Cl'úster ; DROP TABLE initiatives; --", "100% \\ _ «comillas»"):
         seeded.create(iap_values(name=name, n_firms=None, website=None), ADMIN)
+    # what a CSV reading must keep: separators, quotes and line breaks inside a value,
+    # a value that looks like a number or a boolean, NULL apart from text
+    seeded.create(
+        iap_values(
+            name='Red "norte", sur',
+            notes='línea 1\nlínea 2, con "comillas"\r\n\n,"",\\N',
+            sector_detail="05",
+            locality="t",
+            participatory_governance=False,
+            goals_strategy="f",
+        ),
+        ADMIN,
+    )
     copy_registry(seeded.store, postgis_store)
     return seeded, Registry(store=postgis_store)
 
@@ -123,6 +136,23 @@ def test_reads_from_many_threads_at_once_agree(both: tuple[Registry, Registry]) 
         t.join()
     assert not errors, errors
     assert sizes == [len(reference)] * 80 and len(reference) > 0
+
+
+def test_long_texts_with_line_breaks_read_whole(postgis_store: PostGISStore) -> None:
+    """More text than the CSV reader takes in one block (1 MB), with line breaks inside
+    quoted values wherever a block may end: every value comes back as written."""
+    pg = Registry(store=postgis_store)
+    texts = [
+        "\n".join(f'{i}: párrafo {k}, con "comillas"' for k in range(260))[:9_000]
+        for i in range(150)
+    ]
+    models = [pg.validate(iap_values(name=f"Texto {i}", notes=t)) for i, t in enumerate(texts)]
+    postgis_store.apply_batch(models, [], "admin")
+    frame = pg.list(columns=["name", "notes"], geometry=False)
+    assert sum(map(len, frame["notes"])) > 1_200_000
+    assert dict(zip(frame["name"], frame["notes"], strict=True)) == {
+        f"Texto {i}": t for i, t in enumerate(texts)
+    }
 
 
 def test_an_unreachable_server_is_a_plain_error_without_the_password() -> None:
