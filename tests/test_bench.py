@@ -4,6 +4,7 @@ N = 1,000, so ``make bench`` cannot rot. No timing is asserted here."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +66,39 @@ def test_the_command_start_up_benchmark_runs() -> None:
     assert set(results) == {"help", "list_region_05"}
     for figure in results.values():
         assert 0 < figure["min"] <= figure["median"] <= figure["max"] < 60
+
+
+@pytest.mark.e2e
+def test_the_sessions_benchmark_puts_its_browsers_below_the_server() -> None:
+    """``bench.app_sessions`` runs ten browsers beside the server it measures; they must run
+    at the lowest priority. Playwright starts each browser in a session of its own, and the
+    autogroup scheduler shares the processors between sessions whatever a process's nice
+    value, so the browser's session (its autogroup) must be lowered, and this process's own
+    session, which the server shares, must not be."""
+    from playwright.sync_api import sync_playwright
+
+    from bench.app_sessions import _autogroup, _browser, _children
+
+    ours = Path("/proc/self/autogroup").read_text()
+    with sync_playwright() as p:
+        browser = _browser(p, server=-1)
+        page = browser.new_context().new_page()  # a renderer started after the lowering
+        page.set_content("<p>x</p>")
+        tree, found = _children(), {}
+        todo = list(tree.get(os.getpid(), []))
+        while todo:
+            pid = todo.pop()
+            todo.extend(tree.get(pid, []))
+            try:
+                args = Path(f"/proc/{pid}/cmdline").read_bytes()
+                group = Path(f"/proc/{pid}/autogroup").read_text().split()
+            except FileNotFoundError:
+                continue
+            if b"chromium" in args:
+                found[pid] = (group[0], int(group[-1]))
+        browser.close()
+    assert Path("/proc/self/autogroup").read_text() == ours
+    assert len(found) >= 3, found  # the browser, its zygotes and the page's renderer
+    mine = _autogroup(os.getpid())
+    for pid, (group, nice) in found.items():
+        assert group != mine and nice == 19, (pid, group, nice)
