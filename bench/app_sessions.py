@@ -139,7 +139,19 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def _lowest_priority(server: int) -> int:
+def _started_here(server: int) -> list[int]:
+    """Every process this one started (children, theirs and so on), but the server and its
+    own."""
+    tree, found = _children(), []
+    todo = [c for c in tree.get(os.getpid(), []) if c != server]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(tree.get(pid, []))
+    return found
+
+
+def _lowest_priority(server: int) -> None:
     """Put every process this one started, but the server, at the lowest priority.
 
     ``os.nice(19)`` alone does not do it. Playwright starts each browser in a session of its
@@ -148,23 +160,17 @@ def _lowest_priority(server: int) -> int:
     sessions whatever their processes' nice values, so ten browsers took ten shares to the
     server's one. A session's share is set by its autogroup nice value,
     ``/proc/PID/autogroup`` (``man 7 sched``); processes the browser starts later stay in
-    its session. Returns how many processes were lowered.
+    its session.
     """
-    tree, lowered = _children(), 0
     grouped = Path("/proc/self/autogroup").exists()  # a kernel with autogroup scheduling
     ours = _autogroup(os.getpid()) if grouped else ""  # the server's too: never lowered
-    todo = [c for c in tree.get(os.getpid(), []) if c != server]
-    while todo:
-        pid = todo.pop()
-        todo.extend(tree.get(pid, []))
+    for pid in _started_here(server):
         try:
             os.setpriority(os.PRIO_PROCESS, pid, 19)
             if grouped and _autogroup(pid) != ours:
                 Path(f"/proc/{pid}/autogroup").write_text("19")
-            lowered += 1
         except (ProcessLookupError, FileNotFoundError):
             continue  # ended meanwhile
-    return lowered
 
 
 def _autogroup(pid: int) -> str:

@@ -104,18 +104,14 @@ def _browser_groups() -> dict[int, tuple[str, int]]:
     processes' autogroup and that group's nice value."""
     from playwright.sync_api import sync_playwright
 
-    from bench.app_sessions import _browser, _children
+    from bench.app_sessions import _browser, _started_here
 
     found: dict[int, tuple[str, int]] = {}
     with sync_playwright() as p:
         browser = _browser(p, server=-1)
         page = browser.new_context().new_page()  # a renderer started after the lowering
         page.set_content("<p>x</p>")
-        tree = _children()
-        todo = list(tree.get(os.getpid(), []))
-        while todo:
-            pid = todo.pop()
-            todo.extend(tree.get(pid, []))
+        for pid in _started_here(server=-1):
             try:
                 args = Path(f"/proc/{pid}/cmdline").read_bytes()
                 group = Path(f"/proc/{pid}/autogroup").read_text().split()
