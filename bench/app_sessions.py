@@ -163,19 +163,25 @@ def _lowest_priority(server: int) -> None:
     its session.
     """
     grouped = Path("/proc/self/autogroup").exists()  # a kernel with autogroup scheduling
-    ours = _autogroup(os.getpid()) if grouped else ""  # the server's too: never lowered
+    ours = _autogroup(os.getpid())[0] if grouped else ""  # the server's too: never lowered
     for pid in _started_here(server):
         try:
             os.setpriority(os.PRIO_PROCESS, pid, 19)
-            if grouped and _autogroup(pid) != ours:
+            if grouped and _autogroup(pid)[0] not in (ours, ""):
                 Path(f"/proc/{pid}/autogroup").write_text("19")
         except (ProcessLookupError, FileNotFoundError):
             continue  # ended meanwhile
 
 
-def _autogroup(pid: int) -> str:
-    """The name of process ``pid``'s autogroup (its session's scheduling group)."""
-    return Path(f"/proc/{pid}/autogroup").read_text().split()[0]
+def _autogroup(pid: int) -> tuple[str, int]:
+    """Process ``pid``'s autogroup (its session's scheduling group) and that group's nice value.
+
+    A process that never started a session of its own (``init``, kernel threads, and what they
+    start without one, as CI's runner does) is in the root group, for which the kernel prints
+    nothing: it reads as ``("", 0)``. The root group's share cannot be changed.
+    """
+    fields = Path(f"/proc/{pid}/autogroup").read_text().split()
+    return (fields[0], int(fields[-1])) if fields else ("", 0)
 
 
 def _browser(p: Any, server: int) -> Any:
