@@ -157,3 +157,29 @@ def test_f18_an_unreachable_database_shows_a_plain_message(
         assert tr("ui_unavailable", lang="es") in text
         for leak in ("127.0.0.1", "secreto", str(tmp_path), "Traceback", "psycopg", "sqlite"):
             assert leak not in text, leak
+
+
+def test_the_legend_escapes_its_texts_and_takes_only_hex_colours() -> None:
+    """The legend is the one piece of HTML the components build (``st.html``): its title and
+    labels go in escaped, and a colour that is not a hex code cannot add CSS."""
+
+    def script() -> None:
+        from registry.ui import components
+
+        components.legend(
+            "<b>Sector</b>",
+            [
+                {"label": "<img src=x onerror=alert(1)>", "color": "red;background:url(//x)"},
+                {"label": "Minería & proveedores", "color": "#0072b2"},
+            ],
+            "<i>nota</i>",
+        )
+
+    at = AppTest.from_function(script).run()
+    (legend,) = at.get("html")
+    body = legend.proto.body
+    assert "&lt;b&gt;Sector&lt;/b&gt;" in body and "<b>" not in body
+    assert "&lt;img src=x onerror=alert(1)&gt;" in body and "<img" not in body
+    assert "url(" not in body and "background:#999999" in body
+    assert "Minería &amp; proveedores" in body and "background:#0072b2" in body
+    assert at.caption[0].value == r"\<i\>nota\</i\>"  # the note as plain text

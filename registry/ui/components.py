@@ -3,11 +3,13 @@
 ``show_map`` is the only call of ``st_folium``: AppTest tests replace it to simulate
 clicks (AppTest cannot click inside the map iframe); browser tests click the real map.
 User text is shown with widgets that render it as text (``st.text``, dataframes, ``st.code``)
-or escaped by ``plain`` before it reaches Markdown; no HTML is ever built from it.
+or escaped by ``plain`` before it reaches Markdown. The one piece of HTML built here, the
+legend, escapes every text with ``html.escape`` and takes colours only as hex codes.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -180,18 +182,55 @@ def filter_sidebar(region_names: dict[str, str], comuna_names: dict[str, str]) -
     return filters
 
 
-def legend(title: str, rows: list[dict[str, str]], note: str | None = None) -> None:
-    """A legend as a small table: a coloured swatch column and the label (text only)."""
+def legend(
+    title: str, rows: list[dict[str, str]], note: str | None = None, *, areas: bool = False
+) -> None:
+    """Show a legend: its title, then each class's colour and label, then ``note``.
+
+    Parameters
+    ----------
+    title
+        What the colours stand for (a field's or a series' name).
+    rows
+        One dict per class, with ``label`` (text) and ``color`` (a hex code; anything else is
+        drawn grey).
+    note
+        A caption beneath (method, source), shown as plain text.
+    areas
+        Square swatches, for regions filled with the colour; else round ones, as the map's
+        markers.
+
+    Notes
+    -----
+    Plain HTML, not a data grid: the column beside the map is about 250 px wide at 1,440 px,
+    where a grid cut long labels off ("Minería y proveedores minero…") and text wraps.
+    """
     if not rows:
         return
-    frame = pd.DataFrame({"": ["●"] * len(rows), title: [r["label"] for r in rows]})
-    colors = [r["color"] for r in rows]
-    styled = frame.style.apply(
-        lambda _: [f"color: {c}; font-size: 18px" for c in colors], subset=[""]
+    radius = "2px" if areas else "50%"
+    items = "".join(
+        '<li style="display:flex;align-items:baseline;gap:0.5em;margin:0 0 0.25em">'
+        '<span aria-hidden="true" style="flex:none;width:0.8em;height:0.8em;'
+        f"border-radius:{radius};border:1px solid rgba(0,0,0,0.3);box-sizing:border-box;"
+        f'background:{_hex(r["color"])}"></span>'
+        f"<span>{html.escape(r['label'])}</span></li>"
+        for r in rows
     )
-    st.dataframe(styled, hide_index=True, width="stretch", height=_ROW_PX * (len(rows) + 1) + 3)
+    st.html(
+        '<div data-testid="iap-legend" style="font-size:0.875rem;line-height:1.35;'
+        'overflow-wrap:anywhere">'
+        f'<p style="font-weight:600;margin:0 0 0.4em">{html.escape(title)}</p>'
+        f'<ul style="list-style:none;padding:0;margin:0">{items}</ul></div>'
+    )
     if note:
         st.caption(plain(note))
+
+
+_HEX = re.compile(r"#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?")
+
+
+def _hex(color: str) -> str:
+    return color if _HEX.fullmatch(color) else "#999999"
 
 
 def indicator_label(name: str, lang: str) -> str:

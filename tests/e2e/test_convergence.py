@@ -302,8 +302,8 @@ def test_map_layer_shows_the_change_with_unit_and_percent(
     assert regions["10"]["fill"] != regions["02"]["fill"]
     # the legend: the measure, the years and "%" in its title and classes; the unit beneath
     title = tr("indicator_gdp_usd2018_per_employed", lang="es") + ", 2010→2023 (%)"
-    legend = page.locator('[data-testid="stDataFrame"]').filter(has_text=title).first
-    legend.wait_for(state="attached")
+    legend = page.locator('[data-testid="iap-legend"]').filter(has_text=title).first
+    legend.wait_for()
     note = page.get_by_text(tr("ui_source", lang="es") + ": http").first
     text = note.inner_text()
     assert "Variación en % de: dólares constantes de 2018 por ocupado" in text

@@ -20,6 +20,7 @@ from PIL import Image
 
 from registry.auth import VISITOR
 from registry.i18n import tr
+from registry.schema.codes import label
 from registry.store import Filters
 from tests.e2e.harness import (
     MAP_FRAME,
@@ -69,12 +70,47 @@ def test_map_draws_entries_layers_and_legend(page: Any, app: App, watch: Watch) 
     frame.locator(".iap-label", has_text="Santiago").first.wait_for()
     page.get_by_text(tr("ui_offline_note", lang="es")[:40]).wait_for()
     # the legend names the colouring field and its categories
-    legend = page.locator('[data-testid="stDataFrame"]').filter(has_text="Sector").first
+    legend = page.locator('[data-testid="iap-legend"]').filter(has_text="Sector").first
     legend.wait_for()
     assert page.get_by_text(tr("ui_count_entries", lang="es")).count() >= 1
     assert not watch.errors, watch.errors
     page.mouse.move(10, 10)
     shot(page, "map")
+
+
+LEGEND_JS = """() => [...document.querySelectorAll('[data-testid="iap-legend"]')].map(l => ({
+    text: l.innerText,
+    cut: [...l.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1).length,
+    right: l.getBoundingClientRect().right,
+    width: document.documentElement.clientWidth,
+}))"""
+
+
+def test_the_legends_read_whole_beside_the_map(page: Any, app: App) -> None:
+    """At 1,440 px the legend's column is about 250 px wide: every label ("Minería y
+    proveedores mineros") and the productivity layer's long title are shown whole, as text a
+    person reads (wrapped, not cut off with an ellipsis, as a data grid's cells were)."""
+    page.goto(app.url)
+    wait_map(page)
+    frame = app.registry().list(Filters(), viewer=VISITOR)
+    labels = [label("sector", s, "es") for s in set(frame[frame.geometry.notna()]["sector"])]
+    assert "Minería y proveedores mineros" in labels  # the label seen cut off
+    page.get_by_text(tr("ui_prod_level", lang="es"), exact=True).click()
+    wait_idle(page)
+    title = tr("indicator_gdp_usd2018_per_employed", lang="es")
+    layer_legend = page.locator('[data-testid="iap-legend"]', has_text=title).first
+    layer_legend.wait_for()
+    shot(page, "map-legends", full_page=False)
+    layer_legend.scroll_into_view_if_needed()
+    shot(page, "map-legends-layer", full_page=False)
+    legends = page.evaluate(LEGEND_JS)
+    assert len(legends) == 2, legends
+    entries, layer = legends
+    for text in ["Sector", *labels]:
+        assert text in entries["text"], (text, entries["text"])
+    assert title in layer["text"], layer["text"]
+    for found in legends:
+        assert found["cut"] == 0 and found["right"] <= found["width"], found
 
 
 def test_productivity_choropleth_with_legend_and_source(page: Any, app: App) -> None:
@@ -95,7 +131,7 @@ def test_productivity_choropleth_with_legend_and_source(page: Any, app: App) -> 
     assert regions == 16
     # legend: the series' name and year as its title, the unit and the source beneath
     title = tr("indicator_gdp_usd2018_per_employed", lang="es")  # the article's measure
-    page.locator('[data-testid="stDataFrame"] th', has_text=title).first.wait_for(state="attached")
+    page.locator('[data-testid="iap-legend"] p', has_text=title).first.wait_for()
     note = page.get_by_text(tr("ui_source", lang="es") + ": http").first
     note.wait_for()
     assert "dólares constantes de 2018 por ocupado" in note.inner_text()  # the unit, in Spanish

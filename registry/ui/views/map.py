@@ -392,7 +392,7 @@ def _map_and_details(
             tr("ui_legend_grouped" if payload.grouped else "ui_legend_approx", lang=lang),
         )
         if prod_legend:
-            components.legend(*prod_legend)
+            components.legend(*prod_legend, areas=True)
     _details(frame, viewer, lang)
 
 
