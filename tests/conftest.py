@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,15 @@ ADMIN = Actor("admin", "admin")
 @pytest.fixture(autouse=True)
 def _spanish(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IAP_REGISTRY_LANG", "es")
+
+
+@pytest.fixture(autouse=True)
+def _main_module_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Put ``sys.modules["__main__"]`` back after each test. Streamlit's AppTest installs the
+    script it runs as ``__main__`` and leaves it there; processes that ``multiprocessing``
+    spawns later (tests/test_concurrency.py, tests/test_faults.py) re-run ``__main__`` and
+    would run that script (``AppTest.from_function``'s fails there with a ``NameError``)."""
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
 
 
 @pytest.fixture

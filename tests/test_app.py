@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +37,6 @@ ROOT = Actor("root", "admin")
 @pytest.fixture
 def app_db(_seeded_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Registry:
     """A seeded registry the app opens (``IAP_REGISTRY_DB``), with a coordinator and a manager."""
-    # AppTest installs app.py as sys.modules["__main__"] and leaves it there; processes
-    # spawned later in the session (tests/test_concurrency.py) would then run app.py.
-    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     path = tmp_path / "app.gpkg"
     shutil.copy(_seeded_template, path)
     monkeypatch.setenv("IAP_REGISTRY_DB", str(path))
@@ -544,7 +540,6 @@ def test_the_app_runs_on_postgis(
 ) -> None:
     from registry.store.copy import copy_registry
 
-    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     reg = Registry(postgis_schema)
     copy_registry(Registry(str(_seeded_template)).store, reg.store)
     monkeypatch.setenv("IAP_REGISTRY_DB", postgis_schema)

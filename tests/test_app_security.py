@@ -142,7 +142,6 @@ def test_f17_restore_refuses_when_the_entry_changed_since_the_page_showed_it(
 def test_f18_an_unreachable_database_shows_a_plain_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_map: FakeMap
 ) -> None:
-    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     for db in ("postgresql://iap_test:secreto@127.0.0.1:1/iap", "damaged"):
         if db == "damaged":
             path = tmp_path / "damaged.gpkg"
